@@ -1,0 +1,37 @@
+# civis_fdw: PostgreSQL foreign data wrapper for the Civis Platform API
+MODULE_big = civis_fdw
+OBJS = \
+	src/civis_fdw.o \
+	src/option.o \
+	src/naming.o \
+	src/quirks.o \
+	src/import.o \
+	src/qual.o \
+	src/plan.o \
+	src/planner.o \
+	src/scan.o \
+	src/request.o \
+	src/transport.o \
+	src/http_error.o \
+	src/decode.o \
+	src/explain.o
+
+EXTENSION = civis_fdw
+DATA = civis_fdw--1.0.0.sql
+PGFILEDESC = "civis_fdw - foreign data wrapper for the Civis Platform API"
+
+SHLIB_LINK = -lcurl -lcjson
+PG_CPPFLAGS = -I$(srcdir)/src
+# Warnings are errors in CI (WERROR=1); -Wextra's noise from PostgreSQL's
+# own headers is switched off by name, never wholesale.
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
+ifeq ($(WERROR),1)
+PG_CFLAGS += -Werror
+endif
+
+REGRESS = $(shell cat $(srcdir)/test/regress_schedule 2>/dev/null)
+REGRESS_OPTS = --inputdir=$(srcdir) --load-extension=civis_fdw --dbname=civis_fdw_regress
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

@@ -1,0 +1,110 @@
+/*-------------------------------------------------------------------------
+ *
+ * civis_fdw.c
+ *		  Module entry points: the FDW handler, GUCs, cache invalidation and
+ *		  the small SQL-callable utility functions.
+ *
+ * The callbacks themselves live with their stage: planning in planner.c,
+ * execution in scan.c, IMPORT FOREIGN SCHEMA in import.c.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "foreign/fdwapi.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/inval.h"
+#include "utils/syscache.h"
+
+#include "civis_fdw.h"
+#include "planner.h"
+#include "scan.h"
+
+PG_MODULE_MAGIC;
+
+bool		civis_enable_pushdown = true;
+bool		civis_debug_skip_recheck = false;
+
+void		_PG_init(void);
+
+PG_FUNCTION_INFO_V1(civis_fdw_handler);
+PG_FUNCTION_INFO_V1(civis_fdw_disconnect_all);
+PG_FUNCTION_INFO_V1(civis_fdw_version);
+
+/*
+ * A server or user mapping changed (new api_url, new key, new CA file):
+ * cached connections may belong to the old settings, so drop them.
+ */
+static void
+civis_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	civis_http_invalidate_connections();
+}
+
+void
+_PG_init(void)
+{
+	DefineCustomBoolVariable("civis_fdw.enable_pushdown",
+							 "Lets civis_fdw send optimisation parameters (filters, sorts, limits, get-by-id) to the API.",
+							 "Parameters that decide which rows exist (path parameters, parameter-only columns, scopes) are always sent.",
+							 &civis_enable_pushdown,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("civis_fdw.debug_skip_recheck",
+							 "Testing only: trust every pushed filter and skip the local recheck (gives wrong results).",
+							 NULL,
+							 &civis_debug_skip_recheck,
+							 false,
+							 PGC_SUSET,
+							 GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							 NULL, NULL, NULL);
+
+#if PG_VERSION_NUM >= 150000
+	MarkGUCPrefixReserved("civis_fdw");
+#else
+	EmitWarningsOnPlaceholders("civis_fdw");
+#endif
+
+	CacheRegisterSyscacheCallback(FOREIGNSERVEROID, civis_inval_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(USERMAPPINGOID, civis_inval_callback, (Datum) 0);
+}
+
+static List *
+civis_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
+{
+	return civisImportForeignSchema(stmt, serverOid);
+}
+
+Datum
+civis_fdw_handler(PG_FUNCTION_ARGS)
+{
+	FdwRoutine *routine = makeNode(FdwRoutine);
+
+	civis_planner_routines(routine);
+	civis_scan_routines(routine);
+	routine->ImportForeignSchema = civis_import_foreign_schema;
+
+	PG_RETURN_POINTER(routine);
+}
+
+Datum
+civis_fdw_disconnect_all(PG_FUNCTION_ARGS)
+{
+	civis_http_invalidate_connections();
+	PG_RETURN_VOID();
+}
+
+Datum
+civis_fdw_version(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(psprintf("civis_fdw %s, libcurl %s, cJSON %s, PostgreSQL %s",
+											  CIVIS_FDW_VERSION,
+											  civis_http_library_version(),
+											  civis_json_library_version(),
+											  PG_VERSION)));
+}

@@ -1,0 +1,244 @@
+/*-------------------------------------------------------------------------
+ *
+ * civis_fdw.h
+ *		  Shared declarations of the Civis Platform API foreign data wrapper.
+ *
+ * Data flows one way, one stage per file:
+ *
+ *   option.c    options: validation, defaults, resolution for one table
+ *   import.c    IMPORT FOREIGN SCHEMA: Swagger spec -> CREATE FOREIGN TABLE
+ *   naming.c    table and column naming rules (pure string functions)
+ *   quirks.c    the one reviewed list of things the real API does that its
+ *               spec does not say (read by import only)
+ *   qual.c      planner expressions -> neutral conditions (CivisCond)
+ *   plan.c      conditions, LIMIT, ORDER BY -> a request plan (pure)
+ *   planner.c   FDW planning callbacks (paths, costs, upper relations)
+ *   scan.c      execution: request plan -> pages -> tuples
+ *   request.c   a request plan plus runtime values -> URLs (encoded)
+ *   transport.c the only file that talks to libcurl
+ *   http_error.c HTTP status -> SQLSTATE, messages, hints
+ *   decode.c    the only file that turns JSON into Datums
+ *   explain.c   EXPLAIN output of a scan
+ *   civis_fdw.c handler, GUCs, module init
+ *
+ * Nothing in this header includes libcurl or cJSON: those stay behind
+ * transport.c and decode.c respectively.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CIVIS_FDW_H
+#define CIVIS_FDW_H
+
+#include "postgres.h"
+
+#include "access/attnum.h"
+#include "access/tupdesc.h"
+#include "foreign/foreign.h"
+#include "lib/stringinfo.h"
+#include "nodes/execnodes.h"
+#include "nodes/pathnodes.h"
+#include "utils/relcache.h"
+
+#define CIVIS_FDW_VERSION "1.0.0"
+#define CIVIS_DEFAULT_API_URL "https://api.civisanalytics.com"
+
+/* --------------------------------------------------------------------
+ * option.c
+ * -------------------------------------------------------------------- */
+
+/* How an endpoint pages its results (table option "paging"). */
+typedef enum CivisPagingKind
+{
+	CIVIS_PAGING_AUTO,			/* follow X-Pagination-* headers when present */
+	CIVIS_PAGING_PAGES,			/* limit + page_num (1-based) */
+	CIVIS_PAGING_CURSOR,		/* limit + last_id (logs), stop on empty page */
+	CIVIS_PAGING_WINDOW,		/* limit + start_at/end_at (deployment logs) */
+	CIVIS_PAGING_OFFSET,		/* limit + offset (/search/) */
+	CIVIS_PAGING_NONE			/* one request answers everything */
+} CivisPagingKind;
+
+/* How a parameter takes several values (column option "list"). */
+typedef enum CivisListStyle
+{
+	CIVIS_LIST_NONE,			/* one value only */
+	CIVIS_LIST_CSV,				/* name=a,b,c */
+	CIVIS_LIST_ARRAY			/* name[]=a&name[]=b */
+} CivisListStyle;
+
+/*
+ * Everything the planner and executor need to know about one foreign table:
+ * server options overlaid by table options, plus per-column options.
+ * Built once per planning of a relation; never contains the API key.
+ */
+typedef struct CivisColumn
+{
+	AttrNumber	attnum;
+	char	   *attname;
+	Oid			atttypid;
+	int32		atttypmod;
+	bool		dropped;
+
+	char	   *key;			/* JSON member (dotted path allowed) */
+	char	   *param;			/* query or path parameter, or NULL */
+	bool		is_path_param;	/* param names a {placeholder} of endpoint */
+	bool		param_only;		/* not a response field: echoes condition */
+	bool		exact;			/* API filter == SQL equality */
+	char	   *values;			/* comma list of values the API accepts */
+	CivisListStyle list;		/* how IN lists are sent */
+	char	   *after;			/* range parameter for > / >= */
+	char	   *before;			/* range parameter for < / <= */
+	char	   *scope_default;	/* value sent when unconstrained ("all") */
+	char	   *order_by;		/* value of "order" that sorts by this column */
+	bool		secret;			/* mask the value wherever it is shown */
+} CivisColumn;
+
+typedef struct CivisTableInfo
+{
+	Oid			relid;
+	Oid			serverid;
+	char	   *relname;		/* for messages */
+
+	/* server options (possibly overridden by the table) */
+	char	   *api_url;		/* no trailing slash */
+	int			connect_timeout_ms;
+	int			request_timeout_ms;
+	int			max_retries;
+	int			retry_max_time_ms;
+	int64		max_response_bytes;
+	int			max_pages;
+	int			max_in_flight;
+	int			page_size_cap;
+	bool		pushdown;
+	int			fanout_limit;
+	bool		use_remote_estimate;
+	bool		allow_insecure_http;
+	char	   *ca_file;
+	double		request_cost;
+	double		row_cost;
+	double		default_rows;
+
+	/* table options */
+	char	   *endpoint;		/* path template, e.g. /jobs/{id}/runs */
+	CivisPagingKind paging;
+	int			page_size;		/* the endpoint's maximum page size */
+	char	   *detail_endpoint;	/* e.g. /jobs/{id}, or NULL */
+	char	   *order_default;	/* the endpoint's default "order" value */
+
+	/* columns, indexed by attnum - 1 */
+	int			ncolumns;
+	CivisColumn *columns;
+} CivisTableInfo;
+
+extern CivisTableInfo *civis_get_table_info(Oid relid);
+extern CivisTableInfo *civis_get_server_info(Oid serverid);
+extern char *civis_get_api_key(Oid serverid, Oid userid);
+extern CivisPagingKind civis_parse_paging(const char *value);
+extern const char *civis_paging_name(CivisPagingKind kind);
+extern CivisColumn *civis_column_by_param(CivisTableInfo *info, const char *param);
+extern CivisColumn *civis_column_by_name(CivisTableInfo *info, const char *attname);
+
+/* --------------------------------------------------------------------
+ * naming.c (pure functions, palloc'd results)
+ * -------------------------------------------------------------------- */
+extern char *civis_camel_to_snake(const char *name);
+extern char *civis_snake_to_camel(const char *name);
+extern char *civis_table_name_for_path(const char *path);
+extern char *civis_singular(const char *plural);
+extern char *civis_path_param_column(const char *path, const char *param);
+
+/* --------------------------------------------------------------------
+ * transport.c: the only file that talks to libcurl
+ * -------------------------------------------------------------------- */
+typedef struct CivisHttpConfig
+{
+	const char *api_key;		/* sent as Basic auth user name only */
+	long		connect_timeout_ms;
+	long		request_timeout_ms;
+	int64		max_response_bytes;
+	const char *ca_file;		/* NULL: system CA store */
+	int			max_retries;	/* retries after the first attempt */
+	long		retry_max_time_ms;	/* total time budget for retries */
+	int			max_in_flight;
+} CivisHttpConfig;
+
+typedef struct CivisHttpStats
+{
+	int64		requests;		/* attempts sent, retries included */
+	int64		retries;
+	int64		bytes;			/* response body bytes received */
+	double		wait_ms;		/* time spent waiting on the network */
+	int			peak_in_flight;
+	int64		discarded;		/* requests completed or cancelled unused */
+} CivisHttpStats;
+
+typedef struct CivisResponse
+{
+	long		status;
+	char	   *body;			/* NUL-terminated, palloc'd */
+	size_t		body_len;
+	char	   *content_type;
+	int64		total_entries;	/* X-Pagination-*, -1 when absent */
+	int64		total_pages;
+	int64		per_page;
+	int64		current_page;
+	int64		ratelimit_remaining;	/* -1 when absent */
+	int			attempts;
+	double		elapsed_ms;
+} CivisResponse;
+
+typedef struct CivisHttp CivisHttp;
+
+extern CivisHttp *civis_http_begin(MemoryContext cxt, const CivisHttpConfig *cfg);
+extern int	civis_http_submit(CivisHttp *http, const char *url, const char *shown);
+extern void civis_http_wait(CivisHttp *http, int ticket, CivisResponse *resp);
+extern void civis_http_discard(CivisHttp *http, int ticket);
+extern void civis_http_discard_all(CivisHttp *http);
+extern int	civis_http_in_flight(CivisHttp *http);
+extern const CivisHttpStats *civis_http_stats(CivisHttp *http);
+extern char *civis_url_escape(const char *value);
+extern void civis_http_invalidate_connections(void);
+extern const char *civis_http_library_version(void);
+extern void civis_http_config_from_table(CivisHttpConfig *cfg,
+										 const CivisTableInfo *info,
+										 const char *api_key);
+
+/* --------------------------------------------------------------------
+ * http_error.c
+ * -------------------------------------------------------------------- */
+extern void civis_raise_http_error(const CivisResponse *resp, const char *shown,
+								   const char *relname) pg_attribute_noreturn();
+
+/* --------------------------------------------------------------------
+ * decode.c: the only file that turns JSON into Datums
+ * -------------------------------------------------------------------- */
+typedef struct CivisPage CivisPage;		/* a parsed page of items */
+typedef struct CivisDecoder CivisDecoder;
+
+extern CivisDecoder *civis_decoder_create(const CivisTableInfo *info,
+										  TupleDesc tupdesc,
+										  List *retrieved_attrs);
+extern void civis_decoder_set_constant(CivisDecoder *dec, AttrNumber attnum,
+									   const char *text_value);
+extern CivisPage *civis_page_parse(const char *body, size_t len,
+								   const char *shown, const char *relname);
+extern int	civis_page_count(const CivisPage *page);
+extern int64 civis_page_item_id(const CivisPage *page, int index, bool *has_id);
+extern void civis_decode_item(CivisDecoder *dec, const CivisPage *page, int index,
+							  Datum *values, bool *nulls);
+extern char *civis_page_item_text(const CivisPage *page, int index, const char *key);
+extern void civis_json_init(void);
+extern const char *civis_json_library_version(void);
+
+/* --------------------------------------------------------------------
+ * import.c
+ * -------------------------------------------------------------------- */
+extern List *civisImportForeignSchema(ImportForeignSchemaStmt *stmt,
+									  Oid serverOid);
+
+/* --------------------------------------------------------------------
+ * civis_fdw.c: GUCs
+ * -------------------------------------------------------------------- */
+extern bool civis_enable_pushdown;
+extern bool civis_debug_skip_recheck;
+
+#endif							/* CIVIS_FDW_H */

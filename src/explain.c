@@ -1,0 +1,151 @@
+/*-------------------------------------------------------------------------
+ *
+ * explain.c
+ *		  EXPLAIN output of a civis_fdw scan.
+ *
+ * VERBOSE shows the exact request(s) the scan sends, the way postgres_fdw
+ * shows "Remote SQL": method, path and query string of the first page of
+ * each stream, with constants filled in, $n for parameters known only at
+ * execution, and secret parameters masked.  ANALYZE adds what the network
+ * did: requests, pages, retries, bytes, time waiting, concurrency.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "commands/explain.h"
+#include "nodes/nodeFuncs.h"
+#include "utils/builtins.h"
+#include "utils/ruleutils.h"
+
+#include "civis_fdw.h"
+#include "plan.h"
+#include "planner.h"
+#include "scan.h"
+
+#define MAX_SHOWN_REQUESTS 20
+
+/* Values of the plan's expressions as EXPLAIN can know them. */
+static CivisArgValues *
+explain_values(List *exprs, ExplainState *es)
+{
+	CivisArgValues *values = palloc0(sizeof(CivisArgValues) * Max(list_length(exprs), 1));
+	ListCell   *lc;
+	int			i = 0;
+
+	foreach(lc, exprs)
+	{
+		Node	   *expr = lfirst(lc);
+
+		while (IsA(expr, RelabelType))
+			expr = (Node *) ((RelabelType *) expr)->arg;
+		if (IsA(expr, Const))
+		{
+			Const	   *c = (Const *) expr;
+
+			if (c->constisnull)
+				values[i].isnull = true;
+			else
+				civis_value_texts(&values[i], c->constvalue, c->consttype);
+		}
+		else
+		{
+			/* known only at execution: show the expression itself */
+			char	   *text = deparse_expression(expr, es->deparse_cxt, false, false);
+
+			if (!IsA(expr, Param))
+				text = psprintf("{%s}", text);
+			values[i].placeholder = true;
+			values[i].texts = list_make1(makeString(text));
+		}
+		i++;
+	}
+	return values;
+}
+
+static const char *
+paging_description(const CivisRequestPlan *plan)
+{
+	const char *how = civis_paging_name(plan->paging);
+
+	if (plan->kind == CIVIS_PLAN_DETAIL)
+		return "get by id (detail endpoint, one object per request)";
+	if (plan->page_size > 0 && plan->paging != CIVIS_PAGING_NONE &&
+		plan->paging != CIVIS_PAGING_AUTO)
+		return psprintf("%s, %d per page", how, plan->page_size);
+	if (plan->paging == CIVIS_PAGING_AUTO)
+		return "auto (follows X-Pagination headers)";
+	return how;
+}
+
+static void
+explain_requests(ForeignScanState *node, ExplainState *es)
+{
+	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
+	CivisRequestPlan *plan;
+	CivisTableInfo *info;
+	CivisArgValues *values;
+	List	   *streams;
+	ListCell   *lc;
+	int			shown = 0;
+
+	civis_scan_plan(node, &plan, &info);
+	values = explain_values(fsplan->fdw_exprs, es);
+	streams = civis_expand_streams(plan, values, list_length(fsplan->fdw_exprs),
+								   info->relname);
+	foreach(lc, streams)
+	{
+		CivisStream *stream = lfirst(lc);
+
+		if (stream->empty)
+		{
+			ExplainPropertyText("Civis Request", "none (a parameter is NULL)", es);
+			continue;
+		}
+		if (shown++ == MAX_SHOWN_REQUESTS)
+		{
+			ExplainPropertyText("Civis Request",
+								psprintf("... and %d more", list_length(streams) - MAX_SHOWN_REQUESTS),
+								es);
+			break;
+		}
+		ExplainPropertyText("Civis Request",
+							psprintf("GET %s",
+									 civis_build_url(NULL, stream,
+													 civis_first_page_parts(plan, info, values),
+													 true)),
+							es);
+	}
+	ExplainPropertyText("Civis Paging", paging_description(plan), es);
+}
+
+static void
+explain_stats(ForeignScanState *node, ExplainState *es)
+{
+	const CivisHttpStats *http;
+	int64		pages,
+				rows,
+				duplicates;
+
+	civis_scan_stats(node, &http, &pages, &rows, &duplicates);
+	if (http == NULL)
+		return;
+	ExplainPropertyInteger("Civis Requests", NULL, http->requests, es);
+	ExplainPropertyInteger("Civis Pages", NULL, pages, es);
+	ExplainPropertyInteger("Civis Retries", NULL, http->retries, es);
+	ExplainPropertyInteger("Civis Bytes Received", NULL, http->bytes, es);
+	ExplainPropertyFloat("Civis Network Wait", "ms", http->wait_ms, 1, es);
+	ExplainPropertyInteger("Civis Peak In Flight", NULL, http->peak_in_flight, es);
+	ExplainPropertyInteger("Civis Fetched Ahead Unused", NULL, http->discarded, es);
+	if (duplicates > 0)
+		ExplainPropertyInteger("Civis Duplicates Dropped", NULL, duplicates, es);
+}
+
+void
+civis_explain_scan(ForeignScanState *node, ExplainState *es)
+{
+	if (es->verbose)
+		explain_requests(node, es);
+	if (es->analyze)
+		explain_stats(node, es);
+}

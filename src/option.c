@@ -1,0 +1,723 @@
+/*-------------------------------------------------------------------------
+ *
+ * option.c
+ *		  Options of civis_fdw: the validator, the defaults, and the
+ *		  resolution of server, table and column options for one table.
+ *
+ * Every option lives in one row of civis_options[] below: its name, the
+ * catalog it may appear in, and how its value is checked.  Adding an option
+ * means adding a row here and a field in CivisTableInfo.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+#include <math.h>
+
+#include "access/reloptions.h"
+#include "access/table.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_foreign_table.h"
+#include "catalog/pg_user_mapping.h"
+#include "commands/defrem.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "civis_fdw.h"
+
+PG_FUNCTION_INFO_V1(civis_fdw_validator);
+
+typedef enum CivisOptionType
+{
+	OPT_STRING,
+	OPT_BOOL,
+	OPT_INT,					/* non-negative integer */
+	OPT_POSINT,					/* positive integer */
+	OPT_REAL,					/* non-negative real */
+	OPT_URL,
+	OPT_PATH,					/* endpoint path template */
+	OPT_PAGING,
+	OPT_LIST,
+	OPT_SUPERUSER_STRING		/* only superusers may set it */
+} CivisOptionType;
+
+typedef struct CivisOption
+{
+	const char *name;
+	Oid			context;		/* catalog the option belongs to */
+	CivisOptionType type;
+} CivisOption;
+
+/*
+ * Table options that also exist on the server override it for that table.
+ * api_key is deliberately only a user mapping option: server and table
+ * options are readable by every role (pg_foreign_server, pg_foreign_table).
+ */
+static const CivisOption civis_options[] = {
+	/* server */
+	{"api_url", ForeignServerRelationId, OPT_URL},
+	{"allow_insecure_http", ForeignServerRelationId, OPT_BOOL},
+	{"ca_file", ForeignServerRelationId, OPT_SUPERUSER_STRING},
+	{"connect_timeout", ForeignServerRelationId, OPT_POSINT},
+	{"request_timeout", ForeignServerRelationId, OPT_POSINT},
+	{"max_retries", ForeignServerRelationId, OPT_INT},
+	{"retry_max_time", ForeignServerRelationId, OPT_POSINT},
+	{"max_response_bytes", ForeignServerRelationId, OPT_POSINT},
+	{"max_pages", ForeignServerRelationId, OPT_POSINT},
+	{"max_in_flight", ForeignServerRelationId, OPT_POSINT},
+	{"page_size_cap", ForeignServerRelationId, OPT_POSINT},
+	{"pushdown", ForeignServerRelationId, OPT_BOOL},
+	{"fanout_limit", ForeignServerRelationId, OPT_POSINT},
+	{"use_remote_estimate", ForeignServerRelationId, OPT_BOOL},
+	{"request_cost", ForeignServerRelationId, OPT_REAL},
+	{"row_cost", ForeignServerRelationId, OPT_REAL},
+	{"default_rows", ForeignServerRelationId, OPT_POSINT},
+
+	/* table */
+	{"endpoint", ForeignTableRelationId, OPT_PATH},
+	{"paging", ForeignTableRelationId, OPT_PAGING},
+	{"page_size", ForeignTableRelationId, OPT_POSINT},
+	{"detail_endpoint", ForeignTableRelationId, OPT_PATH},
+	{"order_default", ForeignTableRelationId, OPT_STRING},
+	{"pushdown", ForeignTableRelationId, OPT_BOOL},
+	{"max_in_flight", ForeignTableRelationId, OPT_POSINT},
+	{"fanout_limit", ForeignTableRelationId, OPT_POSINT},
+	{"use_remote_estimate", ForeignTableRelationId, OPT_BOOL},
+	{"request_cost", ForeignTableRelationId, OPT_REAL},
+	{"row_cost", ForeignTableRelationId, OPT_REAL},
+	{"default_rows", ForeignTableRelationId, OPT_POSINT},
+
+	/* column */
+	{"key", AttributeRelationId, OPT_STRING},
+	{"param", AttributeRelationId, OPT_STRING},
+	{"param_only", AttributeRelationId, OPT_BOOL},
+	{"exact", AttributeRelationId, OPT_BOOL},
+	{"values", AttributeRelationId, OPT_STRING},
+	{"list", AttributeRelationId, OPT_LIST},
+	{"after", AttributeRelationId, OPT_STRING},
+	{"before", AttributeRelationId, OPT_STRING},
+	{"scope_default", AttributeRelationId, OPT_STRING},
+	{"order_by", AttributeRelationId, OPT_STRING},
+	{"secret", AttributeRelationId, OPT_BOOL},
+
+	/* user mapping */
+	{"api_key", UserMappingRelationId, OPT_STRING},
+
+	{NULL, InvalidOid, OPT_STRING}
+};
+
+/* Defaults, in one place (the README's options table copies them). */
+#define DEFAULT_CONNECT_TIMEOUT_S	10
+#define DEFAULT_REQUEST_TIMEOUT_S	60
+#define DEFAULT_MAX_RETRIES			5
+#define DEFAULT_RETRY_MAX_TIME_S	120
+#define DEFAULT_MAX_RESPONSE_BYTES	(64 * 1024 * 1024)
+#define DEFAULT_MAX_PAGES			100000
+#define DEFAULT_MAX_IN_FLIGHT		16
+#define DEFAULT_FANOUT_LIMIT		50
+#define DEFAULT_REQUEST_COST		100.0
+#define DEFAULT_ROW_COST			0.01
+#define DEFAULT_ROWS				1000
+
+static const char *
+context_name(Oid context)
+{
+	switch (context)
+	{
+		case ForeignServerRelationId:
+			return "a foreign server";
+		case ForeignTableRelationId:
+			return "a foreign table";
+		case AttributeRelationId:
+			return "a foreign table column";
+		case UserMappingRelationId:
+			return "a user mapping";
+		default:
+			return "this object";
+	}
+}
+
+static const CivisOption *
+option_lookup(const char *name, Oid context)
+{
+	const CivisOption *opt;
+
+	for (opt = civis_options; opt->name; opt++)
+		if (opt->context == context && strcmp(opt->name, name) == 0)
+			return opt;
+	return NULL;
+}
+
+static char *
+valid_option_list(Oid context)
+{
+	StringInfoData buf;
+	const CivisOption *opt;
+
+	initStringInfo(&buf);
+	for (opt = civis_options; opt->name; opt++)
+	{
+		if (opt->context != context)
+			continue;
+		if (buf.len > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfoString(&buf, opt->name);
+	}
+	return buf.data;
+}
+
+/* Parse a non-negative integer option; ERROR on anything else. */
+static int64
+parse_int_option(const char *name, const char *value, bool positive)
+{
+	char	   *end;
+	long long	v;
+
+	errno = 0;
+	v = strtoll(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0' || v < (positive ? 1 : 0) ||
+		v > INT_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
+				 errhint("The value must be an integer between %d and %d.",
+						 positive ? 1 : 0, INT_MAX)));
+	return v;
+}
+
+static double
+parse_real_option(const char *name, const char *value)
+{
+	char	   *end;
+	double		v;
+
+	errno = 0;
+	v = strtod(value, &end);
+	if (errno != 0 || end == value || *end != '\0' || v < 0 || isnan(v) || isinf(v))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
+				 errhint("The value must be a non-negative number.")));
+	return v;
+}
+
+static bool
+parse_bool_option(const char *name, const char *value)
+{
+	bool		result;
+
+	if (!parse_bool(value, &result))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
+				 errhint("The value must be a boolean: true or false.")));
+	return result;
+}
+
+CivisPagingKind
+civis_parse_paging(const char *value)
+{
+	if (strcmp(value, "auto") == 0)
+		return CIVIS_PAGING_AUTO;
+	if (strcmp(value, "pages") == 0)
+		return CIVIS_PAGING_PAGES;
+	if (strcmp(value, "cursor") == 0)
+		return CIVIS_PAGING_CURSOR;
+	if (strcmp(value, "window") == 0)
+		return CIVIS_PAGING_WINDOW;
+	if (strcmp(value, "offset") == 0)
+		return CIVIS_PAGING_OFFSET;
+	if (strcmp(value, "none") == 0)
+		return CIVIS_PAGING_NONE;
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+			 errmsg("invalid value for option \"paging\": \"%s\"", value),
+			 errhint("Valid values are: auto, pages, cursor, window, offset, none.")));
+	return CIVIS_PAGING_AUTO;	/* keep compiler quiet */
+}
+
+const char *
+civis_paging_name(CivisPagingKind kind)
+{
+	switch (kind)
+	{
+		case CIVIS_PAGING_AUTO:
+			return "auto";
+		case CIVIS_PAGING_PAGES:
+			return "pages";
+		case CIVIS_PAGING_CURSOR:
+			return "cursor";
+		case CIVIS_PAGING_WINDOW:
+			return "window";
+		case CIVIS_PAGING_OFFSET:
+			return "offset";
+		case CIVIS_PAGING_NONE:
+			return "none";
+	}
+	return "auto";
+}
+
+static CivisListStyle
+parse_list_style(const char *value)
+{
+	if (strcmp(value, "none") == 0)
+		return CIVIS_LIST_NONE;
+	if (strcmp(value, "csv") == 0)
+		return CIVIS_LIST_CSV;
+	if (strcmp(value, "array") == 0)
+		return CIVIS_LIST_ARRAY;
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+			 errmsg("invalid value for option \"list\": \"%s\"", value),
+			 errhint("Valid values are: none, csv, array.")));
+	return CIVIS_LIST_NONE;
+}
+
+/*
+ * Is host a loopback name or address?  Plain http is allowed to those
+ * without ceremony (the bundled mock API), elsewhere only when the server
+ * says allow_insecure_http.
+ */
+static bool
+host_is_loopback(const char *host, size_t len)
+{
+	if ((len == 9 && pg_strncasecmp(host, "localhost", 9) == 0) ||
+		(len == 5 && strncmp(host, "[::1]", 5) == 0))
+		return true;
+	return len >= 4 && strncmp(host, "127.", 4) == 0;
+}
+
+/*
+ * Check an api_url: http(s) scheme, a host, no credentials, no query or
+ * fragment.  allow_http says whether plain http may leave the machine.
+ */
+static void
+check_api_url(const char *url, bool allow_http)
+{
+	const char *host;
+	size_t		hostlen;
+	bool		https;
+
+	if (pg_strncasecmp(url, "https://", 8) == 0)
+	{
+		https = true;
+		host = url + 8;
+	}
+	else if (pg_strncasecmp(url, "http://", 7) == 0)
+	{
+		https = false;
+		host = url + 7;
+	}
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("invalid value for option \"api_url\": \"%s\"", url),
+				 errhint("The URL must start with https:// (or http:// for a loopback host).")));
+
+	hostlen = strcspn(host, "/:?#@");
+	if (host[0] == '[')
+		hostlen = strcspn(host, "]") + 1;
+	if (hostlen == 0 || strpbrk(url, "?#@ ") != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("invalid value for option \"api_url\": \"%s\"", url),
+				 errhint("Give a scheme, a host and optionally a port and a path prefix; no credentials, query or fragment.")));
+
+	if (!https && !allow_http && !host_is_loopback(host, hostlen))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("plain http is only allowed for loopback hosts: \"%s\"", url),
+				 errhint("Use https://, or set the server option allow_insecure_http 'true' if you really mean it.")));
+}
+
+static void
+check_path_template(const char *name, const char *value)
+{
+	if (value[0] != '/' || strpbrk(value, "?#") != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
+				 errhint("Give a path template such as /jobs/ or /jobs/{id}/runs.")));
+}
+
+static void
+check_option_value(const CivisOption *opt, DefElem *def, bool allow_http)
+{
+	const char *value = defGetString(def);
+
+	switch (opt->type)
+	{
+		case OPT_STRING:
+			break;
+		case OPT_BOOL:
+			(void) parse_bool_option(opt->name, value);
+			break;
+		case OPT_INT:
+			(void) parse_int_option(opt->name, value, false);
+			break;
+		case OPT_POSINT:
+			(void) parse_int_option(opt->name, value, true);
+			break;
+		case OPT_REAL:
+			(void) parse_real_option(opt->name, value);
+			break;
+		case OPT_URL:
+			check_api_url(value, allow_http);
+			break;
+		case OPT_PATH:
+			check_path_template(opt->name, value);
+			break;
+		case OPT_PAGING:
+			(void) civis_parse_paging(value);
+			break;
+		case OPT_LIST:
+			(void) parse_list_style(value);
+			break;
+		case OPT_SUPERUSER_STRING:
+			if (!superuser())
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("only superusers may set option \"%s\"", opt->name),
+						 errhint("It names a file on the database server.")));
+			break;
+	}
+}
+
+/*
+ * The validator: every option must be known in its catalog, appear once,
+ * and have a valid value.
+ */
+Datum
+civis_fdw_validator(PG_FUNCTION_ARGS)
+{
+	List	   *options = untransformRelOptions(PG_GETARG_DATUM(0));
+	Oid			catalog = PG_GETARG_OID(1);
+	ListCell   *lc;
+	bool		allow_http = false;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, "allow_insecure_http") == 0 &&
+			catalog == ForeignServerRelationId)
+			allow_http = parse_bool_option(def->defname, defGetString(def));
+	}
+
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+		const CivisOption *opt = option_lookup(def->defname, catalog);
+		ListCell   *lc2;
+
+		if (opt == NULL)
+		{
+			if (strcmp(def->defname, "api_key") == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+						 errmsg("option \"api_key\" is only allowed on a user mapping"),
+						 errhint("Options of %s are readable by every role; use CREATE USER MAPPING ... OPTIONS (api_key '...').",
+								 context_name(catalog))));
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("invalid option \"%s\" for %s", def->defname,
+							context_name(catalog)),
+					 errhint("Valid options in this context are: %s",
+							 valid_option_list(catalog))));
+		}
+
+		foreach(lc2, options)
+		{
+			DefElem    *other = (DefElem *) lfirst(lc2);
+
+			if (other == def)
+				break;
+			if (strcmp(other->defname, def->defname) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_SYNTAX_ERROR),
+						 errmsg("option \"%s\" is given more than once", def->defname)));
+		}
+
+		check_option_value(opt, def, allow_http);
+	}
+
+	PG_RETURN_VOID();
+}
+
+/* ------------------------------------------------------------------
+ * Resolution for the planner and executor
+ * ------------------------------------------------------------------ */
+
+static void
+apply_shared_option(CivisTableInfo *info, DefElem *def)
+{
+	const char *name = def->defname;
+	const char *value = defGetString(def);
+
+	if (strcmp(name, "pushdown") == 0)
+		info->pushdown = parse_bool_option(name, value);
+	else if (strcmp(name, "max_in_flight") == 0)
+		info->max_in_flight = (int) parse_int_option(name, value, true);
+	else if (strcmp(name, "fanout_limit") == 0)
+		info->fanout_limit = (int) parse_int_option(name, value, true);
+	else if (strcmp(name, "use_remote_estimate") == 0)
+		info->use_remote_estimate = parse_bool_option(name, value);
+	else if (strcmp(name, "request_cost") == 0)
+		info->request_cost = parse_real_option(name, value);
+	else if (strcmp(name, "row_cost") == 0)
+		info->row_cost = parse_real_option(name, value);
+	else if (strcmp(name, "default_rows") == 0)
+		info->default_rows = parse_int_option(name, value, true);
+}
+
+static void
+apply_server_options(CivisTableInfo *info, ForeignServer *server)
+{
+	ListCell   *lc;
+
+	info->serverid = server->serverid;
+	info->api_url = CIVIS_DEFAULT_API_URL;
+	info->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_S * 1000;
+	info->request_timeout_ms = DEFAULT_REQUEST_TIMEOUT_S * 1000;
+	info->max_retries = DEFAULT_MAX_RETRIES;
+	info->retry_max_time_ms = DEFAULT_RETRY_MAX_TIME_S * 1000;
+	info->max_response_bytes = DEFAULT_MAX_RESPONSE_BYTES;
+	info->max_pages = DEFAULT_MAX_PAGES;
+	info->max_in_flight = DEFAULT_MAX_IN_FLIGHT;
+	info->page_size_cap = 0;
+	info->pushdown = true;
+	info->fanout_limit = DEFAULT_FANOUT_LIMIT;
+	info->request_cost = DEFAULT_REQUEST_COST;
+	info->row_cost = DEFAULT_ROW_COST;
+	info->default_rows = DEFAULT_ROWS;
+
+	foreach(lc, server->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+		const char *name = def->defname;
+		const char *value = defGetString(def);
+
+		if (strcmp(name, "api_url") == 0)
+			info->api_url = pstrdup(value);
+		else if (strcmp(name, "allow_insecure_http") == 0)
+			info->allow_insecure_http = parse_bool_option(name, value);
+		else if (strcmp(name, "ca_file") == 0)
+			info->ca_file = pstrdup(value);
+		else if (strcmp(name, "connect_timeout") == 0)
+			info->connect_timeout_ms = (int) Min(parse_int_option(name, value, true), INT_MAX / 1000) * 1000;
+		else if (strcmp(name, "request_timeout") == 0)
+			info->request_timeout_ms = (int) Min(parse_int_option(name, value, true), INT_MAX / 1000) * 1000;
+		else if (strcmp(name, "max_retries") == 0)
+			info->max_retries = (int) parse_int_option(name, value, false);
+		else if (strcmp(name, "retry_max_time") == 0)
+			info->retry_max_time_ms = (int) Min(parse_int_option(name, value, true), INT_MAX / 1000) * 1000;
+		else if (strcmp(name, "max_response_bytes") == 0)
+			info->max_response_bytes = parse_int_option(name, value, true);
+		else if (strcmp(name, "max_pages") == 0)
+			info->max_pages = (int) parse_int_option(name, value, true);
+		else if (strcmp(name, "page_size_cap") == 0)
+			info->page_size_cap = (int) parse_int_option(name, value, true);
+		else
+			apply_shared_option(info, def);
+	}
+
+	/* strip trailing slashes: endpoint paths start with one */
+	{
+		char	   *url = pstrdup(info->api_url);
+		size_t		len = strlen(url);
+
+		while (len > 0 && url[len - 1] == '/')
+			url[--len] = '\0';
+		info->api_url = url;
+	}
+	check_api_url(info->api_url, info->allow_insecure_http);
+}
+
+CivisTableInfo *
+civis_get_server_info(Oid serverid)
+{
+	CivisTableInfo *info = palloc0(sizeof(CivisTableInfo));
+
+	apply_server_options(info, GetForeignServer(serverid));
+	info->paging = CIVIS_PAGING_AUTO;
+	return info;
+}
+
+static void
+resolve_column(CivisTableInfo *info, CivisColumn *col)
+{
+	List	   *options = GetForeignColumnOptions(info->relid, col->attnum);
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+		const char *name = def->defname;
+		const char *value = defGetString(def);
+
+		if (strcmp(name, "key") == 0)
+			col->key = pstrdup(value);
+		else if (strcmp(name, "param") == 0)
+			col->param = pstrdup(value);
+		else if (strcmp(name, "param_only") == 0)
+			col->param_only = parse_bool_option(name, value);
+		else if (strcmp(name, "exact") == 0)
+			col->exact = parse_bool_option(name, value);
+		else if (strcmp(name, "values") == 0)
+			col->values = pstrdup(value);
+		else if (strcmp(name, "list") == 0)
+			col->list = parse_list_style(value);
+		else if (strcmp(name, "after") == 0)
+			col->after = pstrdup(value);
+		else if (strcmp(name, "before") == 0)
+			col->before = pstrdup(value);
+		else if (strcmp(name, "scope_default") == 0)
+			col->scope_default = pstrdup(value);
+		else if (strcmp(name, "order_by") == 0)
+			col->order_by = pstrdup(value);
+		else if (strcmp(name, "secret") == 0)
+			col->secret = parse_bool_option(name, value);
+	}
+
+	/* A hand-written column without "key" reads its camelCase name. */
+	if (col->key == NULL)
+		col->key = civis_snake_to_camel(col->attname);
+
+	if (col->param)
+	{
+		char	   *placeholder = psprintf("{%s}", col->param);
+
+		col->is_path_param = strstr(info->endpoint, placeholder) != NULL;
+	}
+}
+
+/*
+ * Resolve everything the planner and executor need about one foreign
+ * table.  Allocated in CurrentMemoryContext.
+ */
+CivisTableInfo *
+civis_get_table_info(Oid relid)
+{
+	ForeignTable *table = GetForeignTable(relid);
+	CivisTableInfo *info = palloc0(sizeof(CivisTableInfo));
+	Relation	rel;
+	TupleDesc	tupdesc;
+	ListCell   *lc;
+	int			i;
+
+	info->relid = relid;
+	info->relname = get_rel_name(relid);
+	apply_server_options(info, GetForeignServer(table->serverid));
+	info->paging = CIVIS_PAGING_AUTO;
+
+	foreach(lc, table->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+		const char *name = def->defname;
+		const char *value = defGetString(def);
+
+		if (strcmp(name, "endpoint") == 0)
+			info->endpoint = pstrdup(value);
+		else if (strcmp(name, "paging") == 0)
+			info->paging = civis_parse_paging(value);
+		else if (strcmp(name, "page_size") == 0)
+			info->page_size = (int) parse_int_option(name, value, true);
+		else if (strcmp(name, "detail_endpoint") == 0)
+			info->detail_endpoint = pstrdup(value);
+		else if (strcmp(name, "order_default") == 0)
+			info->order_default = pstrdup(value);
+		else
+			apply_shared_option(info, def);
+	}
+
+	if (info->endpoint == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("foreign table \"%s\" has no \"endpoint\" option", info->relname),
+				 errhint("Use ALTER FOREIGN TABLE ... OPTIONS (ADD endpoint '/jobs/'), or IMPORT FOREIGN SCHEMA.")));
+
+	if (info->page_size_cap > 0 &&
+		(info->page_size == 0 || info->page_size > info->page_size_cap))
+		info->page_size = info->page_size_cap;
+
+	rel = table_open(relid, AccessShareLock);
+	tupdesc = RelationGetDescr(rel);
+	info->ncolumns = tupdesc->natts;
+	info->columns = palloc0(sizeof(CivisColumn) * Max(tupdesc->natts, 1));
+	for (i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		CivisColumn *col = &info->columns[i];
+
+		col->attnum = i + 1;
+		col->attname = pstrdup(NameStr(att->attname));
+		col->atttypid = att->atttypid;
+		col->atttypmod = att->atttypmod;
+		col->dropped = att->attisdropped;
+		if (!col->dropped)
+			resolve_column(info, col);
+	}
+	table_close(rel, AccessShareLock);
+
+	return info;
+}
+
+CivisColumn *
+civis_column_by_param(CivisTableInfo *info, const char *param)
+{
+	int			i;
+
+	for (i = 0; i < info->ncolumns; i++)
+	{
+		CivisColumn *col = &info->columns[i];
+
+		if (!col->dropped && col->param && strcmp(col->param, param) == 0)
+			return col;
+	}
+	return NULL;
+}
+
+CivisColumn *
+civis_column_by_name(CivisTableInfo *info, const char *attname)
+{
+	int			i;
+
+	for (i = 0; i < info->ncolumns; i++)
+	{
+		CivisColumn *col = &info->columns[i];
+
+		if (!col->dropped && strcmp(col->attname, attname) == 0)
+			return col;
+	}
+	return NULL;
+}
+
+/*
+ * The api_key of the current user's mapping (or PUBLIC's) for a server.
+ * ERRORs with a clear message when there is none; never prints the key.
+ */
+char *
+civis_get_api_key(Oid serverid, Oid userid)
+{
+	UserMapping *um;
+	ListCell   *lc;
+
+	/* GetUserMapping raises "user mapping not found" itself */
+	um = GetUserMapping(userid, serverid);
+	foreach(lc, um->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, "api_key") == 0)
+			return pstrdup(defGetString(def));
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+			 errmsg("the user mapping for server \"%s\" has no api_key",
+					GetForeignServer(serverid)->servername),
+			 errhint("Use ALTER USER MAPPING FOR CURRENT_USER SERVER ... OPTIONS (ADD api_key '...').")));
+	return NULL;				/* keep compiler quiet */
+}

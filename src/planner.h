@@ -1,0 +1,27 @@
+/*-------------------------------------------------------------------------
+ *
+ * planner.h
+ *		  Planning callbacks of civis_fdw (planner.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CIVIS_PLANNER_H
+#define CIVIS_PLANNER_H
+
+#include "foreign/fdwapi.h"
+
+/*
+ * Indexes of the ForeignScan's fdw_private list.  The request plan itself
+ * is a serialized CivisRequestPlan (plan.c); the values its arguments need
+ * are the plan's fdw_exprs, in expr_index order.
+ */
+enum CivisFdwScanPrivateIndex
+{
+	CivisPrivatePlan,			/* serialized CivisRequestPlan */
+	CivisPrivateRetrievedAttrs, /* integer list of attnums to decode */
+	CivisPrivateLocalConds		/* number of conditions left local */
+};
+
+extern void civis_planner_routines(FdwRoutine *routine);
+
+#endif							/* CIVIS_PLANNER_H */

@@ -1,0 +1,61 @@
+/*-------------------------------------------------------------------------
+ *
+ * quirks.h
+ *		  The one reviewed list of things the real Civis API does that its
+ *		  Swagger spec does not say.  Read by import.c only.
+ *
+ * Path patterns: segments separated by '/', a trailing '/' is ignored.
+ *   "{}"  matches any one {placeholder} segment
+ *   "*"   matches any number (zero or more) of segments
+ *   any other segment matches itself exactly
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CIVIS_QUIRKS_H
+#define CIVIS_QUIRKS_H
+
+/* A response field whose wire type differs from its declared type. */
+typedef struct CivisTypeQuirk
+{
+	const char *path_pattern;	/* NULL: every endpoint */
+	const char *field;			/* JSON member (camelCase, as in the spec) */
+	const char *sql_type;		/* the column type to use instead */
+} CivisTypeQuirk;
+
+/* How a query parameter relates to the rows it filters. */
+typedef struct CivisFilterQuirk
+{
+	const char *path_pattern;	/* NULL: every endpoint */
+	const char *param;			/* parameter name; "*_id" matches a suffix */
+	const char *param_type;		/* only for this declared type, or NULL */
+	bool		exact;			/* the API filter is exactly SQL equality */
+	const char *scope_default;	/* value to send when unconstrained */
+	const char *values;			/* accepted values the spec does not list */
+	const char *not_the_row_field;	/* non-NULL: the parameter does not
+									 * filter the same-named field; use a
+									 * parameter-only column of this name */
+} CivisFilterQuirk;
+
+/* A column the spec has no property for (e.g. author_id from author.id). */
+typedef struct CivisSyntheticQuirk
+{
+	const char *param;			/* query parameter that creates it */
+	const char *needs_field;	/* item property that must be an object */
+	const char *unless_field;	/* ... and this one must be absent, or NULL */
+	const char *column;			/* column name */
+	const char *sql_type;
+	const char *key;			/* dotted JSON path */
+	const char *list;			/* list style, or NULL */
+	bool		exact;			/* the filter is exactly SQL equality */
+} CivisSyntheticQuirk;
+
+extern bool civis_path_matches(const char *pattern, const char *path);
+extern bool civis_quirk_array_response(const char *path);
+extern const char *civis_quirk_type(const char *path, const char *field);
+extern const CivisFilterQuirk *civis_quirk_filter(const char *path,
+												  const char *param,
+												  const char *param_type);
+extern const CivisSyntheticQuirk *civis_quirk_synthetic(const char *param,
+														int index);
+
+#endif							/* CIVIS_QUIRKS_H */

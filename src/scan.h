@@ -1,0 +1,30 @@
+/*-------------------------------------------------------------------------
+ *
+ * scan.h
+ *		  Execution callbacks of civis_fdw (scan.c) and what EXPLAIN
+ *		  needs to show of a running or planned scan (explain.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CIVIS_SCAN_H
+#define CIVIS_SCAN_H
+
+#include "commands/explain.h"
+#include "foreign/fdwapi.h"
+#include "plan.h"
+
+extern void civis_scan_routines(FdwRoutine *routine);
+
+/* The paging parameters of the first request of a stream. */
+extern List *civis_first_page_parts(const CivisRequestPlan *plan,
+									const CivisTableInfo *info,
+									CivisArgValues *values);
+extern void civis_scan_stats(ForeignScanState *node, const CivisHttpStats **http,
+							 int64 *pages, int64 *rows, int64 *duplicates);
+extern void civis_scan_plan(ForeignScanState *node, CivisRequestPlan **plan,
+							CivisTableInfo **info);
+
+/* explain.c */
+extern void civis_explain_scan(ForeignScanState *node, ExplainState *es);
+
+#endif							/* CIVIS_SCAN_H */

@@ -1,0 +1,1349 @@
+/*-------------------------------------------------------------------------
+ *
+ * transport.c
+ *		  HTTP transport of civis_fdw: the only file that talks to libcurl.
+ *
+ * Ownership
+ * ---------
+ * A CivisHttp is one scan's (or one IMPORT's) set of requests.  It is
+ * palloc'd in a memory context chosen by the caller, and a reset callback
+ * on that context releases everything it still owns: the easy handles
+ * (removed from the multi handle first), the receive buffers and the
+ * request records.  This is what releases libcurl resources when a query
+ * fails, since EndForeignScan is not called on abort.
+ *
+ * Request records, receive buffers and header values are malloc'd, never
+ * palloc'd: libcurl callbacks write into them, and a libcurl callback must
+ * never palloc, elog or longjmp.  An easy handle exists only while its
+ * request is attached to the multi handle; between a failed attempt and its
+ * retry the handle is cleaned up and recreated at restart.
+ *
+ * Connection reuse
+ * ----------------
+ * One CURLM multi handle per backend, created lazily, serves every CivisHttp
+ * of the backend: its connection cache keeps connections alive across
+ * requests and scans, HTTP/2 multiplexing is used where the server offers
+ * it, and a CURLSH share keeps DNS answers and TLS sessions across easy
+ * handles.  Several CivisHttp can be active at once (a nested loop over two
+ * foreign tables); each request points to its owner, so driving the multi
+ * handle on behalf of one CivisHttp also completes, buffers or schedules
+ * retries for the requests of the others.
+ *
+ * Waiting
+ * -------
+ * civis_http_wait() drives the multi handle until the wanted ticket is
+ * complete, polling with at most 100 ms between CHECK_FOR_INTERRUPTS()
+ * calls, so cancel and statement_timeout take effect promptly.  All
+ * bookkeeping is consistent before every CHECK_FOR_INTERRUPTS() or ereport,
+ * so an ERROR can longjmp out at any of those points and the reset callback
+ * cleans up.
+ *
+ * Retries
+ * -------
+ * A request that ends with 429, 502, 503 or 504, or with a connection-level
+ * failure, is re-issued after max(Retry-After, full-jitter exponential
+ * backoff) while the attempt count and time budget allow.  A retrying
+ * request does not hold a slot of max_in_flight while it sleeps; other
+ * requests keep progressing meanwhile.
+ *
+ * Security: the API key is only ever handed to CURLOPT_USERNAME.  It is not
+ * logged, not shown in messages, and libcurl's verbose output is never
+ * enabled.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "civis_fdw.h"
+
+#include "lib/ilist.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "utils/memutils.h"
+#if PG_VERSION_NUM >= 140000
+#include "utils/wait_event.h"
+#else
+#include "pgstat.h"
+#endif
+#if PG_VERSION_NUM >= 150000
+#include "common/pg_prng.h"
+#endif
+
+/* Longest sleep between two CHECK_FOR_INTERRUPTS() calls. */
+#define CIVIS_POLL_MS			100
+
+/* Full-jitter exponential backoff: base * 2^(attempt-1), capped. */
+#define CIVIS_BACKOFF_BASE_MS	500.0
+#define CIVIS_BACKOFF_CAP_MS	30000.0
+
+/*
+ * Rate-limit pacing.  The Civis API allows 1,000 general requests per 300 s
+ * and reports what is left in X-RateLimit-Remaining.  When the latest value
+ * seen by this backend drops below CIVIS_PACE_THRESHOLD, new request starts
+ * are spaced out by up to CIVIS_PACE_MAX_GAP_MS (the long-run sustainable
+ * interval, 300 s / 1000), proportionally to how close to zero it is.  This
+ * is per backend only: other backends using the same key are not seen, so
+ * 429 handling with Retry-After remains the real safety net.
+ */
+#define CIVIS_PACE_THRESHOLD	20
+#define CIVIS_PACE_MAX_GAP_MS	300.0
+
+/* Default connection cache size of the multi handle. */
+#define CIVIS_MIN_MAXCONNECTS	16
+
+/* libcurl error buffer is CURL_ERROR_SIZE bytes. */
+
+typedef enum CivisReqState
+{
+	REQ_QUEUED,					/* waiting for a slot (or for pacing) */
+	REQ_RUNNING,				/* easy handle attached to the multi handle */
+	REQ_SLEEPING,				/* waiting for retry_at */
+	REQ_DONE					/* final: response or error recorded */
+} CivisReqState;
+
+typedef enum CivisReqFailure
+{
+	FAIL_NONE,					/* an HTTP response (any status) */
+	FAIL_TRANSPORT,				/* libcurl error, retries exhausted */
+	FAIL_TLS,					/* certificate problem, never retried */
+	FAIL_TOO_LARGE,				/* body exceeded max_response_bytes */
+	FAIL_OOM,					/* malloc failed inside a callback */
+	FAIL_ABORTED				/* aborted by the progress callback */
+} CivisReqFailure;
+
+typedef struct CivisRequest
+{
+	dlist_node	node;			/* in owner->requests, ticket order */
+	CivisHttp  *owner;
+	int			ticket;
+	CivisReqState state;
+
+	char	   *url;			/* malloc'd; may hold secrets: never shown */
+	char	   *shown;			/* malloc'd display form */
+
+	CURL	   *easy;			/* only while REQ_RUNNING */
+
+	/* receive state of the current attempt (written by callbacks) */
+	char	   *buf;			/* malloc'd body */
+	size_t		len;
+	size_t		cap;
+	bool		too_large;
+	bool		oom;
+	char		errbuf[CURL_ERROR_SIZE];
+
+	/* response headers of the current attempt */
+	int64		total_entries;
+	int64		total_pages;
+	int64		per_page;
+	int64		current_page;
+	int64		ratelimit_remaining;
+	char		content_type[128];
+	char		retry_after[64];
+
+	/* outcome */
+	long		status;
+	CURLcode	result;
+	CivisReqFailure failure;
+	int			attempts;
+	double		first_start_ms; /* monotonic ms of the first attempt */
+	double		attempt_start_ms;
+	double		retry_at_ms;	/* when REQ_SLEEPING */
+	double		done_ms;
+} CivisRequest;
+
+struct CivisHttp
+{
+	dlist_node	node;			/* in the backend's list of active sets */
+	MemoryContext cxt;
+	MemoryContextCallback cb;
+
+	/* private copy of the configuration */
+	char	   *api_key;
+	long		connect_timeout_ms;
+	long		request_timeout_ms;
+	int64		max_response_bytes;
+	char	   *ca_file;
+	int			max_retries;
+	long		retry_max_time_ms;
+	int			max_in_flight;
+
+	int			next_ticket;
+	int			running;		/* requests in REQ_RUNNING */
+	dlist_head	requests;
+	CivisHttpStats stats;
+};
+
+/* ---- per-backend state ---- */
+static bool curl_initialized = false;
+static CURLM *backend_multi = NULL;
+static CURLSH *backend_share = NULL;
+static struct curl_slist *backend_headers = NULL;
+static int	backend_attached = 0;	/* easy handles alive (all attached) */
+static bool backend_recycle_pending = false;
+static long backend_maxconnects = 0;
+static dlist_head backend_sets = DLIST_STATIC_INIT(backend_sets);
+static int64 backend_ratelimit_remaining = -1;
+static double backend_next_start_ms = 0;
+static char backend_user_agent[256];
+#if LIBCURL_VERSION_NUM < 0x075200
+static CURL *escape_handle = NULL;
+#endif
+
+static void civis_curl_init(void);
+static void civis_http_exit(int code, Datum arg);
+static void civis_http_reset_cb(void *arg);
+static void release_request(CivisRequest *req);
+static void detach_easy(CivisRequest *req);
+static void drive(CivisRequest *target);
+static void check_multi(void);
+
+/* --------------------------------------------------------------------
+ * small helpers
+ * -------------------------------------------------------------------- */
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double) ts.tv_sec * 1000.0 + (double) ts.tv_nsec / 1000000.0;
+}
+
+static double
+random_fraction(void)
+{
+#if PG_VERSION_NUM >= 150000
+	return pg_prng_double(&pg_global_prng_state);
+#else
+	return (double) random() / ((double) MAX_RANDOM_VALUE + 1.0);
+#endif
+}
+
+static char *
+malloc_strdup_or_error(const char *s)
+{
+	char	   *p = strdup(s ? s : "");
+
+	if (p == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	return p;
+}
+
+/*
+ * Per-backend libcurl initialization, done lazily on first use so that the
+ * postmaster never initializes libcurl.
+ */
+static void
+civis_curl_init(void)
+{
+	curl_version_info_data *vi;
+
+	if (curl_initialized)
+		return;
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("could not initialize libcurl")));
+
+	/* PG_VERSION may carry a packager's suffix: keep the number only */
+	vi = curl_version_info(CURLVERSION_NOW);
+	snprintf(backend_user_agent, sizeof(backend_user_agent),
+			 "civis_fdw/%s (PostgreSQL %.*s; libcurl %s)",
+			 CIVIS_FDW_VERSION, (int) strcspn(PG_VERSION, " "), PG_VERSION,
+			 (vi && vi->version) ? vi->version : LIBCURL_VERSION);
+
+	on_proc_exit(civis_http_exit, (Datum) 0);
+	curl_initialized = true;
+}
+
+static void
+destroy_multi(void)
+{
+	Assert(backend_attached == 0);
+	if (backend_multi)
+		curl_multi_cleanup(backend_multi);
+	backend_multi = NULL;
+	if (backend_share)
+		curl_share_cleanup(backend_share);
+	backend_share = NULL;
+	backend_maxconnects = 0;
+	backend_recycle_pending = false;
+}
+
+/* Called at safe points: drop the multi handle if an invalidation asked. */
+static void
+maybe_recycle_multi(void)
+{
+	if (backend_recycle_pending && backend_attached == 0)
+		destroy_multi();
+}
+
+/* Create the multi handle, share and header list if needed. */
+static void
+check_multi(void)
+{
+	civis_curl_init();
+	maybe_recycle_multi();
+
+	if (backend_headers == NULL)
+	{
+		backend_headers = curl_slist_append(NULL, "Accept: application/json");
+		if (backend_headers == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory")));
+	}
+
+	if (backend_share == NULL)
+	{
+		CURLSH	   *sh = curl_share_init();
+
+		if (sh == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory"),
+					 errdetail("Could not create a libcurl share handle.")));
+		/* single-threaded backend: no lock callbacks needed */
+		curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+		curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+		backend_share = sh;
+	}
+
+	if (backend_multi == NULL)
+	{
+		CURLM	   *m = curl_multi_init();
+
+		if (m == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory"),
+					 errdetail("Could not create a libcurl multi handle.")));
+		curl_multi_setopt(m, CURLMOPT_PIPELINING, (long) CURLPIPE_MULTIPLEX);
+		curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, (long) CIVIS_MIN_MAXCONNECTS);
+		backend_maxconnects = CIVIS_MIN_MAXCONNECTS;
+		backend_multi = m;
+	}
+}
+
+static void
+civis_http_exit(int code, Datum arg)
+{
+	/*
+	 * Normally every CivisHttp has been released by its memory context by
+	 * now.  If some easy handle is still attached (the process is exiting in
+	 * an unusual way), leave everything to the OS rather than touch it.
+	 */
+	if (backend_attached == 0)
+	{
+		if (backend_multi || backend_share)
+			destroy_multi();
+		if (backend_headers)
+			curl_slist_free_all(backend_headers);
+		backend_headers = NULL;
+	}
+}
+
+/* --------------------------------------------------------------------
+ * libcurl callbacks: no palloc, no elog, no longjmp in here
+ * -------------------------------------------------------------------- */
+
+static size_t
+write_cb(char *data, size_t size, size_t nmemb, void *userdata)
+{
+	CivisRequest *req = (CivisRequest *) userdata;
+	size_t		n = size * nmemb;
+	int64		cap = req->owner->max_response_bytes;
+
+	if (n == 0)
+		return 0;
+	if (cap <= 0 || cap > (int64) MaxAllocHugeSize - 1)
+		cap = (int64) MaxAllocHugeSize - 1;
+	if ((int64) (req->len + n) > cap)
+	{
+		req->too_large = true;
+		return 0;
+	}
+	if (req->len + n + 1 > req->cap)
+	{
+		size_t		newcap = req->cap ? req->cap : 16384;
+		char	   *p;
+
+		while (newcap < req->len + n + 1)
+			newcap *= 2;
+		p = realloc(req->buf, newcap);
+		if (p == NULL)
+		{
+			req->oom = true;
+			return 0;
+		}
+		req->buf = p;
+		req->cap = newcap;
+	}
+	memcpy(req->buf + req->len, data, n);
+	req->len += n;
+	req->buf[req->len] = '\0';
+	return n;
+}
+
+/* Does the header line start with "name:" (case-insensitively)? */
+static bool
+header_is(const char *line, size_t n, const char *name, const char **value,
+		  size_t *vlen)
+{
+	size_t		nl = strlen(name);
+	const char *v;
+	const char *e;
+
+	if (n <= nl || line[nl] != ':' || pg_strncasecmp(line, name, nl) != 0)
+		return false;
+	v = line + nl + 1;
+	e = line + n;
+	while (v < e && (*v == ' ' || *v == '\t'))
+		v++;
+	while (e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' ' ||
+					 e[-1] == '\t'))
+		e--;
+	*value = v;
+	*vlen = e - v;
+	return true;
+}
+
+static void
+copy_header_value(char *dst, size_t dstsize, const char *v, size_t vlen)
+{
+	if (vlen >= dstsize)
+		vlen = dstsize - 1;
+	memcpy(dst, v, vlen);
+	dst[vlen] = '\0';
+}
+
+static int64
+header_int(const char *v, size_t vlen)
+{
+	char		tmp[32];
+	char	   *end;
+	long long	x;
+
+	if (vlen == 0 || vlen >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, v, vlen);
+	tmp[vlen] = '\0';
+	errno = 0;
+	x = strtoll(tmp, &end, 10);
+	if (errno != 0 || end == tmp || *end != '\0' || x < 0)
+		return -1;
+	return (int64) x;
+}
+
+static void
+reset_headers(CivisRequest *req)
+{
+	req->total_entries = -1;
+	req->total_pages = -1;
+	req->per_page = -1;
+	req->current_page = -1;
+	req->ratelimit_remaining = -1;
+	req->content_type[0] = '\0';
+	req->retry_after[0] = '\0';
+}
+
+static size_t
+header_cb(char *data, size_t size, size_t nmemb, void *userdata)
+{
+	CivisRequest *req = (CivisRequest *) userdata;
+	size_t		n = size * nmemb;
+	const char *v;
+	size_t		vlen;
+
+	/* a new status line (after a 1xx) starts a new header block */
+	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0)
+	{
+		reset_headers(req);
+		return n;
+	}
+
+	if (header_is(data, n, "X-Pagination-Total-Entries", &v, &vlen))
+		req->total_entries = header_int(v, vlen);
+	else if (header_is(data, n, "X-Pagination-Total-Pages", &v, &vlen))
+		req->total_pages = header_int(v, vlen);
+	else if (header_is(data, n, "X-Pagination-Per-Page", &v, &vlen))
+		req->per_page = header_int(v, vlen);
+	else if (header_is(data, n, "X-Pagination-Current-Page", &v, &vlen))
+		req->current_page = header_int(v, vlen);
+	else if (header_is(data, n, "X-RateLimit-Remaining", &v, &vlen))
+		req->ratelimit_remaining = header_int(v, vlen);
+	else if (header_is(data, n, "Retry-After", &v, &vlen))
+		copy_header_value(req->retry_after, sizeof(req->retry_after), v, vlen);
+	else if (header_is(data, n, "Content-Type", &v, &vlen))
+		copy_header_value(req->content_type, sizeof(req->content_type), v, vlen);
+	else if (header_is(data, n, "Content-Length", &v, &vlen))
+	{
+		int64		cl = header_int(v, vlen);
+		int64		cap = req->owner->max_response_bytes;
+
+		/* refuse early what cannot fit (the body may grow when decoded) */
+		if (cap > 0 && cl > cap)
+		{
+			req->too_large = true;
+			return 0;
+		}
+	}
+	return n;
+}
+
+static int
+xferinfo_cb(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
+			curl_off_t ultotal, curl_off_t ulnow)
+{
+	/* read-only check; the pending interrupt is serviced after return */
+	if (QueryCancelPending || ProcDiePending)
+		return 1;
+	return 0;
+}
+
+/* --------------------------------------------------------------------
+ * request lifecycle
+ * -------------------------------------------------------------------- */
+
+static void
+free_body(CivisRequest *req)
+{
+	if (req->buf)
+		free(req->buf);
+	req->buf = NULL;
+	req->len = 0;
+	req->cap = 0;
+}
+
+/* Remove the easy handle of a running request; plain C, cannot fail. */
+static void
+detach_easy(CivisRequest *req)
+{
+	if (req->easy == NULL)
+		return;
+	if (backend_multi)
+		curl_multi_remove_handle(backend_multi, req->easy);
+	curl_easy_cleanup(req->easy);
+	req->easy = NULL;
+	backend_attached--;
+	if (req->state == REQ_RUNNING)
+		req->owner->running--;
+}
+
+/* Free one request record entirely (it must already be unlinked or be
+ * unlinked here); plain C, cannot fail. */
+static void
+release_request(CivisRequest *req)
+{
+	detach_easy(req);
+	dlist_delete(&req->node);
+	free_body(req);
+	free(req->url);
+	free(req->shown);
+	free(req);
+}
+
+static void
+civis_http_reset_cb(void *arg)
+{
+	CivisHttp  *h = (CivisHttp *) arg;
+	dlist_mutable_iter it;
+
+	dlist_foreach_modify(it, &h->requests)
+	{
+		CivisRequest *req = dlist_container(CivisRequest, node, it.cur);
+
+		release_request(req);
+	}
+	h->running = 0;
+	dlist_delete(&h->node);
+	maybe_recycle_multi();
+}
+
+static CivisRequest *
+find_request(CivisHttp *h, int ticket)
+{
+	dlist_iter	it;
+
+	dlist_foreach(it, &h->requests)
+	{
+		CivisRequest *req = dlist_container(CivisRequest, node, it.cur);
+
+		if (req->ticket == ticket)
+			return req;
+	}
+	return NULL;
+}
+
+#define SETOPT(opt, val) \
+	do { \
+		if (rc == CURLE_OK) \
+			rc = curl_easy_setopt(e, opt, val); \
+	} while (0)
+
+/*
+ * Start (or restart) a request: create its easy handle and attach it.
+ * On return the request is REQ_RUNNING.  Raises only on resource failure,
+ * with the request left consistent (queued, no handle).
+ */
+static void
+start_request(CivisRequest *req)
+{
+	CivisHttp  *h = req->owner;
+	CURL	   *e;
+	CURLcode	rc = CURLE_OK;
+	CURLMcode	mrc;
+
+	check_multi();
+
+	e = curl_easy_init();
+	if (e == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Could not create a libcurl easy handle.")));
+
+	free_body(req);
+	reset_headers(req);
+	req->too_large = false;
+	req->oom = false;
+	req->errbuf[0] = '\0';
+	req->status = 0;
+	req->result = CURLE_OK;
+
+	SETOPT(CURLOPT_URL, req->url);
+	SETOPT(CURLOPT_PRIVATE, (void *) req);
+	SETOPT(CURLOPT_ERRORBUFFER, req->errbuf);
+	SETOPT(CURLOPT_NOSIGNAL, 1L);
+	SETOPT(CURLOPT_VERBOSE, 0L);
+	SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+	SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+	SETOPT(CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	SETOPT(CURLOPT_REDIR_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	SETOPT(CURLOPT_PATH_AS_IS, 1L);
+	SETOPT(CURLOPT_HTTPGET, 1L);
+	if (h->connect_timeout_ms > 0)
+		SETOPT(CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms);
+	SETOPT(CURLOPT_TIMEOUT_MS, h->request_timeout_ms);
+	SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
+	SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
+	if (h->ca_file && h->ca_file[0] != '\0')
+		SETOPT(CURLOPT_CAINFO, h->ca_file);
+	SETOPT(CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
+	SETOPT(CURLOPT_USERNAME, h->api_key);
+	SETOPT(CURLOPT_PASSWORD, "");
+	SETOPT(CURLOPT_USERAGENT, backend_user_agent);
+	SETOPT(CURLOPT_HTTPHEADER, backend_headers);
+	SETOPT(CURLOPT_ACCEPT_ENCODING, "");
+	SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
+	/*
+	 * Over TLS, ALPN tells early whether HTTP/2 is available, so waiting for
+	 * it lets a burst of requests share one multiplexed connection.  Plain
+	 * HTTP never multiplexes here, and waiting would only delay a burst until
+	 * the first response arrives.
+	 */
+	if (pg_strncasecmp(req->url, "https:", 6) == 0)
+		SETOPT(CURLOPT_PIPEWAIT, 1L);
+	SETOPT(CURLOPT_SHARE, backend_share);
+	SETOPT(CURLOPT_WRITEFUNCTION, write_cb);
+	SETOPT(CURLOPT_WRITEDATA, (void *) req);
+	SETOPT(CURLOPT_HEADERFUNCTION, header_cb);
+	SETOPT(CURLOPT_HEADERDATA, (void *) req);
+	SETOPT(CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+	SETOPT(CURLOPT_XFERINFODATA, (void *) req);
+	SETOPT(CURLOPT_NOPROGRESS, 0L);
+	if (h->max_response_bytes > 0)
+		SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) h->max_response_bytes);
+
+	if (rc != CURLE_OK)
+	{
+		curl_easy_cleanup(e);
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("could not configure a libcurl request: %s",
+						curl_easy_strerror(rc))));
+	}
+
+	mrc = curl_multi_add_handle(backend_multi, e);
+	if (mrc != CURLM_OK)
+	{
+		curl_easy_cleanup(e);
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("could not start a libcurl request: %s",
+						curl_multi_strerror(mrc))));
+	}
+
+	/* from here on, the reset callback can undo everything */
+	req->easy = e;
+	backend_attached++;
+	req->state = REQ_RUNNING;
+	h->running++;
+	req->attempts++;
+	req->attempt_start_ms = now_ms();
+	if (req->attempts == 1)
+		req->first_start_ms = req->attempt_start_ms;
+	h->stats.requests++;
+	if (h->running > h->stats.peak_in_flight)
+		h->stats.peak_in_flight = h->running;
+
+	/* rate-limit pacing for the next start (see CIVIS_PACE_THRESHOLD) */
+	if (backend_ratelimit_remaining >= 0 &&
+		backend_ratelimit_remaining < CIVIS_PACE_THRESHOLD)
+		backend_next_start_ms = req->attempt_start_ms +
+			CIVIS_PACE_MAX_GAP_MS *
+			(double) (CIVIS_PACE_THRESHOLD - backend_ratelimit_remaining) /
+			(double) CIVIS_PACE_THRESHOLD;
+}
+
+/*
+ * Start the queued requests and due retries of every active CivisHttp, in
+ * ticket order, as far as max_in_flight and pacing allow.  Returns the
+ * number of milliseconds until something else becomes startable (or
+ * CIVIS_POLL_MS when nothing is waiting on time).
+ */
+static double
+start_due_requests(void)
+{
+	dlist_iter	hit;
+	double		now = now_ms();
+	double		next = CIVIS_POLL_MS;
+
+	dlist_foreach(hit, &backend_sets)
+	{
+		CivisHttp  *h = dlist_container(CivisHttp, node, hit.cur);
+		dlist_iter	it;
+
+		dlist_foreach(it, &h->requests)
+		{
+			CivisRequest *req = dlist_container(CivisRequest, node, it.cur);
+
+			if (req->state == REQ_SLEEPING)
+			{
+				if (req->retry_at_ms > now)
+				{
+					next = Min(next, req->retry_at_ms - now);
+					continue;
+				}
+			}
+			else if (req->state != REQ_QUEUED)
+				continue;
+
+			if (h->running >= h->max_in_flight)
+				continue;		/* a completion will free a slot */
+			if (backend_next_start_ms > now)
+			{
+				next = Min(next, backend_next_start_ms - now);
+				continue;
+			}
+			start_request(req);
+			now = now_ms();
+		}
+	}
+	return Max(next, 0.0);
+}
+
+static bool
+retryable_status(long status)
+{
+	return status == 429 || status == 502 || status == 503 || status == 504;
+}
+
+static bool
+retryable_curl_error(CURLcode code)
+{
+	switch (code)
+	{
+		case CURLE_COULDNT_CONNECT:
+		case CURLE_SEND_ERROR:
+		case CURLE_RECV_ERROR:
+		case CURLE_GOT_NOTHING:
+		case CURLE_PARTIAL_FILE:
+		case CURLE_OPERATION_TIMEDOUT:
+		case CURLE_HTTP2:
+		case CURLE_HTTP2_STREAM:
+			return true;
+		default:
+			return false;
+	}
+}
+
+static bool
+tls_curl_error(CURLcode code)
+{
+	switch (code)
+	{
+		case CURLE_PEER_FAILED_VERIFICATION:
+		case CURLE_SSL_CACERT_BADFILE:
+		case CURLE_SSL_CONNECT_ERROR:
+		case CURLE_SSL_CERTPROBLEM:
+		case CURLE_SSL_ISSUER_ERROR:
+		case CURLE_SSL_CRL_BADFILE:
+		case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* Retry-After in milliseconds, or -1 when absent or unparseable. */
+static double
+retry_after_ms(const char *value)
+{
+	char	   *end;
+	double		secs;
+	time_t		when;
+
+	if (value[0] == '\0')
+		return -1;
+	errno = 0;
+	secs = strtod(value, &end);
+	if (end != value && errno == 0)
+	{
+		while (*end == ' ' || *end == '\t')
+			end++;
+		if (*end == '\0' && secs >= 0 && isfinite(secs))
+			return secs * 1000.0;
+	}
+	when = curl_getdate(value, NULL);
+	if (when != (time_t) -1)
+	{
+		double		d = difftime(when, time(NULL));
+
+		return d > 0 ? d * 1000.0 : 0.0;
+	}
+	return -1;
+}
+
+/*
+ * Handle the end of one attempt: detach its handle, decide between done and
+ * retry, log it.  All state is updated before the DEBUG1 line is emitted.
+ */
+static void
+finish_attempt(CivisRequest *req, CURLcode code)
+{
+	CivisHttp  *h = req->owner;
+	long		status = 0;
+	double		now = now_ms();
+	double		ms = now - req->attempt_start_ms;
+	bool		retry = false;
+	double		wait = 0;
+	size_t		bytes = req->len;
+	char		note[256];
+
+	note[0] = '\0';
+	if (code == CURLE_OK)
+		curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
+	detach_easy(req);			/* running-- */
+
+	req->status = status;
+	req->result = code;
+	h->stats.bytes += req->len;
+
+	if (req->ratelimit_remaining >= 0)
+		backend_ratelimit_remaining = req->ratelimit_remaining;
+
+	if (code == CURLE_OK)
+	{
+		req->failure = FAIL_NONE;
+		retry = retryable_status(status);
+	}
+	else if (req->too_large)
+		req->failure = FAIL_TOO_LARGE;
+	else if (req->oom)
+		req->failure = FAIL_OOM;
+	else if (code == CURLE_ABORTED_BY_CALLBACK)
+		req->failure = FAIL_ABORTED;
+	else if (code == CURLE_FILESIZE_EXCEEDED)
+		req->failure = FAIL_TOO_LARGE;
+	else if (tls_curl_error(code))
+		req->failure = FAIL_TLS;
+	else
+	{
+		req->failure = FAIL_TRANSPORT;
+		retry = retryable_curl_error(code);
+	}
+
+	if (retry)
+	{
+		double		backoff;
+		double		ra;
+		double		cap;
+
+		cap = CIVIS_BACKOFF_BASE_MS * pow(2.0, Min(req->attempts - 1, 30));
+		cap = Min(cap, CIVIS_BACKOFF_CAP_MS);
+		backoff = random_fraction() * cap;
+		ra = (code == CURLE_OK) ? retry_after_ms(req->retry_after) : -1;
+		wait = Max(backoff, ra);
+
+		if (req->attempts - 1 >= h->max_retries)
+			retry = false;
+		else if ((now + wait) - req->first_start_ms > (double) h->retry_max_time_ms)
+			retry = false;
+	}
+
+	if (retry)
+	{
+		req->state = REQ_SLEEPING;
+		req->retry_at_ms = now + wait;
+		h->stats.retries++;
+		free_body(req);
+		snprintf(note, sizeof(note), "%s%s; retrying in %.0f ms (attempt %d)",
+				 code == CURLE_OK ? "" : "; ",
+				 code == CURLE_OK ? "" : curl_easy_strerror(code),
+				 wait, req->attempts + 1);
+	}
+	else
+	{
+		req->state = REQ_DONE;
+		req->done_ms = now;
+		if (code != CURLE_OK)
+			snprintf(note, sizeof(note), "; %s", curl_easy_strerror(code));
+	}
+
+	elog(DEBUG1, "civis_fdw: GET %s -> %ld, %zu bytes, %.1f ms%s",
+		 req->shown, status, bytes, ms, note);
+}
+
+/* Collect completions from the multi handle. */
+static void
+collect_completions(void)
+{
+	CURLMsg    *msg;
+	int			left;
+
+	while (backend_multi &&
+		   (msg = curl_multi_info_read(backend_multi, &left)) != NULL)
+	{
+		CivisRequest *req = NULL;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &req);
+		if (req == NULL || req->easy != msg->easy_handle)
+			continue;			/* cannot happen */
+		finish_attempt(req, msg->data.result);
+	}
+}
+
+static void
+perform(void)
+{
+	int			still;
+	CURLMcode	mrc;
+
+	if (backend_multi == NULL || backend_attached == 0)
+		return;
+	mrc = curl_multi_perform(backend_multi, &still);
+	if (mrc != CURLM_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("libcurl multi handle failed: %s",
+						curl_multi_strerror(mrc))));
+	collect_completions();
+}
+
+/*
+ * One round of driving on behalf of the request the caller waits for: start
+ * what can start, make progress, and unless the target is done, wait at
+ * most CIVIS_POLL_MS (less when a retry or a paced start is due sooner);
+ * then service interrupts.  Requests of other CivisHttp sets progress too.
+ */
+static void
+drive(CivisRequest *target)
+{
+	double		timeout;
+
+	maybe_recycle_multi();
+	timeout = start_due_requests();
+	perform();
+	if (target->state == REQ_DONE)
+	{
+		CHECK_FOR_INTERRUPTS();
+		return;
+	}
+
+	/* completions may have freed slots: start what can start now */
+	timeout = Min(timeout, start_due_requests());
+
+	if (backend_attached > 0)
+	{
+		int			numfds = 0;
+		CURLMcode	mrc;
+
+		mrc = curl_multi_poll(backend_multi, NULL, 0,
+							  (int) ceil(Min(timeout, CIVIS_POLL_MS)), &numfds);
+		if (mrc != CURLM_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("libcurl multi handle failed: %s",
+							curl_multi_strerror(mrc))));
+		perform();
+	}
+	else if (timeout > 0)
+	{
+		/* nothing on the wire: a plain interruptible sleep */
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 (long) ceil(Min(timeout, CIVIS_POLL_MS)),
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+
+	CHECK_FOR_INTERRUPTS();
+}
+
+/* --------------------------------------------------------------------
+ * public API
+ * -------------------------------------------------------------------- */
+
+CivisHttp *
+civis_http_begin(MemoryContext cxt, const CivisHttpConfig *cfg)
+{
+	CivisHttp  *h;
+
+	civis_curl_init();
+
+	h = MemoryContextAllocZero(cxt, sizeof(CivisHttp));
+	h->cxt = cxt;
+	h->api_key = MemoryContextStrdup(cxt, cfg->api_key ? cfg->api_key : "");
+	h->connect_timeout_ms = cfg->connect_timeout_ms;
+	h->request_timeout_ms = cfg->request_timeout_ms;
+	if (h->request_timeout_ms <= 0)
+		h->request_timeout_ms = 300000; /* defensive: never unbounded */
+	h->max_response_bytes = cfg->max_response_bytes;
+	h->ca_file = cfg->ca_file ? MemoryContextStrdup(cxt, cfg->ca_file) : NULL;
+	h->max_retries = Max(cfg->max_retries, 0);
+	h->retry_max_time_ms = Max(cfg->retry_max_time_ms, 0);
+	h->max_in_flight = Max(cfg->max_in_flight, 1);
+	h->next_ticket = 1;
+	dlist_init(&h->requests);
+
+	/* grow the connection cache to fit the widest fan-out seen */
+	if (backend_multi && 2L * h->max_in_flight > backend_maxconnects)
+	{
+		backend_maxconnects = 2L * h->max_in_flight;
+		curl_multi_setopt(backend_multi, CURLMOPT_MAXCONNECTS,
+						  backend_maxconnects);
+	}
+
+	h->cb.func = civis_http_reset_cb;
+	h->cb.arg = h;
+	dlist_push_tail(&backend_sets, &h->node);
+	MemoryContextRegisterResetCallback(cxt, &h->cb);
+
+	return h;
+}
+
+int
+civis_http_submit(CivisHttp *h, const char *url, const char *shown)
+{
+	CivisRequest *req;
+
+	check_multi();
+	if (2L * h->max_in_flight > backend_maxconnects)
+	{
+		backend_maxconnects = 2L * h->max_in_flight;
+		curl_multi_setopt(backend_multi, CURLMOPT_MAXCONNECTS,
+						  backend_maxconnects);
+	}
+
+	req = calloc(1, sizeof(CivisRequest));
+	if (req == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	req->owner = h;
+	req->state = REQ_QUEUED;
+	req->ticket = h->next_ticket++;
+	reset_headers(req);
+	dlist_push_tail(&h->requests, &req->node);
+	/* owned by h from here on: errors below are cleaned up by the callback */
+	req->url = malloc_strdup_or_error(url);
+	req->shown = malloc_strdup_or_error(shown ? shown : "");
+
+	/* start it now if a slot is free, and get the bytes moving */
+	(void) start_due_requests();
+	perform();
+
+	return req->ticket;
+}
+
+/*
+ * Raise the error recorded for a failed request.  The request is released
+ * first (after copying what the message needs), so that a caller catching
+ * the error in a subtransaction does not keep it.
+ */
+static void
+raise_request_failure(CivisHttp *h, CivisRequest *req)
+{
+	char	   *shown = pstrdup(req->shown);
+	char	   *errbuf = pstrdup(req->errbuf);
+	CURLcode	code = req->result;
+	int			attempts = req->attempts;
+	CivisReqFailure failure = req->failure;
+	const char *path;
+	StringInfoData detail;
+
+	/* curl's error text never shows our path or query, but make sure */
+	path = strchr(req->url, '/');
+	if (path && strncmp(path, "//", 2) == 0)
+		path = strchr(path + 2, '/');
+	if (path && strlen(path) > 1 && strstr(errbuf, path) != NULL)
+		errbuf[0] = '\0';
+	if (strcmp(errbuf, curl_easy_strerror(code)) == 0)
+		errbuf[0] = '\0';
+
+	release_request(req);
+
+	initStringInfo(&detail);
+	if (errbuf[0] != '\0')
+		appendStringInfoString(&detail, errbuf);
+	if (attempts > 1)
+		appendStringInfo(&detail, "%sGave up after %d attempts.",
+						 detail.len > 0 ? "\n" : "", attempts);
+
+	switch (failure)
+	{
+		case FAIL_ABORTED:
+			CHECK_FOR_INTERRUPTS();
+			ereport(ERROR,
+					(errcode(ERRCODE_QUERY_CANCELED),
+					 errmsg("Civis API request %s was interrupted", shown)));
+			break;
+		case FAIL_OOM:
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory"),
+					 errdetail("Could not buffer the response from %s.", shown)));
+			break;
+		case FAIL_TOO_LARGE:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("response from %s exceeds max_response_bytes (%lld bytes)",
+							shown, (long long) h->max_response_bytes),
+					 errhint("Raise the max_response_bytes option of the foreign server or table, or request fewer rows per page.")));
+			break;
+		case FAIL_TLS:
+			if (code == CURLE_SSL_CACERT_BADFILE)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+						 errmsg("could not load the CA certificates to verify the Civis API server for %s: %s",
+								shown, curl_easy_strerror(code)),
+						 detail.len > 0 ? errdetail("%s", detail.data) : 0,
+						 errhint("Check the ca_file option of the foreign server: it must name a readable PEM file.")));
+			else
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+						 errmsg("could not verify the TLS certificate of the Civis API server for %s: %s",
+								shown, curl_easy_strerror(code)),
+						 detail.len > 0 ? errdetail("%s", detail.data) : 0,
+						 errhint("Set the ca_file option of the foreign server to a PEM file of the certificate authorities to trust, or fix the system CA store.")));
+			break;
+		case FAIL_TRANSPORT:
+		default:
+			{
+				bool		connect_failure;
+				const char *hint;
+
+				connect_failure = (code == CURLE_COULDNT_CONNECT ||
+								   code == CURLE_COULDNT_RESOLVE_HOST ||
+								   code == CURLE_COULDNT_RESOLVE_PROXY ||
+								   code == CURLE_UNSUPPORTED_PROTOCOL ||
+								   code == CURLE_URL_MALFORMAT);
+				if (code == CURLE_OPERATION_TIMEDOUT)
+					hint = "The connect_timeout_ms and request_timeout_ms server options bound each attempt; max_retries and retry_max_time_ms bound the retries.";
+				else if (connect_failure)
+					hint = "Check the api_url option of the foreign server and that the database server can reach it.";
+				else
+					hint = "The max_retries and retry_max_time_ms server options control how often a failed request is retried.";
+
+				ereport(ERROR,
+						(errcode(connect_failure ?
+								 ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION :
+								 ERRCODE_CONNECTION_FAILURE),
+						 errmsg("could not fetch %s from the Civis API: %s",
+								shown, curl_easy_strerror(code)),
+						 detail.len > 0 ? errdetail("%s", detail.data) : 0,
+						 errhint("%s", hint)));
+			}
+			break;
+	}
+	pg_unreachable();
+}
+
+void
+civis_http_wait(CivisHttp *h, int ticket, CivisResponse *resp)
+{
+	CivisRequest *req;
+	double		t0 = now_ms();
+	char	   *body;
+
+	req = find_request(h, ticket);
+	if (req == NULL)
+		elog(ERROR, "civis_fdw: unknown request ticket %d", ticket);
+
+	while (req->state != REQ_DONE)
+		drive(req);
+
+	h->stats.wait_ms += now_ms() - t0;
+
+	if (req->failure != FAIL_NONE)
+		raise_request_failure(h, req);
+
+	/* copy out first (may ERROR: the request is still owned by h) */
+	memset(resp, 0, sizeof(*resp));
+	body = MemoryContextAllocExtended(CurrentMemoryContext, req->len + 1,
+									  MCXT_ALLOC_HUGE);
+	if (req->len > 0)
+		memcpy(body, req->buf, req->len);
+	body[req->len] = '\0';
+	resp->body = body;
+	resp->body_len = req->len;
+	resp->status = req->status;
+	resp->content_type = req->content_type[0] ? pstrdup(req->content_type) : NULL;
+	resp->total_entries = req->total_entries;
+	resp->total_pages = req->total_pages;
+	resp->per_page = req->per_page;
+	resp->current_page = req->current_page;
+	resp->ratelimit_remaining = req->ratelimit_remaining;
+	resp->attempts = req->attempts;
+	resp->elapsed_ms = req->done_ms - req->first_start_ms;
+
+	release_request(req);
+	maybe_recycle_multi();
+}
+
+void
+civis_http_discard(CivisHttp *h, int ticket)
+{
+	CivisRequest *req = find_request(h, ticket);
+
+	if (req == NULL)
+		return;
+	release_request(req);
+	h->stats.discarded++;
+	maybe_recycle_multi();
+}
+
+void
+civis_http_discard_all(CivisHttp *h)
+{
+	dlist_mutable_iter it;
+
+	dlist_foreach_modify(it, &h->requests)
+	{
+		CivisRequest *req = dlist_container(CivisRequest, node, it.cur);
+
+		release_request(req);
+		h->stats.discarded++;
+	}
+	maybe_recycle_multi();
+}
+
+int
+civis_http_in_flight(CivisHttp *h)
+{
+	dlist_iter	it;
+	int			n = 0;
+
+	dlist_foreach(it, &h->requests)
+	{
+		CivisRequest *req = dlist_container(CivisRequest, node, it.cur);
+
+		if (req->state != REQ_DONE)
+			n++;
+	}
+	return n;
+}
+
+const CivisHttpStats *
+civis_http_stats(CivisHttp *h)
+{
+	return &h->stats;
+}
+
+char *
+civis_url_escape(const char *value)
+{
+	char	   *esc;
+	char	   *res;
+	size_t		len = strlen(value);
+
+	if (len > (size_t) INT_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("value too long to be sent to the Civis API")));
+	if (len == 0)
+		return pstrdup("");
+
+	civis_curl_init();
+#if LIBCURL_VERSION_NUM >= 0x075200
+	/* since 7.82.0 the handle argument is ignored */
+	esc = curl_easy_escape(NULL, value, (int) len);
+#else
+	if (escape_handle == NULL)
+	{
+		escape_handle = curl_easy_init();
+		if (escape_handle == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory")));
+	}
+	esc = curl_easy_escape(escape_handle, value, (int) len);
+#endif
+	if (esc == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	len = strlen(esc);
+	res = MemoryContextAllocExtended(CurrentMemoryContext, len + 1,
+									 MCXT_ALLOC_NO_OOM);
+	if (res != NULL)
+		memcpy(res, esc, len + 1);
+	curl_free(esc);
+	if (res == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	return res;
+}
+
+void
+civis_http_invalidate_connections(void)
+{
+	if (backend_multi == NULL && backend_share == NULL)
+		return;
+	backend_recycle_pending = true;
+	maybe_recycle_multi();
+}
+
+void
+civis_http_config_from_table(CivisHttpConfig *cfg, const CivisTableInfo *info,
+							 const char *api_key)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->api_key = api_key;
+	cfg->connect_timeout_ms = info->connect_timeout_ms;
+	cfg->request_timeout_ms = info->request_timeout_ms;
+	cfg->max_response_bytes = info->max_response_bytes;
+	cfg->ca_file = info->ca_file;
+	cfg->max_retries = info->max_retries;
+	cfg->retry_max_time_ms = info->retry_max_time_ms;
+	cfg->max_in_flight = info->max_in_flight;
+}
