@@ -12,7 +12,7 @@
  * values of the retrieved columns.
  *
  * Memory.  cJSON allocates through hooks that palloc in CurrentMemoryContext
- * (see install_cjson_hooks).  A page therefore lives in whatever context the
+ * (see civis_json_init).  A page therefore lives in whatever context the
  * scan parses it in, normally a per-page context that is reset for each new
  * page; decoded Datums live in the context current at civis_decode_item()
  * time (the per-tuple context); the decoder itself lives in the context
@@ -122,6 +122,7 @@ typedef struct DecColumn
 	int			entry;			/* index into the decoder's key table */
 	int			npath;			/* further components of a dotted key */
 	char	  **path;
+	size_t	   *pathlen;
 
 	/* the constant of civis_decoder_set_constant */
 	bool		has_const;
@@ -179,22 +180,25 @@ civis_cjson_free(void *ptr)
  * Make cJSON allocate with palloc in CurrentMemoryContext.
  *
  * Why: every cJSON tree then lives in the memory context current when it is
- * built -- the scan's per-page context, which the scan resets for each page
- * and which PostgreSQL frees itself on ERROR -- so no tree can leak on any
- * path, including an ERROR thrown half-way through a parse.  An allocation
- * failure raises an ERROR that longjmps out of cJSON's parser; that is safe
- * because cJSON is plain C that holds no locks and keeps no state that a
- * half-finished call would leave inconsistent (its only global, the error
- * position, is rewritten by every parse).  The free hook may receive any
- * pointer the malloc hook returned, whatever context was current then:
- * pfree needs no context argument.
+ * built -- for a scan, the per-page context, which the scan resets for each
+ * page and which PostgreSQL frees itself on ERROR -- so no tree can leak on
+ * any path, including an ERROR thrown half-way through a parse.  An
+ * allocation failure raises an ERROR that longjmps out of cJSON's parser;
+ * that is safe because cJSON is plain C that holds no locks and keeps no
+ * state that a half-finished call would leave inconsistent (its only
+ * global, the error position, is rewritten by every parse).  The free hook
+ * may receive any pointer the malloc hook returned, whatever context was
+ * current then: pfree needs no context argument.
  *
- * Installing the hooks is idempotent; they stay installed for the life of
- * the backend.  cJSON's realloc shortcut is disabled by custom hooks, which
- * only matters for its printers, which this file does not use.
+ * The hooks are process-wide and stay installed for the life of the
+ * backend; installing them again is a no-op.  Call this before any cJSON
+ * call that allocates (civis_page_parse does so itself).  Custom hooks
+ * disable cJSON's realloc shortcut, which only its printers use; trees
+ * printed with cJSON_Print* are palloc'd too and must be freed with
+ * cJSON_free or pfree, never free().
  */
-static void
-install_cjson_hooks(void)
+void
+civis_json_init(void)
 {
 	static bool installed = false;
 
@@ -207,6 +211,13 @@ install_cjson_hooks(void)
 		cJSON_InitHooks(&hooks);
 		installed = true;
 	}
+}
+
+/* The cJSON version this backend runs with (civis_fdw_version()). */
+const char *
+civis_json_library_version(void)
+{
+	return cJSON_Version();
 }
 
 /* --------------------------------------------------------------------
@@ -421,7 +432,33 @@ value_excerpt(const cJSON *v)
 
 	initStringInfo(&b);
 	append_json(&b, v, VALUE_EXCERPT_BYTES);
-	s = to_server(GetDatabaseEncoding() == PG_UTF8, b.data, &len);
+	if (GetDatabaseEncoding() == PG_UTF8)
+	{
+		s = b.data;
+		len = b.len;
+	}
+	else
+	{
+		/*
+		 * An error message must not fail on a character the database
+		 * encoding lacks: show each non-ASCII character as '?'.
+		 */
+		StringInfoData a;
+		int			i;
+
+		initStringInfo(&a);
+		for (i = 0; i < b.len; i++)
+		{
+			unsigned char c = (unsigned char) b.data[i];
+
+			if (c < 0x80)
+				appendStringInfoChar(&a, (char) c);
+			else if ((c & 0xC0) != 0x80)
+				appendStringInfoChar(&a, '?');
+		}
+		s = a.data;
+		len = a.len;
+	}
 	if (len <= VALUE_EXCERPT_BYTES)
 		return pstrdup(s);
 	clip = pg_mbcliplen(s, len, VALUE_EXCERPT_BYTES);
@@ -702,7 +739,7 @@ civis_page_parse(const char *body, size_t len, const char *shown,
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 
-	install_cjson_hooks();
+	civis_json_init();
 
 	/* a UTF-8 byte order mark, then whitespace */
 	if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0)
@@ -824,8 +861,8 @@ member_n(const cJSON *obj, const char *name, size_t len)
 	const cJSON *c;
 
 	for (c = obj->child; c != NULL; c = c->next)
-		if (c->string && strncmp(c->string, name, len) == 0 &&
-			c->string[len] == '\0')
+		if (c->string && c->string[0] == name[0] &&
+			strncmp(c->string, name, len) == 0 && c->string[len] == '\0')
 			found = c;
 	return found;
 }
@@ -1048,6 +1085,7 @@ resolve_key(CivisDecoder *dec, DecColumn *col, int maxkeys)
 			n++;
 	col->npath = n;
 	col->path = n > 0 ? palloc(sizeof(char *) * n) : NULL;
+	col->pathlen = n > 0 ? palloc(sizeof(size_t) * n) : NULL;
 
 	p = copy;
 	for (i = 0; i <= n; i++)
@@ -1065,7 +1103,10 @@ resolve_key(CivisDecoder *dec, DecColumn *col, int maxkeys)
 		if (i == 0)
 			col->entry = intern_key(dec, p, maxkeys);
 		else
+		{
 			col->path[i - 1] = p;
+			col->pathlen[i - 1] = strlen(p);
+		}
 		if (dot)
 			p = dot + 1;
 	}
@@ -1366,16 +1407,11 @@ jsonb_push(CivisDecoder *dec, JsonbParseState **ps, const cJSON *v,
 	}
 	else if (cJSON_IsArray(v))
 	{
-		int			n = 0;
-
-		for (c = v->child; c != NULL; c = c->next)
-			n++;
-		/* pre-size the element array */
-		jv.type = jbvArray;
-		jv.val.array.rawScalar = false;
-		jv.val.array.nElems = n;
-		jv.val.array.elems = NULL;
-		pushJsonbValue(ps, WJB_BEGIN_ARRAY, n > 0 ? &jv : NULL);
+		/*
+		 * No size hint: pushJsonbValue asserts that a value passed with
+		 * WJB_BEGIN_ARRAY describes a raw scalar.
+		 */
+		pushJsonbValue(ps, WJB_BEGIN_ARRAY, NULL);
 		for (c = v->child; c != NULL; c = c->next)
 			jsonb_push(dec, ps, c, WJB_ELEM);
 		res = pushJsonbValue(ps, WJB_END_ARRAY, NULL);
@@ -1709,7 +1745,7 @@ civis_decode_item(CivisDecoder *dec, const CivisPage *page, int index,
 					v = NULL;
 					break;
 				}
-				v = member_n(v, col->path[p], strlen(col->path[p]));
+				v = member_n(v, col->path[p], col->pathlen[p]);
 			}
 		}
 

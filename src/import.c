@@ -25,9 +25,10 @@
  *
  * Query parameters.  Paging parameters (limit, page_num, order, order_dir,
  * last_id, offset, start_at, end_at) are never columns.  Otherwise:
- *   - quirks.c may say the parameter does not filter the same-named field
- *     (state on /queries/ and /workflows/: the last run's state); it is then
- *     matched under the name quirks.c gives (last_run_state);
+ *   - quirks.c may say the parameter filters another field than the
+ *     same-named one (state on /queries/ and /workflows/: the last run's
+ *     state; database_id on /queries/: "database"); it is then matched
+ *     under the name quirks.c gives (last_run_state, database);
  *   - quirks.c may derive a synthetic column (author -> author_id);
  *   - <field>_before / <field>_after, where <field>_at is a timestamptz
  *     column: options "before" / "after" on that column;
@@ -51,6 +52,8 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+#include <limits.h>
 #include <math.h>
 
 #include <cjson/cJSON.h>
@@ -304,9 +307,9 @@ collect_params(ImportState *st, cJSON *path_item, cJSON *op)
 	List	   *result = NIL;
 	cJSON	   *p;
 
+	/* (a "$ref" parameter has no name and "in" here and is skipped) */
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(op, "parameters"))
 	{
-		p = resolve(st, p) ? resolve(st, p) : p;
 		if (json_str(p, "name") && json_str(p, "in"))
 			result = lappend(result, p);
 	}
@@ -969,8 +972,8 @@ build_query_columns(ImportState *st, ImportTable *t)
 			continue;
 
 		fq = civis_quirk_filter(t->path, pname, ptype);
-		if (fq && fq->not_the_row_field)
-			match_name = fq->not_the_row_field;
+		if (fq && fq->column)
+			match_name = fq->column;
 
 		type = param_sql_type(st, param, &list);
 		if (list == NULL && desc &&

@@ -87,13 +87,25 @@ static const CivisFilterQuirk filter_quirks[] = {
 	{"/workflows", "state", NULL, false, NULL, NULL, "last_run_state"},
 
 	/*
+	 * GET /queries/ items carry the database and credential ids in
+	 * "database" and "credential" (integers), not databaseId/credentialId.
+	 * Spec x-examples: GET /queries/?databaseId=563 answers the query whose
+	 * "database" is 563.  credential_id is taken to work the same way (its
+	 * description: "The credential ID."; no example).
+	 */
+	{"/queries", "database_id", "integer", true, NULL, NULL, "database"},
+	{"/queries", "credential_id", "integer", true, NULL, NULL, "credential"},
+
+	/*
 	 * "archived": the field arrives boolean (see type_quirks) and the
 	 * parameter is the same archival flag (spec: "The archival status of the
-	 * requested item(s)"), so true/false filter exactly.  Only GET /search/
-	 * lists its accepted values ('true', 'false', 'all'); import.c derives
-	 * scope_default from that description, not from this row.
+	 * requested item(s)"), so true/false filter exactly.  Unconstrained, the
+	 * API lists only non-archived items; GET /search/ documents the value
+	 * 'all' (civis-python passes it through on every listing), so a table
+	 * sends archived=all unless the query asks otherwise: SELECT * FROM jobs
+	 * includes archived jobs, as a table should.
 	 */
-	{NULL, "archived", NULL, true, NULL, NULL, NULL},
+	{NULL, "archived", NULL, true, "all", "true,false,all", NULL},
 
 	/*
 	 * Integer id filters (id, database_id, credential_id, author_id, ...):

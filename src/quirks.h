@@ -31,9 +31,11 @@ typedef struct CivisFilterQuirk
 	bool		exact;			/* the API filter is exactly SQL equality */
 	const char *scope_default;	/* value to send when unconstrained */
 	const char *values;			/* accepted values the spec does not list */
-	const char *not_the_row_field;	/* non-NULL: the parameter does not
-									 * filter the same-named field; use a
-									 * parameter-only column of this name */
+	const char *column;			/* non-NULL: the parameter filters the
+								 * field of this (snake) name rather than
+								 * the same-named one: a scalar field of
+								 * this name gets the parameter, otherwise
+								 * a parameter-only column of this name */
 } CivisFilterQuirk;
 
 /* A column the spec has no property for (e.g. author_id from author.id). */

@@ -99,8 +99,6 @@
 /* Default connection cache size of the multi handle. */
 #define CIVIS_MIN_MAXCONNECTS	16
 
-/* libcurl error buffer is CURL_ERROR_SIZE bytes. */
-
 typedef enum CivisReqState
 {
 	REQ_QUEUED,					/* waiting for a slot (or for pacing) */
@@ -191,7 +189,7 @@ static bool backend_recycle_pending = false;
 static long backend_maxconnects = 0;
 static dlist_head backend_sets = DLIST_STATIC_INIT(backend_sets);
 static int64 backend_ratelimit_remaining = -1;
-static double backend_next_start_ms = 0;
+static double backend_last_start_ms = 0;
 static char backend_user_agent[256];
 #if LIBCURL_VERSION_NUM < 0x075200
 static CURL *escape_handle = NULL;
@@ -569,6 +567,9 @@ civis_http_reset_cb(void *arg)
 	}
 	h->running = 0;
 	dlist_delete(&h->node);
+	/* do not leave the key behind in freed memory */
+	if (h->api_key)
+		explicit_bzero(h->api_key, strlen(h->api_key));
 	maybe_recycle_multi();
 }
 
@@ -703,13 +704,23 @@ start_request(CivisRequest *req)
 	if (h->running > h->stats.peak_in_flight)
 		h->stats.peak_in_flight = h->running;
 
-	/* rate-limit pacing for the next start (see CIVIS_PACE_THRESHOLD) */
-	if (backend_ratelimit_remaining >= 0 &&
-		backend_ratelimit_remaining < CIVIS_PACE_THRESHOLD)
-		backend_next_start_ms = req->attempt_start_ms +
-			CIVIS_PACE_MAX_GAP_MS *
-			(double) (CIVIS_PACE_THRESHOLD - backend_ratelimit_remaining) /
-			(double) CIVIS_PACE_THRESHOLD;
+	backend_last_start_ms = req->attempt_start_ms;
+}
+
+/*
+ * Earliest time the next request may start under rate-limit pacing (see
+ * CIVIS_PACE_THRESHOLD), from the latest X-RateLimit-Remaining seen: a
+ * fresh, higher value lifts the pacing at once.
+ */
+static double
+paced_start_ms(void)
+{
+	if (backend_ratelimit_remaining < 0 ||
+		backend_ratelimit_remaining >= CIVIS_PACE_THRESHOLD)
+		return 0;
+	return backend_last_start_ms + CIVIS_PACE_MAX_GAP_MS *
+		(double) (CIVIS_PACE_THRESHOLD - backend_ratelimit_remaining) /
+		(double) CIVIS_PACE_THRESHOLD;
 }
 
 /*
@@ -747,9 +758,9 @@ start_due_requests(void)
 
 			if (h->running >= h->max_in_flight)
 				continue;		/* a completion will free a slot */
-			if (backend_next_start_ms > now)
+			if (paced_start_ms() > now)
 			{
-				next = Min(next, backend_next_start_ms - now);
+				next = Min(next, paced_start_ms() - now);
 				continue;
 			}
 			start_request(req);
@@ -1346,4 +1357,11 @@ civis_http_config_from_table(CivisHttpConfig *cfg, const CivisTableInfo *info,
 	cfg->max_retries = info->max_retries;
 	cfg->retry_max_time_ms = info->retry_max_time_ms;
 	cfg->max_in_flight = info->max_in_flight;
+}
+
+/* The libcurl version this backend runs with (civis_fdw_version()). */
+const char *
+civis_http_library_version(void)
+{
+	return curl_version_info(CURLVERSION_NOW)->version;
 }

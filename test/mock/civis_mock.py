@@ -272,25 +272,33 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if path.startswith("/_mock/"):
             self.control(method, path, query_raw, body)
             return
-        started = time.monotonic()
-        entry = {"seq": self.state.next_seq(), "method": method, "path": path,
-                 "query": query_raw, "path_raw": path_raw,
-                 "params": [list(p) for p in urllib.parse.parse_qsl(query_raw,
-                                                                     keep_blank_values=True)],
-                 "user_agent": self.headers.get("User-Agent")}
-        entry["auth"], entry["key_ok"] = parse_auth(self.headers.get("Authorization"),
-                                                    self.state.keys)
+        self.entry = {"seq": self.state.next_seq(), "method": method, "path": path,
+                      "query": query_raw, "path_raw": path_raw,
+                      "params": [list(p) for p in urllib.parse.parse_qsl(
+                          query_raw, keep_blank_values=True)],
+                      "user_agent": self.headers.get("User-Agent"),
+                      "started": time.monotonic()}
+        self.entry["auth"], self.entry["key_ok"] = parse_auth(
+            self.headers.get("Authorization"), self.state.keys)
         try:
-            entry["status"], entry["bytes"], entry["fault"] = self.serve(method, path, query_raw,
-                                                                         entry)
+            self.serve(method, path, query_raw)
         finally:
-            entry["ms"] = int((time.monotonic() - started) * 1000)
-            with self.state.lock:
-                self.state.log.append(entry)
+            self.record(0, 0, None)                 # no-op unless serve() failed early
+
+    def record(self, status, nbytes, kind):
+        """Append the log entry once, before the last byte goes out, so a
+        client that has its answer always finds the entry in the log."""
+        entry, self.entry = self.entry, None
+        if entry is None:
+            return
+        entry.update(status=status, bytes=nbytes, fault=kind,
+                     ms=int((time.monotonic() - entry.pop("started")) * 1000))
+        with self.state.lock:
+            self.state.log.append(entry)
 
     # -- API path --------------------------------------------------------
-    def serve(self, method, path, query_raw, entry):
-        """Answer one API request; returns (status, body bytes sent, fault kind)."""
+    def serve(self, method, path, query_raw):
+        """Answer one API request (fault injection first)."""
         state = self.state
         if state.latency_ms:
             time.sleep(state.latency_ms / 1000.0)
@@ -301,17 +309,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if opts.get("latency_ms"):
                 time.sleep(float(opts["latency_ms"]) / 1000.0)
         if kind in CONNECTION_KINDS:
+            self.record(0, 0, kind)
             self.break_connection(kind, opts)
-            return 0, 0, kind
+            return
         if kind == "slow":
             time.sleep(float(opts.get("delay_ms", 2000)) / 1000.0)
-        resp = self.build(method, path, query_raw, entry, kind, opts)
+        resp = self.build(method, path, query_raw, kind, opts)
         body = self.shape_body(resp, kind, opts)
         if kind == "mutate":
             body = self.mutated(resp, body, opts, k)
-        return resp.status, self.deliver(resp, body, kind, opts), kind
+        self.deliver(resp, body, kind, opts)
 
-    def build(self, method, path, query_raw, entry, kind, opts):
+    def build(self, method, path, query_raw, kind, opts):
         """The response before any body damage: fault statuses, auth, rate, API."""
         if kind in STATUS_KINDS:
             resp = Response(int(kind), status_body(kind))
@@ -323,7 +332,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                             ctype="text/html; charset=utf-8")
         if kind == "malformed":
             return Response(200, body=b'[{"id": 1, "name": "broken",, }')
-        if not entry["key_ok"]:
+        if not self.entry["key_ok"]:
             return self.unauthorized()
         remaining = self.state.rate_check(self.auth_key())
         rate = [("X-RateLimit-Limit", str(self.state.rate_limit)),
@@ -387,18 +396,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
 
     def deliver(self, resp, body, kind, opts):
-        """Send the response (possibly damaged); returns body bytes sent."""
+        """Send the response, possibly cut short (truncate, stall)."""
         self.write_head(resp, len(body))
         if kind in ("truncate", "stall"):
             half = body[: len(body) // 2]
+            self.record(resp.status, len(half), kind)
             self.wfile.write(half)
             self.wfile.flush()
             if kind == "stall":
                 self.state.stopping.wait(float(opts.get("stall_s", 3600)))
             self.close_connection = True
-            return len(half)
+            return
+        self.record(resp.status, len(body), kind)
         self.wfile.write(body)
-        return len(body)
 
     def break_connection(self, kind, opts):
         self.close_connection = True
@@ -470,8 +480,12 @@ def ctl_mutations(state, params, body):
 
 
 def ctl_shutdown(state, params, body):
-    state.stopping.set()
-    threading.Thread(target=state.server.shutdown, daemon=True).start()
+    def stop():
+        time.sleep(0.2)                             # let this answer reach the caller
+        state.stopping.set()
+        state.server.shutdown()
+
+    threading.Thread(target=stop, daemon=True).start()
     return 200, {"ok": True}
 
 
@@ -492,7 +506,9 @@ class Server(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
 
     def handle_error(self, request, client_address):
-        pass                                        # clients hanging up are expected
+        """Clients hanging up are expected (faults, timeouts); bugs are not."""
+        if not isinstance(sys.exc_info()[1], (ConnectionError, socket.timeout, ValueError)):
+            super().handle_error(request, client_address)
 
 
 def make_server(args):

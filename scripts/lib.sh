@@ -1,0 +1,62 @@
+# Shared helpers of the scripts in this folder (sourced, not run).
+
+# Debian packages civis_fdw needs to build, test and demo.
+CIVIS_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-cron
+  libcurl4-openssl-dev libcjson-dev python3 make gcc openssl"
+
+# Install whatever of CIVIS_PACKAGES is missing (apt-get update first).
+ensure_packages() {
+  local missing=()
+  for p in $CIVIS_PACKAGES "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "== installing Debian packages: ${missing[*]}"
+    if [ "$(id -u)" -ne 0 ]; then
+      echo "need root to install packages (run with sudo)" >&2
+      exit 1
+    fi
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+  fi
+}
+
+# Build with warnings as errors and install into PostgreSQL 15.
+build_and_install() {
+  export PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+  make -s clean >/dev/null
+  make -s WERROR=1
+  make -s install >/dev/null
+}
+
+# pg_virtualenv with a UTF8 cluster, whatever the machine's locale.
+virtualenv() {
+  pg_virtualenv -t -v 15 -i '--encoding=UTF8 --locale=C.UTF-8' "$@"
+}
+
+# Start the mock Civis API in the background; sets CIVIS_MOCK_URL, MOCK_PID.
+start_mock() {
+  local portfile
+  portfile=$(mktemp)
+  rm -f "$portfile"
+  python3 "$CIVIS_ROOT/test/mock/civis_mock.py" --port 0 --port-file "$portfile" "$@" \
+    >"${MOCK_LOG:-/dev/null}" 2>&1 &
+  MOCK_PID=$!
+  for _ in $(seq 1 100); do
+    [ -s "$portfile" ] && break
+    sleep 0.05
+  done
+  if [ ! -s "$portfile" ]; then
+    echo "the mock Civis API did not start" >&2
+    return 1
+  fi
+  export CIVIS_MOCK_URL="http://127.0.0.1:$(cat "$portfile")"
+  export CIVIS_MOCK_STATE
+  CIVIS_MOCK_STATE=$(mktemp)
+  rm -f "$portfile"
+}
+
+stop_mock() {
+  [ -n "${MOCK_PID:-}" ] && kill "$MOCK_PID" 2>/dev/null || true
+  MOCK_PID=
+}
