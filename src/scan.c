@@ -196,7 +196,7 @@ init_stream_state(StreamState *st, const CivisRequestPlan *plan,
 	memset(st, 0, sizeof(StreamState));
 	st->first_ticket = -1;
 	st->next_page = 1;
-	st->next_submit = 2;
+	st->next_submit = 1;
 	st->total_pages = -1;
 	st->per_page = -1;
 	st->total_entries = -1;
@@ -623,9 +623,10 @@ advance_paging(CivisScanState *st, StreamState *ss, const CivisResponse *resp,
 			ss->done = true;
 			break;
 	}
+	/* pages next_page .. next_submit - 1 are the ones already in flight */
 	ss->next_page++;
-	if (ss->next_submit < ss->next_page + 1)
-		ss->next_submit = ss->next_page + 1;
+	if (ss->nahead == 0)
+		ss->next_submit = ss->next_page;
 }
 
 /* Switch to the next stream that may have rows; false at the end. */

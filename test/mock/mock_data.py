@@ -181,7 +181,7 @@ class Generator:
         if typ == "integer":
             return rng.randint(1, 99999) if field.lower().endswith("id") else rng.randint(0, 500)
         if typ == "number":
-            return round(rng.uniform(0, 100), 3)
+            return round(rng.randint(0, 99) + rng.randint(1, 999) / 1000.0, 3)  # never integral (README: Types)
         if typ == "boolean":
             return rng.random() < 0.5
         return "%s %s %d" % (rng.choice(WORDS), field, rng.randint(1, 999))
@@ -210,11 +210,14 @@ def overrides_for(template):
     return merged
 
 
-def text_field(props):
-    """The field where hostile strings go: `name` or the first plain string."""
+def text_field(props, skip=()):
+    """The field where hostile strings go: `name` or the first plain string
+    (not one the real API sends as a number although it is declared a string)."""
     if "name" in props:
         return "name"
     for field, prop in props.items():
+        if field in skip:
+            continue
         if prop.get("type") == "string" and not prop.get("format") and field != "archived":
             return field
     return None
@@ -274,7 +277,7 @@ class DataStore:
             row = self._make_row(ep, schema, rng, ov, next_id, minute)
             rows.append(row)
             visible += default_visible(ep, row)
-        self._add_hostile(schema, rows)
+        self._add_hostile(schema, rows, ov.get("int_strings", ()))
         return rows
 
     def _make_row(self, ep, schema, rng, ov, row_id, minute):
@@ -299,8 +302,8 @@ class DataStore:
         return Row(data, meta)
 
     @staticmethod
-    def _add_hostile(schema, rows):
-        field = text_field(schema.get("properties") or {})
+    def _add_hostile(schema, rows, skip=()):
+        field = text_field(schema.get("properties") or {}, skip)
         if field is None or len(rows) < 4:
             return
         for k, i in enumerate(range(3, len(rows), 7)):
@@ -553,8 +556,12 @@ def expected_rows(datas, set_pairs):
     out = []
     for data in datas:
         row = {camel_to_snake(k): v for k, v in data.items()}
+        # the wrapper's synthetic author_id column (the `author` filter)
+        # reads author.id, or user.id on items that name their owner `user`
         if isinstance(data.get("author"), dict):
             row["author_id"] = data["author"].get("id")
+        elif isinstance(data.get("user"), dict):
+            row["author_id"] = data["user"].get("id")
         row.update(set_pairs)
         out.append(row)
     return out
