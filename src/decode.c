@@ -52,7 +52,11 @@
 
 #include "civis_fdw.h"
 
-/* Integers up to this magnitude survive the trip through a double. */
+/*
+ * Integers below this magnitude survive the trip through a double.  2^53
+ * itself does not count: 2^53 + 1 parses to the same double, so a value of
+ * exactly 2^53 may be a rounded larger one.
+ */
 #define JSON_EXACT_INT_LIMIT 9007199254740992.0	/* 2^53 */
 
 /* Longest text of a formatted number: shortest form or an int64. */
@@ -905,7 +909,7 @@ civis_page_item_id(const CivisPage *page, int index, bool *has_id)
 	{
 		double		d = v->valuedouble;
 
-		if (isfinite(d) && d == floor(d) && fabs(d) <= JSON_EXACT_INT_LIMIT)
+		if (isfinite(d) && d == floor(d) && fabs(d) < JSON_EXACT_INT_LIMIT)
 		{
 			*has_id = true;
 			return (int64) d;
@@ -1285,7 +1289,7 @@ number_to_int(CivisDecoder *dec, const DecColumn *col, const cJSON *v)
 	if (d != floor(d))
 		conversion_error(dec, col, v,
 						 "The value is not an integer; declare the column as numeric or double precision.");
-	if (fabs(d) > JSON_EXACT_INT_LIMIT)
+	if (fabs(d) >= JSON_EXACT_INT_LIMIT)
 	{
 		char		num[NUMBER_BUF_LEN];
 
@@ -1294,7 +1298,7 @@ number_to_int(CivisDecoder *dec, const DecColumn *col, const cJSON *v)
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("value %s of column \"%s\" exceeds the integer precision JSON numbers keep (2^53)",
 						num, col->attname),
-				 errdetail("JSON numbers are read as double precision, which holds integers exactly only up to 9007199254740992; the API's digits beyond that are lost.")));
+				 errdetail("JSON numbers are read as double precision, which holds integers exactly only below 9007199254740992; the API's digits beyond that are lost.")));
 	}
 	i = (int64) d;
 	if ((col->kind == DK_INT2 && (i < PG_INT16_MIN || i > PG_INT16_MAX)) ||

@@ -16,6 +16,7 @@
 #include "commands/explain.h"
 #include "nodes/nodeFuncs.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/ruleutils.h"
 
 #include "civis_fdw.h"
@@ -63,6 +64,15 @@ explain_values(List *exprs, ExplainState *es)
 	return values;
 }
 
+/* A value of the plan as shown, or dflt when absent or NULL. */
+static const char *
+value_text(CivisArgValues *values, int index, const char *dflt)
+{
+	if (index < 0 || values[index].isnull || values[index].texts == NIL)
+		return dflt;
+	return strVal(linitial(values[index].texts));
+}
+
 static const char *
 paging_description(const CivisRequestPlan *plan)
 {
@@ -72,7 +82,7 @@ paging_description(const CivisRequestPlan *plan)
 		return "get by id (detail endpoint, one object per request)";
 	if (plan->page_size > 0 && plan->paging != CIVIS_PAGING_NONE &&
 		plan->paging != CIVIS_PAGING_AUTO)
-		return psprintf("%s, %d per page", how, plan->page_size);
+		return psprintf("%s, up to %d per page", how, plan->page_size);
 	if (plan->paging == CIVIS_PAGING_AUTO)
 		return "auto (follows X-Pagination headers)";
 	return how;
@@ -117,6 +127,17 @@ explain_requests(ForeignScanState *node, ExplainState *es)
 							es);
 	}
 	ExplainPropertyText("Civis Paging", paging_description(plan), es);
+	if (plan->order_by)
+		ExplainPropertyText("Civis Order",
+							psprintf("order=%s&order_dir=%s (arrival order checked)",
+									 plan->order_by, plan->order_desc ? "desc" : "asc"),
+							es);
+	if (plan->limit_expr >= 0 || plan->offset_expr >= 0)
+		ExplainPropertyText("Civis Limit",
+							psprintf("%s offset %s",
+									 value_text(values, plan->limit_expr, "ALL"),
+									 value_text(values, plan->offset_expr, "0")),
+							es);
 }
 
 static void
@@ -144,6 +165,17 @@ explain_stats(ForeignScanState *node, ExplainState *es)
 void
 civis_explain_scan(ForeignScanState *node, ExplainState *es)
 {
+	/* a scan of an upper relation (it also sorts or limits) names its table */
+	if (((ForeignScan *) node->ss.ps.plan)->scan.scanrelid == 0)
+	{
+		CivisRequestPlan *plan;
+		CivisTableInfo *info;
+
+		civis_scan_plan(node, &plan, &info);
+		ExplainPropertyText("Relations",
+							quote_qualified_identifier(get_namespace_name(get_rel_namespace(info->relid)),
+													   info->relname), es);
+	}
 	if (es->verbose)
 		explain_requests(node, es);
 	if (es->analyze)

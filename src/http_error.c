@@ -473,13 +473,13 @@ civis_raise_http_error(const CivisResponse *resp, const char *shown,
 			break;
 		case 429:
 			sqlstate = ERRCODE_CONFIGURATION_LIMIT_EXCEEDED;
-			hint = "The Civis API allows 1,000 requests per 5 minutes; wait before retrying, make queries need fewer requests, or raise the max_retries and retry_max_time_ms server options.";
+			hint = "The Civis API allows 1,000 requests per 5 minutes; wait before retrying, make queries need fewer requests, or raise the max_retries and retry_max_time server options.";
 			break;
 		case 502:
 		case 503:
 		case 504:
 			sqlstate = ERRCODE_CONNECTION_FAILURE;
-			hint = "The Civis API is temporarily unavailable; the max_retries and retry_max_time_ms server options control how long to keep retrying.";
+			hint = "The Civis API is temporarily unavailable; the max_retries and retry_max_time server options control how long to keep retrying.";
 			break;
 		default:
 			sqlstate = ERRCODE_FDW_ERROR;

@@ -402,6 +402,7 @@ civis_plan_serialize(const CivisRequestPlan *plan)
 	list = lappend(list, makeInteger(plan->page_size));
 	list = lappend(list, str_node(plan->order_by));
 	list = lappend(list, makeInteger(plan->order_desc));
+	list = lappend(list, makeInteger(plan->order_attnum));
 	list = lappend(list, makeInteger(plan->limit_expr));
 	list = lappend(list, makeInteger(plan->offset_expr));
 	list = lappend(list, makeInteger(plan->cursor_expr));
@@ -439,6 +440,7 @@ civis_plan_deserialize(List *list)
 	plan->page_size = intVal(list_nth(list, i++));
 	plan->order_by = node_str(list_nth(list, i++));
 	plan->order_desc = intVal(list_nth(list, i++));
+	plan->order_attnum = intVal(list_nth(list, i++));
 	plan->limit_expr = intVal(list_nth(list, i++));
 	plan->offset_expr = intVal(list_nth(list, i++));
 	plan->cursor_expr = intVal(list_nth(list, i++));

@@ -74,6 +74,7 @@ typedef struct CivisRequestPlan
 	List	   *args;			/* CivisArg * */
 	char	   *order_by;		/* pushed ORDER BY ("order" value) or NULL */
 	bool		order_desc;
+	AttrNumber	order_attnum;	/* column checked to arrive in that order */
 	int			limit_expr;		/* index into fdw_exprs, or -1 */
 	int			offset_expr;	/* index into fdw_exprs, or -1 */
 	int			cursor_expr;	/* id > n on cursor paging: index, or -1 */

@@ -28,8 +28,12 @@
 #include "optimizer/paths.h"
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
+#include "optimizer/tlist.h"
+#include "catalog/pg_type.h"
+#include "access/stratnum.h"
 #include "utils/array.h"
 #include "utils/lsyscache.h"
+#include "utils/typcache.h"
 
 #include "civis_fdw.h"
 #include "plan.h"
@@ -45,6 +49,18 @@ typedef struct CivisRelInfo
 	CivisPlanResult *base_plan; /* plan from the base conditions only */
 	double		tuples;			/* estimated rows of the whole listing */
 } CivisRelInfo;
+
+/*
+ * Planner state of an upper relation (ORDER BY, LIMIT) that a scan of one
+ * foreign table can compute by itself (output_rel->fdw_private).
+ */
+typedef struct CivisUpperInfo
+{
+	RelOptInfo *base;			/* the foreign table's relation */
+	CivisColumn *order_col;		/* pushed ORDER BY column, or NULL */
+	bool		order_desc;
+	bool		has_limit;		/* LIMIT/OFFSET computed by the scan */
+} CivisUpperInfo;
 
 static bool
 optimise_for(const CivisTableInfo *info)
@@ -292,6 +308,258 @@ civisGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	}
 }
 
+
+/* ------------------------------------------------------------------
+ * ORDER BY and LIMIT/OFFSET: upper relations computed by the scan
+ *
+ * As in postgres_fdw, a sort and a limit are pushed only through the
+ * UPPERREL_ORDERED and UPPERREL_FINAL relations, and only when the result
+ * cannot change: the query reads this one table, every condition is
+ * applied exactly by the API (nothing stays local to filter rows after the
+ * limit), and the sort is absent or pushed too.
+ * ------------------------------------------------------------------ */
+
+/* Can a scan of this base relation take over the query's upper work? */
+static bool
+upper_pushable(PlannerInfo *root, RelOptInfo *base)
+{
+	CivisRelInfo *fpinfo = base->fdw_private;
+	CivisPlanResult *res;
+	ListCell   *lc;
+
+	if (fpinfo == NULL || !fpinfo->optimise)
+		return false;
+	res = fpinfo->base_plan;
+	if (root->parse->commandType != CMD_SELECT || root->parse->rowMarks ||
+		root->parse->hasTargetSRFs ||
+		bms_membership(root->all_baserels) != BMS_SINGLETON ||
+		!bms_is_empty(base->lateral_relids) ||
+		res->missing_path_params != NIL ||
+		res->plan->kind != CIVIS_PLAN_LIST)
+		return false;
+
+	/* no condition may stay local */
+	foreach(lc, base->baserestrictinfo)
+		if (!list_member_ptr(res->exact_rinfos, lfirst(lc)))
+			return false;
+
+	/* the scan returns plain columns only */
+	foreach(lc, base->reltarget->exprs)
+	{
+		Node	   *expr = lfirst(lc);
+
+		if (!IsA(expr, Var) || ((Var *) expr)->varattno <= 0)
+			return false;
+	}
+	return true;
+}
+
+/* A constant LIMIT/OFFSET, or $n known at execution. */
+static bool
+limit_value_ok(Node *node)
+{
+	if (node == NULL)
+		return true;
+	if (IsA(node, Const))
+		return true;
+	return IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXTERN;
+}
+
+/* OFFSET + LIMIT when both are constants, else -1. */
+static int64
+const_rows_needed(Query *parse)
+{
+	int64		count = 0,
+				offset = 0;
+
+	if (parse->limitCount == NULL || !IsA(parse->limitCount, Const) ||
+		((Const *) parse->limitCount)->constisnull)
+		return -1;
+	count = DatumGetInt64(((Const *) parse->limitCount)->constvalue);
+	if (parse->limitOffset)
+	{
+		if (!IsA(parse->limitOffset, Const))
+			return -1;
+		if (!((Const *) parse->limitOffset)->constisnull)
+			offset = DatumGetInt64(((Const *) parse->limitOffset)->constvalue);
+	}
+	if (count < 0 || offset < 0)
+		return -1;
+	return count + offset;
+}
+
+/*
+ * The column a single-key ORDER BY sorts on, if the endpoint's "order"
+ * parameter can sort by it the same way PostgreSQL would.  Text is never
+ * pushed (the API does not sort by the database's collation).  A key that
+ * is not unique is pushed only when one request answers the whole query:
+ * the API promises no tie-breaker, so ties could move between pages.
+ */
+static CivisColumn *
+pushable_sort(PlannerInfo *root, RelOptInfo *base, bool *desc)
+{
+	CivisRelInfo *fpinfo = base->fdw_private;
+	PathKey    *pk;
+	EquivalenceMember *em = NULL;
+	CivisColumn *col;
+	ListCell   *lc;
+	int64		needed;
+
+	if (list_length(root->sort_pathkeys) != 1)
+		return NULL;
+	pk = linitial(root->sort_pathkeys);
+	if (pk->pk_eclass->ec_has_volatile)
+		return NULL;
+	foreach(lc, pk->pk_eclass->ec_members)
+	{
+		EquivalenceMember *m = lfirst(lc);
+		Expr	   *e = m->em_expr;
+
+		while (IsA(e, RelabelType))
+			e = ((RelabelType *) e)->arg;
+		if (IsA(e, Var) && ((Var *) e)->varno == base->relid &&
+			((Var *) e)->varattno > 0 && ((Var *) e)->varlevelsup == 0)
+		{
+			em = m;
+			break;
+		}
+	}
+	if (em == NULL)
+		return NULL;
+	{
+		Expr	   *e = em->em_expr;
+
+		while (IsA(e, RelabelType))
+			e = ((RelabelType *) e)->arg;
+		col = &fpinfo->info->columns[((Var *) e)->varattno - 1];
+	}
+	if (col->dropped || col->order_by == NULL || type_is_collatable(col->atttypid))
+		return NULL;
+
+	/* the default btree order of the type, NULLs where PostgreSQL puts them */
+	if (pk->pk_opfamily != lookup_type_cache(col->atttypid, TYPECACHE_BTREE_OPFAMILY)->btree_opf)
+		return NULL;
+	if (pk->pk_strategy == BTLessStrategyNumber && !pk->pk_nulls_first)
+		*desc = false;
+	else if (pk->pk_strategy == BTGreaterStrategyNumber && pk->pk_nulls_first)
+		*desc = true;
+	else
+		return NULL;
+
+	if (strcmp(col->key, "id") != 0)
+	{
+		needed = const_rows_needed(root->parse);
+		if (needed < 0 || fpinfo->base_plan->plan->page_size <= 0 ||
+			needed > fpinfo->base_plan->plan->page_size)
+			return NULL;
+	}
+	return col;
+}
+
+static ForeignPath *
+make_upper_path(PlannerInfo *root, RelOptInfo *rel, PathTarget *target,
+				double rows, Cost startup, Cost total, List *pathkeys)
+{
+	return create_foreign_upper_path(root, rel, target, rows, startup, total,
+									 pathkeys, NULL,
+#if PG_VERSION_NUM >= 170000
+									 NIL,
+#endif
+									 NIL);
+}
+
+static void
+civisGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
+						  RelOptInfo *input_rel, RelOptInfo *output_rel,
+						  void *extra)
+{
+	CivisUpperInfo *upper;
+	CivisUpperInfo *input_upper = NULL;
+	RelOptInfo *base;
+	CivisRelInfo *fpinfo;
+	Cost		startup,
+				total;
+
+	if (output_rel->fdw_private != NULL)
+		return;
+	if (stage != UPPERREL_ORDERED && stage != UPPERREL_FINAL)
+		return;
+
+	if (input_rel->reloptkind == RELOPT_BASEREL)
+		base = input_rel;
+	else if (stage == UPPERREL_FINAL && input_rel->reloptkind == RELOPT_UPPER_REL &&
+			 input_rel->fdw_private != NULL)
+	{
+		input_upper = input_rel->fdw_private;
+		base = input_upper->base;
+	}
+	else
+		return;
+	if (!upper_pushable(root, base))
+		return;
+	fpinfo = base->fdw_private;
+
+	upper = palloc0(sizeof(CivisUpperInfo));
+	upper->base = base;
+	request_costs(fpinfo->info, fpinfo->base_plan->plan, base->rows, 1,
+				  &startup, &total);
+
+	if (stage == UPPERREL_ORDERED)
+	{
+		upper->order_col = pushable_sort(root, base, &upper->order_desc);
+		if (upper->order_col == NULL)
+			return;
+		output_rel->fdw_private = upper;
+		/* cheaper than the same listing plus a local sort */
+		add_path(output_rel,
+				 (Path *) make_upper_path(root, output_rel,
+										  root->upper_targets[UPPERREL_ORDERED],
+										  base->rows, startup, total,
+										  root->sort_pathkeys));
+		return;
+	}
+
+	/* UPPERREL_FINAL: LIMIT and OFFSET */
+	{
+		FinalPathExtraData *fextra = extra;
+		Query	   *parse = root->parse;
+		double		rows;
+		CivisPagingKind paging = fpinfo->base_plan->plan->paging;
+
+		if (!fextra->limit_needed)
+			return;
+#if PG_VERSION_NUM >= 130000
+		if (parse->limitOption == LIMIT_OPTION_WITH_TIES)
+			return;
+#endif
+		if (!limit_value_ok(parse->limitCount) || !limit_value_ok(parse->limitOffset))
+			return;
+		/* a sort that stays local must see every row */
+		if (input_upper == NULL && root->sort_pathkeys != NIL)
+			return;
+		if (paging != CIVIS_PAGING_PAGES && paging != CIVIS_PAGING_CURSOR &&
+			paging != CIVIS_PAGING_OFFSET && paging != CIVIS_PAGING_WINDOW)
+			return;
+
+		if (input_upper)
+		{
+			upper->order_col = input_upper->order_col;
+			upper->order_desc = input_upper->order_desc;
+		}
+		upper->has_limit = true;
+		rows = fextra->limit_tuples > 0 ? Min(base->rows, fextra->limit_tuples) : base->rows;
+		request_costs(fpinfo->info, fpinfo->base_plan->plan, rows, 1,
+					  &startup, &total);
+		output_rel->fdw_private = upper;
+		/* never more requests than the same listing under a Limit node */
+		add_path(output_rel,
+				 (Path *) make_upper_path(root, output_rel,
+										  root->upper_targets[UPPERREL_FINAL],
+										  rows, startup, startup,
+										  input_upper ? root->sort_pathkeys : NIL));
+	}
+}
+
 /* Attributes the plan must decode: the target list and local quals. */
 static List *
 retrieved_attrs(RelOptInfo *baserel, List *local_exprs, int natts)
@@ -312,18 +580,73 @@ retrieved_attrs(RelOptInfo *baserel, List *local_exprs, int natts)
 	return result;
 }
 
+/*
+ * The plan of a scan that also sorts and limits (an upper relation): the
+ * scan tuple is fdw_scan_tlist, the base table's columns the target needs.
+ */
+static ForeignScan *
+upper_plan(PlannerInfo *root, RelOptInfo *upperrel, List *tlist, Plan *outer_plan)
+{
+	CivisUpperInfo *upper = upperrel->fdw_private;
+	RelOptInfo *base = upper->base;
+	CivisRelInfo *fpinfo = base->fdw_private;
+	CivisPlanResult *res;
+	List	   *scan_tlist;
+	List	   *attrs = NIL;
+	List	   *fdw_private;
+	ListCell   *lc;
+
+	res = civis_build_request_plan(fpinfo->info,
+								   civis_extract_conds(root, base, fpinfo->info,
+													   base->baserestrictinfo),
+								   fpinfo->optimise);
+	if (upper->order_col)
+	{
+		res->plan->order_by = upper->order_col->order_by;
+		res->plan->order_desc = upper->order_desc;
+		res->plan->order_attnum = upper->order_col->attnum;
+	}
+	if (upper->has_limit)
+	{
+		if (root->parse->limitCount)
+		{
+			res->plan->limit_expr = list_length(res->fdw_exprs);
+			res->fdw_exprs = lappend(res->fdw_exprs, copyObject(root->parse->limitCount));
+		}
+		if (root->parse->limitOffset)
+		{
+			res->plan->offset_expr = list_length(res->fdw_exprs);
+			res->fdw_exprs = lappend(res->fdw_exprs, copyObject(root->parse->limitOffset));
+		}
+	}
+
+	scan_tlist = add_to_flat_tlist(NIL, pull_var_clause((Node *) tlist,
+														PVC_RECURSE_PLACEHOLDERS));
+	foreach(lc, scan_tlist)
+		attrs = lappend_int(attrs, ((Var *) ((TargetEntry *) lfirst(lc))->expr)->varattno);
+
+	fdw_private = list_make4(civis_plan_serialize(res->plan), attrs,
+							 makeInteger(0), makeInteger(base->relid));
+	return make_foreignscan(tlist, NIL, 0, res->fdw_exprs, fdw_private,
+							scan_tlist, NIL, outer_plan);
+}
+
 static ForeignScan *
 civisGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 					ForeignPath *best_path, List *tlist, List *scan_clauses,
 					Plan *outer_plan)
 {
-	CivisRelInfo *fpinfo = baserel->fdw_private;
+	CivisRelInfo *fpinfo;
 	List	   *conds;
 	CivisPlanResult *res;
 	List	   *local = NIL;
 	List	   *fdw_private;
 	ListCell   *lc;
 
+	if (baserel->reloptkind == RELOPT_UPPER_REL)
+		return upper_plan(root, baserel, tlist, outer_plan);
+
+	fpinfo = baserel->fdw_private;
 	conds = civis_extract_conds(root, baserel, fpinfo->info, scan_clauses);
 	res = civis_build_request_plan(fpinfo->info, conds, fpinfo->optimise);
 
@@ -345,9 +668,10 @@ civisGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 		local = lappend(local, rinfo->clause);
 	}
 
-	fdw_private = list_make3(civis_plan_serialize(res->plan),
+	fdw_private = list_make4(civis_plan_serialize(res->plan),
 							 retrieved_attrs(baserel, local, fpinfo->info->ncolumns),
-							 makeInteger(list_length(local)));
+							 makeInteger(list_length(local)),
+							 makeInteger(baserel->relid));
 
 	return make_foreignscan(tlist, local, baserel->relid, res->fdw_exprs,
 							fdw_private, NIL, NIL, outer_plan);
@@ -359,4 +683,5 @@ civis_planner_routines(FdwRoutine *routine)
 	routine->GetForeignRelSize = civisGetForeignRelSize;
 	routine->GetForeignPaths = civisGetForeignPaths;
 	routine->GetForeignPlan = civisGetForeignPlan;
+	routine->GetForeignUpperPaths = civisGetForeignUpperPaths;
 }

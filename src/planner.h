@@ -9,6 +9,7 @@
 #define CIVIS_PLANNER_H
 
 #include "foreign/fdwapi.h"
+#include "civis_fdw.h"
 
 /*
  * Indexes of the ForeignScan's fdw_private list.  The request plan itself
@@ -19,9 +20,23 @@ enum CivisFdwScanPrivateIndex
 {
 	CivisPrivatePlan,			/* serialized CivisRequestPlan */
 	CivisPrivateRetrievedAttrs, /* integer list of attnums to decode */
-	CivisPrivateLocalConds		/* number of conditions left local */
+	CivisPrivateLocalConds,		/* number of conditions left local */
+	CivisPrivateRtindex			/* range table index of the foreign table
+								 * (a scan of an upper relation has
+								 * scanrelid 0) */
 };
 
 extern void civis_planner_routines(FdwRoutine *routine);
+
+/* estimate.c: row estimates from the API (use_remote_estimate) */
+struct CivisRequestPlan;
+extern bool civis_remote_estimate(CivisTableInfo *info,
+								  const struct CivisRequestPlan *plan,
+								  List *fdw_exprs, double *rows);
+
+/* analyze.c: ANALYZE support */
+extern bool civisAnalyzeForeignTable(Relation relation,
+									 AcquireSampleRowsFunc *func,
+									 BlockNumber *totalpages);
 
 #endif							/* CIVIS_PLANNER_H */

@@ -32,6 +32,8 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/datum.h"
+#include "utils/typcache.h"
 
 #include "civis_fdw.h"
 #include "plan.h"
@@ -52,6 +54,8 @@ typedef struct StreamState
 	char	   *window_start;	/* window paging: start_at of next page */
 	bool		done;
 	int64		pages;			/* pages consumed */
+	int			page_size;		/* limit sent per page (0: API default) */
+	int64		last_page;		/* last page needed (pushed LIMIT), or -1 */
 	int			ahead[64];		/* tickets of pages next_page.. (ring) */
 	int			nahead;
 	int			ahead_head;
@@ -61,6 +65,7 @@ typedef struct StreamState
 
 typedef struct CivisScanState
 {
+	Relation	rel;
 	CivisTableInfo *info;
 	CivisRequestPlan *plan;
 	List	   *retrieved_attrs;
@@ -92,6 +97,25 @@ typedef struct CivisScanState
 	int64		pages;
 	int64		rows;
 	int64		duplicates;
+
+	/* pushed LIMIT/OFFSET: rows still to skip, rows still allowed (-1) */
+	int64		skip;
+	int64		remaining;
+
+	/* a scan of an upper relation decodes into the table's width first */
+	bool		upper;
+	Datum	   *rel_values;
+	bool	   *rel_nulls;
+	int			natts;
+
+	/* pushed ORDER BY: the rows must arrive in that order */
+	FmgrInfo	order_cmp;
+	Oid			order_collation;
+	bool		have_prev;
+	bool		prev_null;
+	Datum		prev_value;
+	MemoryContext order_cxt[2];
+	int			order_flip;
 } CivisScanState;
 
 /* ------------------------------------------------------------------
@@ -137,7 +161,7 @@ page_parts(const CivisRequestPlan *plan, const CivisTableInfo *info,
 		   const StreamState *st)
 {
 	List	   *parts = NIL;
-	int			size = plan->page_size;
+	int			size = st->page_size;
 
 	if (plan->order_by)
 	{
@@ -188,6 +212,10 @@ page_parts(const CivisRequestPlan *plan, const CivisTableInfo *info,
 	return parts;
 }
 
+static int64 limit_value(CivisArgValues *values, int index, bool is_offset);
+static void limit_stream(StreamState *ss, const CivisRequestPlan *plan,
+						 int64 count, int64 offset, int64 *skip);
+
 /* Initial paging state; cursor_start is the pushed "id > n" or NULL. */
 static void
 init_stream_state(StreamState *st, const CivisRequestPlan *plan,
@@ -197,6 +225,8 @@ init_stream_state(StreamState *st, const CivisRequestPlan *plan,
 	st->first_ticket = -1;
 	st->next_page = 1;
 	st->next_submit = 1;
+	st->page_size = plan->page_size;
+	st->last_page = -1;
 	st->total_pages = -1;
 	st->per_page = -1;
 	st->total_entries = -1;
@@ -246,6 +276,16 @@ civis_first_page_parts(const CivisRequestPlan *plan, const CivisTableInfo *info,
 		return parts;
 	}
 	init_stream_state(&st, plan, start);
+	if ((plan->limit_expr >= 0 && !values[plan->limit_expr].placeholder) ||
+		(plan->offset_expr >= 0 && !values[plan->offset_expr].placeholder))
+	{
+		int64		skip;
+
+		if ((plan->limit_expr < 0 || !values[plan->limit_expr].placeholder) &&
+			(plan->offset_expr < 0 || !values[plan->offset_expr].placeholder))
+			limit_stream(&st, plan, limit_value(values, plan->limit_expr, false),
+						 limit_value(values, plan->offset_expr, true), &skip);
+	}
 	return page_parts(plan, info, &st);
 }
 
@@ -318,7 +358,7 @@ missing_path_param_error(CivisTableInfo *info, const CivisRequestPlan *plan)
 }
 
 static Oid
-scan_user(ForeignScanState *node)
+scan_user(ForeignScanState *node, Index rtindex)
 {
 #if PG_VERSION_NUM >= 160000
 	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
@@ -326,46 +366,61 @@ scan_user(ForeignScanState *node)
 	return OidIsValid(fsplan->checkAsUser) ? fsplan->checkAsUser : GetUserId();
 #else
 	EState	   *estate = node->ss.ps.state;
-	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
-	RangeTblEntry *rte = exec_rt_fetch(fsplan->scan.scanrelid, estate);
+	RangeTblEntry *rte = exec_rt_fetch(rtindex, estate);
 
 	return OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
 #endif
 }
 
-static void
-civisBeginForeignScan(ForeignScanState *node, int eflags)
+/*
+ * Everything a scan needs, in a new context under "parent": the table's
+ * options, the transport, the decoder and the memory contexts.
+ */
+static CivisScanState *
+scan_create(Relation rel, CivisRequestPlan *plan, List *retrieved_attrs,
+			List *exprs, Oid userid, MemoryContext parent)
 {
-	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
-	EState	   *estate = node->ss.ps.state;
-	Relation	rel = node->ss.ss_currentRelation;
-	CivisScanState *st;
 	MemoryContext scan_cxt;
 	MemoryContext old;
+	CivisScanState *st;
 	char	   *api_key;
 
-	scan_cxt = AllocSetContextCreate(estate->es_query_cxt, "civis_fdw scan",
+	scan_cxt = AllocSetContextCreate(parent, "civis_fdw scan",
 									 ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(scan_cxt);
 
 	st = palloc0(sizeof(CivisScanState));
 	st->scan_cxt = scan_cxt;
+	st->rel = rel;
 	st->info = civis_get_table_info(RelationGetRelid(rel));
-	st->plan = civis_plan_deserialize(list_nth(fsplan->fdw_private, CivisPrivatePlan));
-	st->retrieved_attrs = list_nth(fsplan->fdw_private, CivisPrivateRetrievedAttrs);
-	st->exprs = fsplan->fdw_exprs;
-	node->fdw_state = st;
+	st->plan = plan;
+	st->retrieved_attrs = retrieved_attrs;
+	st->exprs = exprs;
+	st->remaining = -1;
+	st->natts = RelationGetDescr(rel)->natts;
+	st->rel_values = palloc0(sizeof(Datum) * Max(st->natts, 1));
+	st->rel_nulls = palloc0(sizeof(bool) * Max(st->natts, 1));
 
-	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+	if (plan->order_attnum > 0)
 	{
-		MemoryContextSwitchTo(old);
-		return;
+		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel),
+											  plan->order_attnum - 1);
+		TypeCacheEntry *tce = lookup_type_cache(att->atttypid,
+												TYPECACHE_CMP_PROC_FINFO);
+
+		if (!OidIsValid(tce->cmp_proc))
+			elog(ERROR, "no comparison function for type %u", att->atttypid);
+		fmgr_info_cxt(tce->cmp_proc, &st->order_cmp, scan_cxt);
+		st->order_collation = att->attcollation;
+		st->order_cxt[0] = AllocSetContextCreate(scan_cxt, "civis_fdw order",
+												 ALLOCSET_SMALL_SIZES);
+		st->order_cxt[1] = AllocSetContextCreate(scan_cxt, "civis_fdw order",
+												 ALLOCSET_SMALL_SIZES);
 	}
 
 	missing_path_param_error(st->info, st->plan);
 
-	st->expr_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
-	api_key = civis_get_api_key(st->info->serverid, scan_user(node));
+	api_key = civis_get_api_key(st->info->serverid, userid);
 	civis_http_config_from_table(&st->cfg, st->info, api_key);
 	st->http = civis_http_begin(scan_cxt, &st->cfg);
 	st->decoder = civis_decoder_create(st->info, RelationGetDescr(rel),
@@ -378,11 +433,164 @@ civisBeginForeignScan(ForeignScanState *node, int eflags)
 	st->row_cxt = AllocSetContextCreate(scan_cxt, "civis_fdw row",
 										ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(old);
+	return st;
+}
+
+static void
+civisBeginForeignScan(ForeignScanState *node, int eflags)
+{
+	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
+	EState	   *estate = node->ss.ps.state;
+	Relation	rel = node->ss.ss_currentRelation;
+	CivisRequestPlan *plan;
+	List	   *retrieved_attrs;
+	CivisScanState *st;
+	MemoryContext old;
+	Index		rtindex = intVal(list_nth(fsplan->fdw_private, CivisPrivateRtindex));
+
+	/* a scan of an upper relation (scanrelid 0) opens its table itself */
+	if (rel == NULL)
+		rel = ExecGetRangeTableRelation(estate, rtindex);
+
+	plan = civis_plan_deserialize(list_nth(fsplan->fdw_private, CivisPrivatePlan));
+	retrieved_attrs = list_nth(fsplan->fdw_private, CivisPrivateRetrievedAttrs);
+
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+	{
+		/* EXPLAIN needs only the plan and the table's options */
+		st = palloc0(sizeof(CivisScanState));
+		st->info = civis_get_table_info(RelationGetRelid(rel));
+		st->plan = plan;
+		st->exprs = fsplan->fdw_exprs;
+		node->fdw_state = st;
+		return;
+	}
+
+	st = scan_create(rel, plan, retrieved_attrs, fsplan->fdw_exprs,
+					 scan_user(node, rtindex), estate->es_query_cxt);
+	st->upper = (fsplan->scan.scanrelid == 0);
+	old = MemoryContextSwitchTo(st->scan_cxt);
+	st->expr_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
+	MemoryContextSwitchTo(old);
+	node->fdw_state = st;
+}
+
+/* A LIMIT or OFFSET value: -1 for NULL (no limit); negative is an ERROR. */
+static int64
+limit_value(CivisArgValues *values, int index, bool is_offset)
+{
+	int64		v;
+
+	if (index < 0 || values[index].isnull || values[index].texts == NIL)
+		return is_offset ? 0 : -1;
+	v = strtoll(strVal(linitial(values[index].texts)), NULL, 10);
+	if (v < 0)
+		ereport(ERROR,
+				(errcode(is_offset ? ERRCODE_INVALID_ROW_COUNT_IN_RESULT_OFFSET_CLAUSE
+						 : ERRCODE_INVALID_ROW_COUNT_IN_LIMIT_CLAUSE),
+				 errmsg("%s must not be negative", is_offset ? "OFFSET" : "LIMIT")));
+	return v;
+}
+
+/*
+ * The fewest requests that cover rows [offset, offset + count) of a listing
+ * paged by limit + page_num, with pages of at most max_size: for each page
+ * size p, the pages from offset / p to (offset + count - 1) / p; among the
+ * sizes needing the fewest pages, the one transferring the fewest rows.
+ */
+static void
+plan_limit_pages(StreamState *ss, int max_size, int64 offset, int64 count,
+				 int64 *skip)
+{
+	int64		best_n = PG_INT64_MAX,
+				best_rows = PG_INT64_MAX;
+	int			best_p = max_size;
+	int			p;
+
+	for (p = max_size; p >= 1; p--)
+	{
+		int64		first = offset / p;
+		int64		last = (offset + count - 1) / p;
+		int64		n = last - first + 1;
+
+		if (n < best_n || (n == best_n && n * p < best_rows))
+		{
+			best_n = n;
+			best_rows = n * p;
+			best_p = p;
+		}
+	}
+	ss->page_size = best_p;
+	ss->next_page = offset / best_p + 1;
+	ss->next_submit = ss->next_page;
+	ss->last_page = (offset + count - 1) / best_p + 1;
+	*skip = offset - (ss->next_page - 1) * best_p;
+}
+
+/*
+ * The requests of one stream under LIMIT count OFFSET offset; *skip is
+ * set to the rows to drop before the first wanted one.
+ */
+static void
+limit_stream(StreamState *ss, const CivisRequestPlan *plan, int64 count,
+			 int64 offset, int64 *skip)
+{
+	int			max_size = plan->page_size;
+
+	if (count == 0)
+	{
+		ss->done = true;
+		return;
+	}
+	if (count < 0 || max_size <= 0)
+		return;
+	switch (plan->paging)
+	{
+		case CIVIS_PAGING_PAGES:
+			plan_limit_pages(ss, max_size, offset, count, skip);
+			break;
+		case CIVIS_PAGING_OFFSET:
+			/* the API skips: offset=O&limit=L */
+			ss->offset = offset;
+			ss->page_size = (int) Min(count, max_size);
+			*skip = 0;
+			break;
+		case CIVIS_PAGING_CURSOR:
+		case CIVIS_PAGING_WINDOW:
+			/* no way to jump ahead: read offset + count rows */
+			ss->page_size = (int) Min(offset + count, max_size);
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * A pushed LIMIT/OFFSET decides the requests: exactly the pages that hold
+ * the wanted rows (one stream), or the rows counted across streams.
+ */
+static void
+apply_limit(CivisScanState *st, CivisArgValues *values, int nstreams)
+{
+	const CivisRequestPlan *plan = st->plan;
+	int64		count,
+				offset;
+
+	st->skip = 0;
+	st->remaining = -1;
+	if (plan->limit_expr < 0 && plan->offset_expr < 0)
+		return;
+	count = limit_value(values, plan->limit_expr, false);
+	offset = limit_value(values, plan->offset_expr, true);
+	st->remaining = count;
+	st->skip = offset;
+	if (nstreams == 1)
+		limit_stream(&st->sstate[0], plan, count, offset, &st->skip);
 }
 
 /* Expand the plan into streams with the current parameter values. */
 static void
-start_streams(ForeignScanState *node, CivisScanState *st)
+start_streams(CivisScanState *st, ExprContext *econtext)
 {
 	MemoryContext old = MemoryContextSwitchTo(st->rescan_cxt);
 	CivisArgValues *values;
@@ -390,7 +598,8 @@ start_streams(ForeignScanState *node, CivisScanState *st)
 	int			n,
 				i;
 
-	values = evaluate_values(st, node->ss.ps.ps_ExprContext);
+	values = econtext ? evaluate_values(st, econtext)
+		: palloc0(sizeof(CivisArgValues));
 	st->streams = civis_expand_streams(st->plan, values,
 									   list_length(st->exprs), st->info->relname);
 	cursor_start = cursor_start_text(st->plan, values);
@@ -402,6 +611,7 @@ start_streams(ForeignScanState *node, CivisScanState *st)
 		if (((CivisStream *) list_nth(st->streams, i))->empty)
 			st->sstate[i].done = true;
 	}
+	apply_limit(st, values, n);
 	st->cur = -1;
 	st->started = true;
 	MemoryContextSwitchTo(old);
@@ -445,9 +655,12 @@ fill_ahead(CivisScanState *st)
 		StreamState *ss = &st->sstate[st->cur];
 		int64		last = ss->total_pages;
 
+		/* a pushed LIMIT says which pages are needed before any arrives */
+		if (ss->last_page > 0 && (last < 0 || ss->last_page < last))
+			last = ss->last_page;
 		if (last > st->info->max_pages)
 			last = st->info->max_pages;
-		while (budget > 0 && !ss->done && ss->total_pages >= 0 &&
+		while (budget > 0 && !ss->done && last >= 0 &&
 			   ss->next_submit <= last && ss->nahead < MAX_AHEAD &&
 			   (st->plan->paging == CIVIS_PAGING_PAGES ||
 				st->plan->paging == CIVIS_PAGING_AUTO))
@@ -466,7 +679,7 @@ fill_ahead(CivisScanState *st)
 
 		if (!ss->done && ss->first_ticket < 0)
 		{
-			ss->first_ticket = submit_page(st, s, ss, 1);
+			ss->first_ticket = submit_page(st, s, ss, ss->next_page);
 			budget--;
 		}
 	}
@@ -540,7 +753,7 @@ advance_paging(CivisScanState *st, StreamState *ss, const CivisResponse *resp,
 			   const char *shown)
 {
 	int			count = st->nitems;
-	int			size = st->plan->page_size;
+	int			size = ss->page_size;
 
 	ss->pages++;
 	if (ss->pages > st->info->max_pages)
@@ -586,6 +799,8 @@ advance_paging(CivisScanState *st, StreamState *ss, const CivisResponse *resp,
 			}
 			else if (st->plan->paging == CIVIS_PAGING_AUTO || count == 0)
 				ss->done = true;
+			if (ss->last_page > 0 && ss->next_page >= ss->last_page)
+				ss->done = true;
 			break;
 		case CIVIS_PAGING_CURSOR:
 			if (count == 0)
@@ -625,8 +840,6 @@ advance_paging(CivisScanState *st, StreamState *ss, const CivisResponse *resp,
 	}
 	/* pages next_page .. next_submit - 1 are the ones already in flight */
 	ss->next_page++;
-	if (ss->nahead == 0)
-		ss->next_submit = ss->next_page;
 }
 
 /* Switch to the next stream that may have rows; false at the end. */
@@ -675,10 +888,11 @@ load_next_page(CivisScanState *st)
 		ss = &st->sstate[st->cur];
 		stream = list_nth(st->streams, st->cur);
 
-		if (ss->next_page == 1 && ss->first_ticket >= 0)
+		if (ss->first_ticket >= 0)
 		{
 			ticket = ss->first_ticket;
 			ss->first_ticket = -1;
+			ss->next_submit = ss->next_page + 1;
 		}
 		else if (ss->nahead > 0)
 		{
@@ -687,7 +901,12 @@ load_next_page(CivisScanState *st)
 			ss->nahead--;
 		}
 		else
+		{
 			ticket = submit_page(st, st->cur, ss, ss->next_page);
+			ss->next_submit = ss->next_page + 1;
+		}
+		/* pages known to be needed go out while this one is awaited */
+		fill_ahead(st);
 
 		MemoryContextReset(st->page_cxt);
 		st->page = NULL;
@@ -723,25 +942,82 @@ load_next_page(CivisScanState *st)
 	}
 }
 
-static TupleTableSlot *
-civisIterateForeignScan(ForeignScanState *node)
+/*
+ * A pushed ORDER BY is trusted only as far as the rows prove it: each row
+ * is compared with the previous one (NULLs last ascending, first
+ * descending, as PostgreSQL sorts), and a row out of order is an ERROR
+ * rather than a wrongly sorted result.
+ */
+static void
+check_order(CivisScanState *st, Datum value, bool isnull)
 {
-	CivisScanState *st = node->fdw_state;
-	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+	bool		ok = true;
+	Form_pg_attribute att;
 
-	ExecClearTuple(slot);
-	if (!st->started)
-		start_streams(node, st);
+	if (st->have_prev)
+	{
+		if (st->prev_null != isnull)
+			ok = st->plan->order_desc ? st->prev_null : isnull;
+		else if (!isnull)
+		{
+			int32		cmp = DatumGetInt32(FunctionCall2Coll(&st->order_cmp,
+															  st->order_collation,
+															  st->prev_value, value));
+
+			ok = st->plan->order_desc ? cmp >= 0 : cmp <= 0;
+		}
+	}
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("the Civis API returned rows of foreign table \"%s\" out of the requested order",
+						st->info->relname),
+				 errdetail("The query's ORDER BY %s %s was sent as order=%s.",
+						   st->info->columns[st->plan->order_attnum - 1].attname,
+						   st->plan->order_desc ? "DESC" : "ASC", st->plan->order_by),
+				 errhint("Set civis_fdw.enable_pushdown = off (or the table option pushdown 'false') to sort locally.")));
+
+	/* keep this value, alternating between two contexts */
+	st->order_flip = 1 - st->order_flip;
+	MemoryContextReset(st->order_cxt[st->order_flip]);
+	st->have_prev = true;
+	st->prev_null = isnull;
+	if (!isnull)
+	{
+		MemoryContext old = MemoryContextSwitchTo(st->order_cxt[st->order_flip]);
+
+		att = TupleDescAttr(RelationGetDescr(st->rel), st->plan->order_attnum - 1);
+		st->prev_value = datumCopy(value, att->attbyval, att->attlen);
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/*
+ * The next row into values/isnull (arrays of the relation's width, or of
+ * the scan tuple for an upper relation); false at the end.  Datums live in
+ * row_cxt until the next call.
+ */
+static bool
+next_row(CivisScanState *st, Datum *values, bool *isnull)
+{
+	Datum	   *dvalues = st->upper ? st->rel_values : values;
+	bool	   *dnulls = st->upper ? st->rel_nulls : isnull;
 
 	MemoryContextReset(st->row_cxt);
 	for (;;)
 	{
 		MemoryContext old;
 
+		if (st->remaining == 0)
+		{
+			/* the pushed LIMIT is met: pages fetched ahead are not needed */
+			civis_http_discard_all(st->http);
+			return false;
+		}
 		if (st->page == NULL || st->item >= st->nitems)
 		{
 			if (!load_next_page(st))
-				return slot;
+				return false;
 		}
 
 		/* a row that slid here from the previous page was returned there */
@@ -759,14 +1035,48 @@ civisIterateForeignScan(ForeignScanState *node)
 		}
 
 		old = MemoryContextSwitchTo(st->row_cxt);
-		civis_decode_item(st->decoder, st->page, st->item,
-						  slot->tts_values, slot->tts_isnull);
+		civis_decode_item(st->decoder, st->page, st->item, dvalues, dnulls);
 		MemoryContextSwitchTo(old);
 		st->item++;
+		if (st->plan->order_attnum > 0)
+			check_order(st, dvalues[st->plan->order_attnum - 1],
+						dnulls[st->plan->order_attnum - 1]);
+		if (st->skip > 0)
+		{
+			st->skip--;
+			continue;
+		}
+		if (st->remaining > 0)
+			st->remaining--;
 		st->rows++;
-		ExecStoreVirtualTuple(slot);
-		return slot;
+		if (st->upper)
+		{
+			ListCell   *lc;
+			int			i = 0;
+
+			foreach(lc, st->retrieved_attrs)
+			{
+				values[i] = dvalues[lfirst_int(lc) - 1];
+				isnull[i] = dnulls[lfirst_int(lc) - 1];
+				i++;
+			}
+		}
+		return true;
 	}
+}
+
+static TupleTableSlot *
+civisIterateForeignScan(ForeignScanState *node)
+{
+	CivisScanState *st = node->fdw_state;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+
+	ExecClearTuple(slot);
+	if (!st->started)
+		start_streams(st, node->ss.ps.ps_ExprContext);
+	if (next_row(st, slot->tts_values, slot->tts_isnull))
+		ExecStoreVirtualTuple(slot);
+	return slot;
 }
 
 static void
@@ -774,8 +1084,9 @@ civisReScanForeignScan(ForeignScanState *node)
 {
 	CivisScanState *st = node->fdw_state;
 
-	if (st->http)
-		civis_http_discard_all(st->http);
+	if (st->http == NULL)
+		return;
+	civis_http_discard_all(st->http);
 	MemoryContextReset(st->page_cxt);
 	MemoryContextReset(st->rescan_cxt);
 	st->page = NULL;
@@ -784,6 +1095,7 @@ civisReScanForeignScan(ForeignScanState *node)
 	st->nprev = st->ncur = 0;
 	st->streams = NIL;
 	st->started = false;
+	st->have_prev = false;
 }
 
 static void
@@ -792,7 +1104,7 @@ civisEndForeignScan(ForeignScanState *node)
 	CivisScanState *st = node->fdw_state;
 
 	/* deleting the context runs the transport's cleanup callback */
-	if (st)
+	if (st && st->scan_cxt)
 		MemoryContextDelete(st->scan_cxt);
 	node->fdw_state = NULL;
 }
@@ -819,6 +1131,39 @@ civis_scan_plan(ForeignScanState *node, CivisRequestPlan **plan,
 
 	*plan = st->plan;
 	*info = st->info;
+}
+
+/* ------------------------------------------------------------------
+ * Scans outside the executor (ANALYZE)
+ * ------------------------------------------------------------------ */
+
+CivisScanState *
+civis_scan_open(Relation rel, CivisRequestPlan *plan, List *retrieved_attrs,
+				Oid userid)
+{
+	CivisScanState *st = scan_create(rel, plan, retrieved_attrs, NIL, userid,
+									 CurrentMemoryContext);
+
+	start_streams(st, NULL);
+	return st;
+}
+
+bool
+civis_scan_next(CivisScanState *st, Datum *values, bool *isnull)
+{
+	return next_row(st, values, isnull);
+}
+
+int64
+civis_scan_pages_read(CivisScanState *st)
+{
+	return st->pages;
+}
+
+void
+civis_scan_close(CivisScanState *st)
+{
+	MemoryContextDelete(st->scan_cxt);
 }
 
 void

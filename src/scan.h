@@ -24,6 +24,18 @@ extern void civis_scan_stats(ForeignScanState *node, const CivisHttpStats **http
 extern void civis_scan_plan(ForeignScanState *node, CivisRequestPlan **plan,
 							CivisTableInfo **info);
 
+/*
+ * A scan outside the executor (ANALYZE): the same paging, transport and
+ * decoding as a ForeignScan.  Allocated under CurrentMemoryContext; call
+ * civis_scan_close (or delete the context) to release everything.
+ */
+typedef struct CivisScanState CivisScanState;
+extern CivisScanState *civis_scan_open(Relation rel, CivisRequestPlan *plan,
+									   List *retrieved_attrs, Oid userid);
+extern bool civis_scan_next(CivisScanState *st, Datum *values, bool *isnull);
+extern int64 civis_scan_pages_read(CivisScanState *st);
+extern void civis_scan_close(CivisScanState *st);
+
 /* explain.c */
 extern void civis_explain_scan(ForeignScanState *node, ExplainState *es);
 

@@ -1178,11 +1178,11 @@ raise_request_failure(CivisHttp *h, CivisRequest *req)
 								   code == CURLE_UNSUPPORTED_PROTOCOL ||
 								   code == CURLE_URL_MALFORMAT);
 				if (code == CURLE_OPERATION_TIMEDOUT)
-					hint = "The connect_timeout_ms and request_timeout_ms server options bound each attempt; max_retries and retry_max_time_ms bound the retries.";
+					hint = "The connect_timeout and request_timeout server options (in seconds) bound each attempt; max_retries and retry_max_time bound the retries.";
 				else if (connect_failure)
 					hint = "Check the api_url option of the foreign server and that the database server can reach it.";
 				else
-					hint = "The max_retries and retry_max_time_ms server options control how often a failed request is retried.";
+					hint = "The max_retries and retry_max_time server options control how often a failed request is retried.";
 
 				ereport(ERROR,
 						(errcode(connect_failure ?

@@ -6,6 +6,7 @@ stable (no timestamps, hosts or ports) so pg_regress can compare it.
 
   mockctl.py reset | mark | count
   mockctl.py log [--all] [--with-status] [--include-endpoints]
+  mockctl.py statuses | decoded       (same options as log)
   mockctl.py faults '<json>'          (use 'null' to clear)
   mockctl.py data '<json>'
   mockctl.py expected PATH [QUERYSTRING] [--set col=val,...]
@@ -88,6 +89,21 @@ def cmd_count(args):
     print(len(entries_since(args)))
 
 
+def cmd_statuses(args):
+    """{"STATUS": count} of the requests since the mark (0 = no answer)."""
+    counts = {}
+    for e in entries_since(args):
+        counts[str(e["status"])] = counts.get(str(e["status"]), 0) + 1
+    print(json.dumps(counts, sort_keys=True))
+
+
+def cmd_decoded(args):
+    """The decoded path and parameters of each request since the mark, as
+    the server saw them: one JSON array [path, [[name, value], ...]] a line."""
+    for e in entries_since(args):
+        print(json.dumps([e["path"], e["params"]], ensure_ascii=False))
+
+
 def cmd_faults(args):
     call("POST", "/_mock/faults", json.loads(args.json))
 
@@ -126,7 +142,8 @@ def parser():
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("reset").set_defaults(fn=cmd_reset)
     sub.add_parser("mark").set_defaults(fn=cmd_mark)
-    for name, fn in (("log", cmd_log), ("count", cmd_count)):
+    for name, fn in (("log", cmd_log), ("count", cmd_count),
+                     ("statuses", cmd_statuses), ("decoded", cmd_decoded)):
         p = sub.add_parser(name)
         p.add_argument("--all", action="store_true", help="ignore the mark")
         p.add_argument("--with-status", action="store_true")
