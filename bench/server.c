@@ -21,6 +21,7 @@
  *
  * Build: gcc -O2 -Wall -o server server.c
  * Run:   server --port 0 --port-file F --rows 200000 --spec civis_spec.json
+ *        [--trace FILE]  (fd, read ms, answer ms, in flight, target per request)
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -320,6 +321,7 @@ typedef struct Conn
 	int			close_after;
 	int			counted;		/* the request counts in the stats */
 	double		due;			/* C_WAIT: answer at this time */
+	double		read_at;		/* when the request was complete */
 	Buf			out;			/* the response */
 	size_t		outoff;
 	/* the request to answer */
@@ -329,7 +331,9 @@ typedef struct Conn
 
 static Conn *conns[MAX_CONNS];
 static int	epfd;
-static int	max_fd;			/* highest connection fd in use */
+static int	max_fd;
+static FILE *trace;			/* --trace: one line per answered request */
+static double t0;			/* highest connection fd in use */
 
 /* stats */
 static long long st_requests, st_bytes;
@@ -627,6 +631,9 @@ send_answer(int fd, Conn *c, int authorized)
 
 	answer(c, authorized);
 	c->outoff = 0;
+	if (trace && c->counted)
+		fprintf(trace, "%d %.3f %.3f %d %s\n", fd, c->read_at - t0, now_ms() - t0,
+				st_in_flight, c->target);
 	r = flush_out(fd, c);
 	if (r < 0)
 	{
@@ -731,7 +738,8 @@ parse_next(int fd, Conn *c)
 				lat = (int) x;
 			p = e;
 		}
-		c->due = now_ms() + (c->counted ? lat : 0);
+		c->read_at = now_ms();
+		c->due = c->read_at + (c->counted ? lat : 0);
 	}
 	if (c->counted)
 	{
@@ -831,6 +839,12 @@ main(int argc, char **argv)
 			want = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--spec") == 0 && i + 1 < argc)
 			spec_path = argv[++i];
+		else if (strcmp(argv[i], "--trace") == 0 && i + 1 < argc)
+		{
+			trace = fopen(argv[++i], "w");
+			if (trace)
+				setvbuf(trace, NULL, _IOLBF, 0);
+		}
 		else
 		{
 			fprintf(stderr, "usage: %s [--port N] [--port-file F] [--rows N] --spec FILE\n", argv[0]);
@@ -845,6 +859,7 @@ main(int argc, char **argv)
 		spec_len = 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	t0 = now_ms();
 
 	nrows = want;
 	rows = calloc(nrows > 0 ? nrows : 1, sizeof(Row));

@@ -26,6 +26,15 @@
 
 #define MAX_SHOWN_REQUESTS 20
 
+/* A value of the plan as shown, or dflt when absent or NULL. */
+static const char *
+value_text(CivisArgValues *values, int index, const char *dflt)
+{
+	if (index < 0 || values[index].isnull || values[index].texts == NIL)
+		return dflt;
+	return strVal(linitial(values[index].texts));
+}
+
 /* Values of the plan's expressions as EXPLAIN can know them. */
 static CivisArgValues *
 explain_values(List *exprs, ExplainState *es)
@@ -54,7 +63,8 @@ explain_values(List *exprs, ExplainState *es)
 			/* known only at execution: show the expression itself */
 			char	   *text = deparse_expression(expr, es->deparse_cxt, false, false);
 
-			if (!IsA(expr, Param))
+			/* $1 shows as such; anything else (a join's column) in braces */
+			if (text[0] != '$')
 				text = psprintf("{%s}", text);
 			values[i].placeholder = true;
 			values[i].texts = list_make1(makeString(text));
@@ -62,15 +72,6 @@ explain_values(List *exprs, ExplainState *es)
 		i++;
 	}
 	return values;
-}
-
-/* A value of the plan as shown, or dflt when absent or NULL. */
-static const char *
-value_text(CivisArgValues *values, int index, const char *dflt)
-{
-	if (index < 0 || values[index].isnull || values[index].texts == NIL)
-		return dflt;
-	return strVal(linitial(values[index].texts));
 }
 
 static const char *
@@ -110,6 +111,12 @@ explain_requests(ForeignScanState *node, ExplainState *es)
 		if (stream->empty)
 		{
 			ExplainPropertyText("Civis Request", "none (a parameter is NULL)", es);
+			continue;
+		}
+		if (plan->limit_expr >= 0 && !values[plan->limit_expr].placeholder &&
+			strcmp(value_text(values, plan->limit_expr, "ALL"), "0") == 0)
+		{
+			ExplainPropertyText("Civis Request", "none (LIMIT 0)", es);
 			continue;
 		}
 		if (shown++ == MAX_SHOWN_REQUESTS)

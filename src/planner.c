@@ -343,12 +343,13 @@ upper_pushable(PlannerInfo *root, RelOptInfo *base)
 		if (!list_member_ptr(res->exact_rinfos, lfirst(lc)))
 			return false;
 
-	/* the scan returns plain columns only */
-	foreach(lc, base->reltarget->exprs)
+	/* the scan returns columns (no whole rows, no system columns) */
+	foreach(lc, pull_var_clause((Node *) base->reltarget->exprs,
+								PVC_RECURSE_PLACEHOLDERS))
 	{
-		Node	   *expr = lfirst(lc);
+		Var		   *var = lfirst(lc);
 
-		if (!IsA(expr, Var) || ((Var *) expr)->varattno <= 0)
+		if (!IsA(var, Var) || var->varattno <= 0)
 			return false;
 	}
 	return true;
@@ -625,8 +626,8 @@ upper_plan(PlannerInfo *root, RelOptInfo *upperrel, List *tlist, Plan *outer_pla
 	foreach(lc, scan_tlist)
 		attrs = lappend_int(attrs, ((Var *) ((TargetEntry *) lfirst(lc))->expr)->varattno);
 
-	fdw_private = list_make4(civis_plan_serialize(res->plan), attrs,
-							 makeInteger(0), makeInteger(base->relid));
+	fdw_private = list_make3(civis_plan_serialize(res->plan), attrs,
+							 makeInteger(0));
 	return make_foreignscan(tlist, NIL, 0, res->fdw_exprs, fdw_private,
 							scan_tlist, NIL, outer_plan);
 }
@@ -668,10 +669,9 @@ civisGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 		local = lappend(local, rinfo->clause);
 	}
 
-	fdw_private = list_make4(civis_plan_serialize(res->plan),
+	fdw_private = list_make3(civis_plan_serialize(res->plan),
 							 retrieved_attrs(baserel, local, fpinfo->info->ncolumns),
-							 makeInteger(list_length(local)),
-							 makeInteger(baserel->relid));
+							 makeInteger(list_length(local)));
 
 	return make_foreignscan(tlist, local, baserel->relid, res->fdw_exprs,
 							fdw_private, NIL, NIL, outer_plan);

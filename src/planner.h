@@ -20,10 +20,7 @@ enum CivisFdwScanPrivateIndex
 {
 	CivisPrivatePlan,			/* serialized CivisRequestPlan */
 	CivisPrivateRetrievedAttrs, /* integer list of attnums to decode */
-	CivisPrivateLocalConds,		/* number of conditions left local */
-	CivisPrivateRtindex			/* range table index of the foreign table
-								 * (a scan of an upper relation has
-								 * scanrelid 0) */
+	CivisPrivateLocalConds		/* number of conditions left local */
 };
 
 extern void civis_planner_routines(FdwRoutine *routine);

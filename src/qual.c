@@ -220,11 +220,9 @@ fill_const_values(CivisCond *cond)
 		{
 			char	   *text;
 
+			/* a NULL in an IN list never matches: it is simply not sent */
 			if (nulls[i])
-			{
-				cond->const_null = true;
 				continue;
-			}
 			text = civis_datum_to_api_text(elems[i], elemtype);
 			if (text == NULL)
 			{

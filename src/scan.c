@@ -357,6 +357,23 @@ missing_path_param_error(CivisTableInfo *info, const CivisRequestPlan *plan)
 	}
 }
 
+/*
+ * The range table index of the scanned table.  A scan of an upper
+ * relation has scanrelid 0; its one base relation is in fs_relids, which
+ * setrefs.c keeps right when subqueries are flattened into the plan.
+ */
+static Index
+scan_rtindex(ForeignScan *fsplan)
+{
+	if (fsplan->scan.scanrelid > 0)
+		return fsplan->scan.scanrelid;
+#if PG_VERSION_NUM >= 160000
+	return bms_next_member(fsplan->fs_base_relids, -1);
+#else
+	return bms_next_member(fsplan->fs_relids, -1);
+#endif
+}
+
 static Oid
 scan_user(ForeignScanState *node, Index rtindex)
 {
@@ -446,7 +463,7 @@ civisBeginForeignScan(ForeignScanState *node, int eflags)
 	List	   *retrieved_attrs;
 	CivisScanState *st;
 	MemoryContext old;
-	Index		rtindex = intVal(list_nth(fsplan->fdw_private, CivisPrivateRtindex));
+	Index		rtindex = scan_rtindex(fsplan);
 
 	/* a scan of an upper relation (scanrelid 0) opens its table itself */
 	if (rel == NULL)

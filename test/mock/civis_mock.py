@@ -37,7 +37,7 @@ RATE_WINDOW_S = 300
 MAX_PATH_ID = 1000000
 PAGE_HEADERS = ["X-Pagination-Per-Page", "X-Pagination-Current-Page",
                 "X-Pagination-Total-Pages", "X-Pagination-Total-Entries"]
-PAYLOAD_KINDS = {"object", "array", "deep", "badutf8", "nul", "bigint"}
+PAYLOAD_KINDS = {"object", "array", "deep", "badutf8", "nul", "bigint", "unsorted"}
 
 
 class Response:

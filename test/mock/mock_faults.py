@@ -73,6 +73,9 @@ def transform_payload(kind, payload):
         return dump(payload[0] if payload and isinstance(payload[0], dict) else {})
     if kind == "array" and isinstance(payload, dict):
         return dump([payload])
+    if kind == "unsorted" and isinstance(payload, list):
+        # the rows of the page in the opposite of the order asked for
+        return dump(list(reversed(payload)))
     if kind not in ("deep", "badutf8", "nul", "bigint"):
         return None
     row = _first_row(payload)

@@ -1,0 +1,26 @@
+--
+-- pd_pseudoconst: stable expressions without column references are
+-- evaluated once when the scan starts; EXPLAIN shows them in braces.
+--
+SET timezone = 'UTC';
+EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FROM civis.queries WHERE created_at > now() - interval '100 years';
+\set _ `python3 test/mock/mockctl.py mark`
+SELECT count(*) FROM civis.queries WHERE created_at > now() - interval '100 years';
+\set log `python3 test/mock/mockctl.py log | sort`
+\echo :log
+EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FROM civis.jobs WHERE author_id = (SELECT 13);
+\set _ `python3 test/mock/mockctl.py mark`
+SELECT count(*) FROM civis.jobs WHERE author_id = (SELECT 13);
+\set log `python3 test/mock/mockctl.py log | sort`
+\echo :log
+EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FROM civis.jobs WHERE state = lower('FAILED');
+\set _ `python3 test/mock/mockctl.py mark`
+SELECT count(*) FROM civis.jobs WHERE state = lower('FAILED');
+\set log `python3 test/mock/mockctl.py log | sort`
+\echo :log
+-- volatile expressions are never sent
+EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FROM civis.jobs WHERE author_id = (random() * 0)::int + 13;
+\set _ `python3 test/mock/mockctl.py mark`
+SELECT count(*) FROM civis.jobs WHERE author_id = (random() * 0)::int + 13;
+\set log `python3 test/mock/mockctl.py log | sort`
+\echo :log
