@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Cancellation (like postgres_fdw's query_cancel): for a server that accepts
+# and never answers (hang), a body that stalls halfway (stall) and a retry
+# wait after "Retry-After: 3600" (429), each of statement_timeout = '1s',
+# pg_cancel_backend from a second session and SIGINT to psql (Ctrl-C) must
+# end the query within 2 s with SQLSTATE 57014, and the same backend must
+# then run a normal scan.  The postmaster log must show no crash.
+set -uo pipefail
+. "$CIVIS_ROOT/scripts/lib.sh"
+
+inner() {
+  set -uo pipefail
+  . "$CIVIS_ROOT/scripts/lib.sh"
+  SUITE=cancel . "$CIVIS_ROOT/test/suites/lib_suite.sh"
+  start_mock --rate-limit 1000000 || { fail setup "mock did not start"; exit 1; }
+  trap stop_mock EXIT
+  cd "$CIVIS_ROOT"
+  M="python3 test/mock/mockctl.py"
+  WORK=$(mktemp -d)
+  LIMIT_MS=2000
+
+  psql -X -q -v ON_ERROR_STOP=1 <<SQL || { fail setup "could not create the test tables"; exit 1; }
+CREATE EXTENSION civis_fdw;
+-- waits and timeouts far longer than the test: only a cancel can end them
+CREATE SERVER cw FOREIGN DATA WRAPPER civis_fdw
+  OPTIONS (api_url '$CIVIS_MOCK_URL', retry_max_time '7200', request_timeout '3600', max_retries '10');
+CREATE USER MAPPING FOR CURRENT_USER SERVER cw OPTIONS (api_key 'test-key-0123456789');
+CREATE FOREIGN TABLE jobs (id bigint, name text) SERVER cw
+  OPTIONS (endpoint '/jobs/', paging 'pages', page_size '50');
+SQL
+
+  ms() { date +%s%3N; }
+
+  # the psql script of the victim session: pid, the stuck query, pid again,
+  # then a normal scan once the fault is cleared
+  victim_script() {
+    cat <<SQL
+\\set VERBOSITY verbose
+SET application_name = 'civis_cancel_victim';
+SELECT pg_backend_pid() AS pid_before \\gset
+$1
+SELECT count(*) FROM jobs;
+\\! python3 test/mock/mockctl.py faults null
+SELECT pg_backend_pid() = :pid_before AS same_backend, count(*) AS rows_after FROM jobs;
+SQL
+  }
+
+  # judge one run: $1 name, $2 output file, $3 elapsed ms, $4 expected text
+  judge() {
+    local name=$1 out=$2 elapsed=$3 want=$4
+    echo "  $name: ${elapsed} ms"
+    if ! grep -q "57014" "$out" || ! grep -q "$want" "$out"; then
+      fail "$name" "no 57014 \"$want\" error: $(head -c 600 "$out" | tr '\n' ' ')"
+    elif [ "$elapsed" -gt "$LIMIT_MS" ]; then
+      fail "$name" "took ${elapsed} ms (limit ${LIMIT_MS} ms)"
+    elif ! grep -Eq '^ *t *\| *137 *$' "$out"; then
+      fail "$name" "backend not usable afterwards: $(tail -c 600 "$out" | tr '\n' ' ')"
+    else
+      pass "$name"
+    fi
+  }
+
+  # wait until the victim is inside its stuck query
+  wait_active() {
+    local i
+    for i in $(seq 1 100); do
+      psql -X -At -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'civis_cancel_victim' AND state = 'active' AND query LIKE 'SELECT count(*) FROM jobs%'" | grep -q . && return 0
+      sleep 0.05
+    done
+    return 1
+  }
+
+  for fault in hang stall 429; do
+    case $fault in
+      hang) profile='{"always": "hang", "stall_s": 3600}' ;;
+      stall) profile='{"always": "stall", "stall_s": 3600}' ;;
+      429) profile='{"always": "429", "retry_after": "3600"}' ;;
+    esac
+
+    # 1. statement_timeout = '1s'
+    $M faults "$profile"
+    victim_script "SET statement_timeout = '1s';" >"$WORK/v.sql"
+    echo "RESET statement_timeout;" >>"$WORK/v.sql"
+    t0=$(ms)
+    psql -X -f "$WORK/v.sql" >"$WORK/out" 2>&1
+    t1=$(ms)
+    # the query itself took about 1 s of the total; the rest is the cancel
+    judge "$fault:statement_timeout" "$WORK/out" $((t1 - t0 - 1000)) "statement timeout"
+
+    # 2. pg_cancel_backend from a second session
+    $M faults "$profile"
+    victim_script "" >"$WORK/v.sql"
+    psql -X -f "$WORK/v.sql" >"$WORK/out" 2>&1 &
+    vpid=$!
+    if wait_active; then
+      sleep 0.3
+      t0=$(ms)
+      psql -X -At -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'civis_cancel_victim'" >/dev/null
+      # the end of the stuck query shows as the victim's next statement
+      for _ in $(seq 1 400); do
+        grep -q "ERROR" "$WORK/out" && break
+        sleep 0.01
+      done
+      t1=$(ms)
+      wait $vpid
+      judge "$fault:pg_cancel_backend" "$WORK/out" $((t1 - t0)) "canceling statement due to user request"
+    else
+      kill $vpid 2>/dev/null; wait $vpid
+      fail "$fault:pg_cancel_backend" "the query never became active"
+    fi
+
+    # 3. SIGINT to psql (Ctrl-C): psql sends a cancel request
+    $M faults "$profile"
+    victim_script "" >"$WORK/v.sql"
+    psql -X -f "$WORK/v.sql" >"$WORK/out" 2>&1 &
+    vpid=$!
+    if wait_active; then
+      sleep 0.3
+      t0=$(ms)
+      kill -INT $vpid
+      for _ in $(seq 1 400); do
+        grep -q "ERROR" "$WORK/out" && break
+        sleep 0.01
+      done
+      t1=$(ms)
+      wait $vpid
+      judge "$fault:sigint" "$WORK/out" $((t1 - t0)) "canceling statement due to user request"
+    else
+      kill $vpid 2>/dev/null; wait $vpid
+      fail "$fault:sigint" "the query never became active"
+    fi
+  done
+  $M faults null
+
+  if grep -h "terminated by signal\|server process .* was terminated" $(pg_log_files) /dev/null; then
+    fail postmaster_log "a backend crashed (see above)"
+  else
+    pass postmaster_log
+  fi
+  rm -rf "$WORK"
+  [ "$FAILS" -eq 0 ]
+}
+export -f inner
+
+virtualenv bash -c inner
