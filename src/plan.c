@@ -149,6 +149,7 @@ plan_semantic(PlanBuilder *b, CivisCond *cond, bool in_path)
 		return;
 	arg = add_arg(b, cond, col->param, in_path, true, true);
 	arg->fanout = (cond->op == CIVIS_OP_IN);
+	arg->list = in_path ? CIVIS_LIST_NONE : col->list;
 	if (col->param_only)
 		arg->echo_attnum = col->attnum;
 }

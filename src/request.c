@@ -216,6 +216,8 @@ apply_value(CivisStream *s, const CivisArg *arg, const char *value,
 		s->shown_path = substitute(s->shown_path, arg->param,
 								   arg->secret && !placeholder ? SECRET_MASK : encoded);
 	}
+	else if (arg->list == CIVIS_LIST_ARRAY)
+		add_query(s, arg, psprintf("%s[]", arg->param), value)->verbatim = placeholder;
 	else
 		add_query(s, arg, arg->param, value)->verbatim = placeholder;
 

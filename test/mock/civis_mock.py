@@ -317,6 +317,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if kind == "slow":
             time.sleep(float(opts.get("delay_ms", 2000)) / 1000.0)
         resp = self.build(method, path, query_raw, kind, opts)
+        if self.entry is not None and isinstance(resp.payload, list):
+            self.entry["rows"] = len(resp.payload)      # rows transferred (reports)
         body = self.shape_body(resp, kind, opts)
         if kind == "mutate":
             body = self.mutated(resp, body, opts, k)

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # pg_regress (sql/ + expected/) in a throwaway cluster against the mock API.
-# Reports one PASS/FAIL line per regression test into $RESULTS.
+# Reports one PASS/FAIL line per regression test into $RESULTS, plus the test
+# of the tests: the equivalence test must FAIL when the local recheck of
+# loose API filters is skipped (civis_fdw.debug_skip_recheck).
 set -uo pipefail
 . "$CIVIS_ROOT/scripts/lib.sh"
 
@@ -11,22 +13,34 @@ inner() {
   start_mock --rate-limit 1000000 || exit 1
   trap stop_mock EXIT
   cd "$CIVIS_ROOT"
-  make -s installcheck PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config >"$CIVIS_ROOT/regress.out.log" 2>&1
+  make -s installcheck PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
   rc=$?
-  cat "$CIVIS_ROOT/regress.out.log"
+  [ -f regression.diffs ] && cp regression.diffs /tmp/civis_regression.diffs
+  echo "== the equivalence test without the local recheck (must fail)"
+  mkdir -p /tmp/civis_norecheck
+  PGOPTIONS="-c civis_fdw.debug_skip_recheck=on" make -s installcheck \
+    PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config REGRESS="init equivalence" \
+    EXTRA_REGRESS_OPTS="--outputdir=/tmp/civis_norecheck" 2>&1 | grep -E '^test '
   return $rc
 }
 export -f inner
 
 out=$(virtualenv bash -c inner 2>&1)
 rc=$?
-echo "$out" | grep -E '^(ok|not ok|test |     )|\.\.\.' || true
-echo "$out" | grep -E '^(ok|not ok) ' >/dev/null && pattern=tap || pattern=classic
+main=$(echo "$out" | sed -n '1,/== the equivalence test without/p')
+check=$(echo "$out" | sed -n '/== the equivalence test without/,$p')
+echo "$main" | grep -E '^test |\.\.\. ' || true
 # PostgreSQL 15: "test name ... ok 12 ms" / "... FAILED"
-echo "$out" | sed -n 's/^\(test \| \{5\}\)\?\([a-z0-9_]*\) *\.\.\. ok.*/PASS regress:\2/p;s/^\(test \| \{5\}\)\?\([a-z0-9_]*\) *\.\.\. FAILED.*/FAIL regress:\2/p' >>"$RESULTS"
+echo "$main" | sed -n 's/^\(test \| \{5\}\)\?\([a-z0-9_]*\) *\.\.\. ok.*/PASS regress:\2/p;s/^\(test \| \{5\}\)\?\([a-z0-9_]*\) *\.\.\. FAILED.*/FAIL regress:\2/p' >>"$RESULTS"
+if echo "$check" | grep -qE '^test equivalence +\.\.\. FAILED'; then
+  echo "PASS regress:equivalence_catches_skipped_recheck" >>"$RESULTS"
+else
+  echo "FAIL regress:equivalence_catches_skipped_recheck (the equivalence test passed without the recheck)" >>"$RESULTS"
+  echo "$check"
+fi
 if [ $rc -ne 0 ]; then
-  [ -f "$CIVIS_ROOT/regression.diffs" ] && head -c 20000 "$CIVIS_ROOT/regression.diffs"
+  [ -f /tmp/civis_regression.diffs ] && head -c 30000 /tmp/civis_regression.diffs
   grep -q '^FAIL regress' "$RESULTS" || echo "FAIL regress: pg_regress did not run (see above)" >>"$RESULTS"
-  echo "$out" | tail -20
+  echo "$out" | tail -30
 fi
 exit $rc

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Secrets in logs: a cluster with log_min_messages = debug5, sessions with
+# client_min_messages = debug5 running scans, failing requests (a wrong key,
+# server errors, broken bodies, dropped connections), EXPLAIN (ANALYZE,
+# VERBOSE) and IMPORT FOREIGN SCHEMA.  Neither the postmaster log nor the
+# clients' output may contain the API key, its base64 "Basic" form, a value
+# of a secret parameter, or libcurl verbose output; no backend may crash.
+set -uo pipefail
+. "$CIVIS_ROOT/scripts/lib.sh"
+
+KEY='sec-KEY-7f3a9c2e51d4'
+WRONG_KEY='dummy-wrong-KEY-93ab17'
+SECRET='pw-SECRET-5be1c0'
+export KEY WRONG_KEY SECRET
+
+inner() {
+  set -uo pipefail
+  . "$CIVIS_ROOT/scripts/lib.sh"
+  SUITE=security
+  . "$CIVIS_ROOT/test/suites/lib_suite.sh"
+  start_mock --rate-limit 1000000 --api-key "$KEY" || { fail setup "mock did not start"; exit 1; }
+  trap stop_mock EXIT
+  cd "$CIVIS_ROOT"
+  OUT=$(mktemp)
+
+  psql -X -v ON_ERROR_STOP=1 >"$OUT" 2>&1 <<SQL || { cat "$OUT"; fail setup "could not set up"; exit 1; }
+SET client_min_messages = debug5;
+CREATE EXTENSION civis_fdw;
+CREATE SERVER civis FOREIGN DATA WRAPPER civis_fdw
+  OPTIONS (api_url '$CIVIS_MOCK_URL', max_retries '1');
+CREATE USER MAPPING FOR CURRENT_USER SERVER civis OPTIONS (api_key '$KEY');
+CREATE SCHEMA civis;
+IMPORT FOREIGN SCHEMA civis LIMIT TO (jobs, remote_hosts_data_sets, apps_instances)
+  FROM SERVER civis INTO civis;
+SQL
+  cat "$OUT" >"$OUT.all"
+
+  # scans, EXPLAIN, secret parameters, errors of every kind
+  psql -X >"$OUT" 2>&1 <<SQL
+SET client_min_messages = debug5;
+\\set VERBOSITY verbose
+SELECT count(*) FROM civis.jobs;
+SELECT id, name FROM civis.jobs WHERE id = 406;
+EXPLAIN (ANALYZE, VERBOSE) SELECT * FROM civis.jobs WHERE state = 'running';
+EXPLAIN (ANALYZE, VERBOSE) SELECT * FROM civis.remote_hosts_data_sets
+  WHERE remote_host_id = 3 AND password = '$SECRET';
+SELECT count(*) FROM civis.remote_hosts_data_sets WHERE remote_host_id = 3 AND password = '$SECRET';
+\\! python3 test/mock/mockctl.py faults '{"always": "500"}'
+SELECT count(*) FROM civis.remote_hosts_data_sets WHERE remote_host_id = 3 AND password = '$SECRET';
+\\! python3 test/mock/mockctl.py faults '{"always": "503"}'
+SELECT count(*) FROM civis.remote_hosts_data_sets WHERE remote_host_id = 3 AND password = '$SECRET';
+\\! python3 test/mock/mockctl.py faults '{"always": "drop"}'
+SELECT count(*) FROM civis.remote_hosts_data_sets WHERE remote_host_id = 3 AND password = '$SECRET';
+\\! python3 test/mock/mockctl.py faults '{"always": "truncate"}'
+SELECT count(*) FROM civis.remote_hosts_data_sets WHERE remote_host_id = 3 AND password = '$SECRET';
+\\! python3 test/mock/mockctl.py faults '{"always": "malformed"}'
+SELECT count(*) FROM civis.remote_hosts_data_sets WHERE remote_host_id = 3 AND password = '$SECRET';
+\\! python3 test/mock/mockctl.py faults '{"always": "nul"}'
+SELECT count(*) FROM civis.jobs;
+\\! python3 test/mock/mockctl.py faults '{"always": "429", "retry_after": "0"}'
+SELECT count(*) FROM civis.jobs;
+\\! python3 test/mock/mockctl.py faults null
+-- a wrong key: 401
+CREATE SERVER wrong FOREIGN DATA WRAPPER civis_fdw OPTIONS (api_url '$CIVIS_MOCK_URL');
+CREATE USER MAPPING FOR CURRENT_USER SERVER wrong OPTIONS (api_key '$WRONG_KEY');
+CREATE FOREIGN TABLE wrong_jobs (id bigint) SERVER wrong OPTIONS (endpoint '/jobs/');
+SELECT count(*) FROM wrong_jobs;
+EXPLAIN (ANALYZE, VERBOSE) SELECT count(*) FROM wrong_jobs;
+CREATE SCHEMA w;
+IMPORT FOREIGN SCHEMA civis FROM SERVER wrong INTO w;
+-- an unreachable server
+CREATE SERVER gone FOREIGN DATA WRAPPER civis_fdw OPTIONS (api_url 'http://127.0.0.1:9', max_retries '0');
+CREATE USER MAPPING FOR CURRENT_USER SERVER gone OPTIONS (api_key '$WRONG_KEY');
+CREATE FOREIGN TABLE gone_jobs (id bigint) SERVER gone OPTIONS (endpoint '/jobs/');
+SELECT count(*) FROM gone_jobs;
+-- the catalogs show user mapping options only to their owner (superuser here)
+SET ROLE pg_read_all_stats;
+SELECT count(*) FROM pg_user_mappings WHERE umoptions IS NOT NULL;
+RESET ROLE;
+SQL
+  cat "$OUT" >>"$OUT.all"
+  if grep -q "DEBUG:.*civis_fdw: GET" "$OUT.all"; then
+    pass debug_output_present
+  else
+    fail debug_output_present "no civis_fdw DEBUG line reached the client: the test would prove nothing"
+  fi
+  check requests_reached_mock bash -c "python3 test/mock/mockctl.py count --all | awk '{exit !(\$1 > 10)}'"
+  check secret_sent_to_mock bash -c "python3 test/mock/mockctl.py decoded --all | grep -c -- '$SECRET' >/dev/null"
+
+  b64_basic=$(printf '%s:' "$KEY" | base64 -w0)
+  b64_key=$(printf '%s' "$KEY" | base64 -w0)
+  b64_wrong=$(printf '%s:' "$WRONG_KEY" | base64 -w0)
+  logs=$(pg_log_files)
+  if [ -z "$logs" ] || ! grep -q "DEBUG" $logs; then
+    fail server_log "no server log with DEBUG lines found under $(dirname "$PGSYSCONFDIR")/log"
+  else
+    pass server_log
+  fi
+  for pair in "key:$KEY" "key_base64:$b64_basic" "key_only_base64:$b64_key" \
+              "wrong_key:$WRONG_KEY" "wrong_key_base64:$b64_wrong" "secret_param:$SECRET"; do
+    name=${pair%%:*}
+    value=${pair#*:}
+    # PostgreSQL itself quotes the text of a failing statement (STATEMENT:,
+    # log_min_error_statement); a literal in the SQL is the user's own text,
+    # so those lines are left out (secret values are single-line here)
+    if grep -F -h -- "$value" $logs | grep -v "STATEMENT:" | grep -q .; then
+      fail "log_has_no_$name" "$(grep -F -h -- "$value" $logs | grep -v "STATEMENT:" | head -3)"
+    else
+      pass "log_has_no_$name"
+    fi
+    # CREATE USER MAPPING text is echoed by psql only on error; none here
+    if grep -F -q -- "$value" "$OUT.all"; then
+      fail "client_has_no_$name" "$(grep -F -m3 -- "$value" "$OUT.all")"
+    else
+      pass "client_has_no_$name"
+    fi
+  done
+  # libcurl verbose output ("> GET", "< HTTP", "* Connected") never reaches a log
+  if grep -E -q '(^|[] ])(> GET |< HTTP/|\* Connected to|Authorization:)' $logs "$OUT.all"; then
+    fail no_curl_verbose "$(grep -E -m3 '(> GET |< HTTP/|\* Connected to|Authorization:)' $logs "$OUT.all")"
+  else
+    pass no_curl_verbose
+  fi
+  if grep -q "terminated by signal" $logs; then
+    fail no_crash "$(grep -m3 'terminated by signal' $logs)"
+  else
+    pass no_crash
+  fi
+  rm -f "$OUT" "$OUT.all"
+  [ "$FAILS" -eq 0 ]
+}
+export -f inner
+
+virtualenv -o 'log_min_messages=debug5' bash -c inner
