@@ -14,7 +14,9 @@ OBJS = \
 	src/transport.o \
 	src/http_error.o \
 	src/decode.o \
-	src/explain.o
+	src/explain.o \
+	src/estimate.o \
+	src/analyze.o
 
 EXTENSION = civis_fdw
 DATA = civis_fdw--1.0.0.sql

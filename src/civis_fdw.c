@@ -88,6 +88,7 @@ civis_fdw_handler(PG_FUNCTION_ARGS)
 	civis_planner_routines(routine);
 	civis_scan_routines(routine);
 	routine->ImportForeignSchema = civis_import_foreign_schema;
+	routine->AnalyzeForeignTable = civisAnalyzeForeignTable;
 
 	PG_RETURN_POINTER(routine);
 }

@@ -116,6 +116,7 @@ typedef struct CivisTableInfo
 	double		request_cost;
 	double		row_cost;
 	double		default_rows;
+	int			analyze_max_pages;	/* ANALYZE reads at most this many pages */
 
 	/* table options */
 	char	   *endpoint;		/* path template, e.g. /jobs/{id}/runs */

@@ -75,6 +75,7 @@ static const CivisOption civis_options[] = {
 	{"request_cost", ForeignServerRelationId, OPT_REAL},
 	{"row_cost", ForeignServerRelationId, OPT_REAL},
 	{"default_rows", ForeignServerRelationId, OPT_POSINT},
+	{"analyze_max_pages", ForeignServerRelationId, OPT_POSINT},
 
 	/* table */
 	{"endpoint", ForeignTableRelationId, OPT_PATH},
@@ -89,6 +90,7 @@ static const CivisOption civis_options[] = {
 	{"request_cost", ForeignTableRelationId, OPT_REAL},
 	{"row_cost", ForeignTableRelationId, OPT_REAL},
 	{"default_rows", ForeignTableRelationId, OPT_POSINT},
+	{"analyze_max_pages", ForeignTableRelationId, OPT_POSINT},
 
 	/* column */
 	{"key", AttributeRelationId, OPT_STRING},
@@ -121,6 +123,7 @@ static const CivisOption civis_options[] = {
 #define DEFAULT_REQUEST_COST		100.0
 #define DEFAULT_ROW_COST			0.01
 #define DEFAULT_ROWS				1000
+#define DEFAULT_ANALYZE_MAX_PAGES	100
 
 static const char *
 context_name(Oid context)
@@ -471,6 +474,8 @@ apply_shared_option(CivisTableInfo *info, DefElem *def)
 		info->row_cost = parse_real_option(name, value);
 	else if (strcmp(name, "default_rows") == 0)
 		info->default_rows = parse_int_option(name, value, true);
+	else if (strcmp(name, "analyze_max_pages") == 0)
+		info->analyze_max_pages = (int) parse_int_option(name, value, true);
 }
 
 static void
@@ -493,6 +498,7 @@ apply_server_options(CivisTableInfo *info, ForeignServer *server)
 	info->request_cost = DEFAULT_REQUEST_COST;
 	info->row_cost = DEFAULT_ROW_COST;
 	info->default_rows = DEFAULT_ROWS;
+	info->analyze_max_pages = DEFAULT_ANALYZE_MAX_PAGES;
 
 	foreach(lc, server->options)
 	{

@@ -121,6 +121,7 @@ civisGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntablei
 	CivisRelInfo *fpinfo = palloc0(sizeof(CivisRelInfo));
 	CivisTableInfo *info = civis_get_table_info(foreigntableid);
 	Selectivity sel;
+	double		remote_rows;
 
 	fpinfo->info = info;
 	fpinfo->optimise = optimise_for(info);
@@ -139,6 +140,32 @@ civisGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntablei
 	sel = clauselist_selectivity(root, baserel->baserestrictinfo, 0,
 								 JOIN_INNER, NULL);
 	baserel->rows = clamp_row_est(fpinfo->tuples * sel);
+
+	/*
+	 * use_remote_estimate: the API's own count (X-Pagination-Total-Entries)
+	 * of the request the scan sends (estimate.c).  Pushed conditions are in
+	 * that request already: only the conditions it does not send filter
+	 * further.  With none pushed, the count is the whole listing's.
+	 */
+	if (info->use_remote_estimate &&
+		civis_remote_estimate(info, fpinfo->base_plan->plan,
+							  fpinfo->base_plan->fdw_exprs, &remote_rows))
+	{
+		List	   *unsent = NIL;
+		ListCell   *lc;
+
+		foreach(lc, baserel->baserestrictinfo)
+			if (!list_member_ptr(fpinfo->base_plan->pushed_rinfos, lfirst(lc)))
+				unsent = lappend(unsent, lfirst(lc));
+		baserel->rows = clamp_row_est(remote_rows *
+									  clauselist_selectivity(root, unsent, 0,
+															 JOIN_INNER, NULL));
+		if (fpinfo->base_plan->pushed_rinfos == NIL)
+		{
+			fpinfo->tuples = Max(remote_rows, 1);
+			baserel->tuples = fpinfo->tuples;
+		}
+	}
 	if (fpinfo->base_plan->plan->kind == CIVIS_PLAN_DETAIL)
 		baserel->rows = clamp_row_est(fanout_count(fpinfo->base_plan, NIL));
 

@@ -52,6 +52,7 @@ typedef struct StreamState
 	int64		last_id;		/* cursor paging */
 	int64		offset;			/* offset paging */
 	char	   *window_start;	/* window paging: start_at of next page */
+	int			window_repeat;	/* entries at window_start already returned */
 	bool		done;
 	int64		pages;			/* pages consumed */
 	int			page_size;		/* limit sent per page (0: API default) */
@@ -836,13 +837,33 @@ advance_paging(CivisScanState *st, StreamState *ss, const CivisResponse *resp,
 				ss->done = true;
 			else
 			{
+				/*
+				 * start_at is inclusive and log entries have no id: the next
+				 * window starts at the last timestamp seen, and the entries
+				 * with that timestamp already returned are skipped there.
+				 */
 				char	   *last = civis_page_item_text(st->page, count - 1, "createdAt");
 				MemoryContext old = MemoryContextSwitchTo(st->rescan_cxt);
+				int			repeat = 0;
+				int			i;
 
-				if (last == NULL || (ss->window_start && strcmp(last, ss->window_start) == 0))
-					ss->done = true;
-				else
-					ss->window_start = pstrdup(last);
+				for (i = count - 1; i >= 0 && last; i--)
+				{
+					char	   *at = civis_page_item_text(st->page, i, "createdAt");
+
+					if (at == NULL || strcmp(at, last) != 0)
+						break;
+					repeat++;
+				}
+				if (last == NULL || repeat == count)
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_ERROR),
+							 errmsg("cannot page through foreign table \"%s\": a whole page of entries has one timestamp",
+									st->info->relname),
+							 errcontext("Civis API request: GET %s", shown),
+							 errhint("Raise the table option page_size.")));
+				ss->window_start = pstrdup(last);
+				ss->window_repeat = repeat;
 				MemoryContextSwitchTo(old);
 			}
 			break;
@@ -950,11 +971,24 @@ load_next_page(CivisScanState *st)
 		st->nitems = civis_page_count(st->page);
 		MemoryContextSwitchTo(old);
 
+		/* a window repeats the entries at its start_at: skip those */
+		if (st->plan->paging == CIVIS_PAGING_WINDOW && ss->window_start)
+		{
+			while (st->item < st->nitems && st->item < ss->window_repeat)
+			{
+				char	   *at = civis_page_item_text(st->page, st->item, "createdAt");
+
+				if (at == NULL || strcmp(at, ss->window_start) != 0)
+					break;
+				st->item++;
+			}
+		}
+
 		collect_ids(st);
 		advance_paging(st, ss, &resp, shown);
 		st->pages++;
 		fill_ahead(st);
-		if (st->nitems > 0)
+		if (st->item < st->nitems)
 			return true;
 	}
 }

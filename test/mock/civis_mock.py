@@ -386,6 +386,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             payload = json.loads(body)
         kind, body = mutate(body, payload, opts.get("mutation_seed", 0), k)
         resp.headers.append(("X-Mock-Mutation", kind))
+        if self.entry is not None:
+            self.entry["mutation"] = kind           # in the log too
         with self.state.lock:
             self.state.mutation_counts[kind] = self.state.mutation_counts.get(kind, 0) + 1
         return body

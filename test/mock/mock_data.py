@@ -278,7 +278,25 @@ class DataStore:
             rows.append(row)
             visible += default_visible(ep, row)
         self._add_hostile(schema, rows, ov.get("int_strings", ()))
+        self._carry_path_args(ep, schema, rows, args)
         return rows
+
+    @staticmethod
+    def _carry_path_args(ep, schema, rows, args):
+        """Rows of /notebooks/{notebook_id}/deployments carry that notebookId,
+        as the real API's do: a field named after a path parameter (or, for
+        {id}, after the singular of the segment before it) holds its value."""
+        props = schema.get("properties") or {}
+        for name, value in (args or {}).items():
+            if name == "id":
+                at = ep.segments.index("{id}")
+                parent = ep.segments[at - 1] if at > 0 else ""
+                parent = parent[:-3] + "y" if parent.endswith("ies") else parent.rstrip("s")
+                name = parent.replace("-", "_") + "_id"
+            field = snake_to_camel(name)
+            if field in props and str(value).isdigit():
+                for row in rows:
+                    row.data[field] = int(value)
 
     def _make_row(self, ep, schema, rng, ov, row_id, minute):
         data = self.gen.obj(schema, rng, 1, ov, top=True)

@@ -7,6 +7,7 @@ stable (no timestamps, hosts or ports) so pg_regress can compare it.
   mockctl.py reset | mark | count
   mockctl.py log [--all] [--with-status] [--include-endpoints]
   mockctl.py statuses | decoded       (same options as log)
+  mockctl.py mutations                (counts of mutation kinds served)
   mockctl.py faults '<json>'          (use 'null' to clear)
   mockctl.py data '<json>'
   mockctl.py expected PATH [QUERYSTRING] [--set col=val,...]
@@ -104,6 +105,10 @@ def cmd_decoded(args):
         print(json.dumps([e["path"], e["params"]], ensure_ascii=False))
 
 
+def cmd_mutations(args):
+    print(json.dumps(call("GET", "/_mock/mutations"), sort_keys=True))
+
+
 def cmd_faults(args):
     call("POST", "/_mock/faults", json.loads(args.json))
 
@@ -142,6 +147,7 @@ def parser():
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("reset").set_defaults(fn=cmd_reset)
     sub.add_parser("mark").set_defaults(fn=cmd_mark)
+    sub.add_parser("mutations").set_defaults(fn=cmd_mutations)
     for name, fn in (("log", cmd_log), ("count", cmd_count),
                      ("statuses", cmd_statuses), ("decoded", cmd_decoded)):
         p = sub.add_parser(name)

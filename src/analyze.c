@@ -1,0 +1,184 @@
+/*-------------------------------------------------------------------------
+ *
+ * analyze.c
+ *		  ANALYZE of a civis_fdw foreign table.
+ *
+ * The sample comes from the table's listing, read the way a scan reads it
+ * (scan.c: same paging, transport and decoding), with reservoir sampling
+ * (Vitter's algorithm, as in file_fdw and postgres_fdw) over at most
+ * analyze_max_pages pages.  When the page cap stops the read early, the
+ * table's size is the listing's X-Pagination-Total-Entries (one extra
+ * limit=1 request, see estimate.c) or, without that header, the rows seen.
+ *
+ * A table whose endpoint has path parameters (/jobs/{id}/runs) has no
+ * listing of its own: ANALYZE says so in a WARNING and stores nothing.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "commands/vacuum.h"
+#include "foreign/fdwapi.h"
+#include "miscadmin.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/sampling.h"
+
+#include "civis_fdw.h"
+#include "plan.h"
+#include "planner.h"
+#include "scan.h"
+
+static int	civisAcquireSampleRows(Relation relation, int elevel,
+								   HeapTuple *rows, int targrows,
+								   double *totalrows, double *totaldeadrows);
+
+/* The first path parameter of the table's endpoint, or NULL. */
+static char *
+first_path_param(const CivisTableInfo *info)
+{
+	List	   *holders = civis_path_placeholders(info->endpoint);
+
+	return holders != NIL ? strVal(linitial(holders)) : NULL;
+}
+
+bool
+civisAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
+						 BlockNumber *totalpages)
+{
+	CivisTableInfo *info = civis_get_table_info(RelationGetRelid(relation));
+	char	   *param = first_path_param(info);
+
+	if (param != NULL)
+	{
+		CivisColumn *col = civis_column_by_param(info, param);
+
+		ereport(WARNING,
+				(errmsg("foreign table \"%s\" needs a value for path parameter {%s}; ANALYZE skipped",
+						RelationGetRelationName(relation), param),
+				 errdetail("Its endpoint %s has no listing of its own to sample.",
+						   info->endpoint),
+				 col ? errhint("The planner estimates it per value of %s, from default_rows or use_remote_estimate.",
+							   col->attname) : 0));
+		return false;
+	}
+
+	*func = civisAcquireSampleRows;
+	/* a "page" here is a page of the listing; only the ratio matters */
+	*totalpages = 1;
+	return true;
+}
+
+static int
+civisAcquireSampleRows(Relation relation, int elevel, HeapTuple *rows,
+					   int targrows, double *totalrows, double *totaldeadrows)
+{
+	TupleDesc	tupdesc = RelationGetDescr(relation);
+	CivisTableInfo *info;
+	CivisPlanResult *res;
+	List	   *attrs = NIL;
+	CivisScanState *st;
+	MemoryContext anl_cxt;
+	MemoryContext old;
+	ReservoirStateData rstate;
+	Datum	   *values;
+	bool	   *isnull;
+	double		seen = 0;
+	double		rowstoskip = -1;
+	int			numrows = 0;
+	int			max_pages;
+	bool		capped = false;
+	int			i;
+
+	/*
+	 * Everything but the sample itself lives in a context of its own,
+	 * deleted at the end (the transport's handles with it).
+	 */
+	anl_cxt = AllocSetContextCreate(CurrentMemoryContext,
+									"civis_fdw analyze",
+									ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(anl_cxt);
+
+	info = civis_get_table_info(RelationGetRelid(relation));
+	max_pages = Min(info->analyze_max_pages, info->max_pages);
+	res = civis_build_request_plan(info, NIL, true);
+	for (i = 0; i < tupdesc->natts; i++)
+		if (!TupleDescAttr(tupdesc, i)->attisdropped)
+			attrs = lappend_int(attrs, i + 1);
+
+	values = palloc(sizeof(Datum) * Max(tupdesc->natts, 1));
+	isnull = palloc(sizeof(bool) * Max(tupdesc->natts, 1));
+
+	reservoir_init_selection_state(&rstate, targrows);
+	st = civis_scan_open(relation, res->plan, attrs, GetUserId());
+
+	for (;;)
+	{
+		vacuum_delay_point();
+
+		if (!civis_scan_next(st, values, isnull))
+			break;
+		/* a row of the page after the cap: stop, without it */
+		if (civis_scan_pages_read(st) > max_pages)
+		{
+			capped = true;
+			break;
+		}
+		seen += 1;
+
+		if (numrows < targrows)
+		{
+			MemoryContextSwitchTo(old);
+			rows[numrows++] = heap_form_tuple(tupdesc, values, isnull);
+			MemoryContextSwitchTo(anl_cxt);
+		}
+		else
+		{
+			/*
+			 * The first targrows rows fill the reservoir; then each row
+			 * replaces a random one with falling probability.
+			 */
+			if (rowstoskip < 0)
+				rowstoskip = reservoir_get_next_S(&rstate, seen, targrows);
+			if (rowstoskip <= 0)
+			{
+				int			k = (int) (targrows * sampler_random_fract(&rstate.randstate));
+
+				Assert(k >= 0 && k < targrows);
+				heap_freetuple(rows[k]);
+				MemoryContextSwitchTo(old);
+				rows[k] = heap_form_tuple(tupdesc, values, isnull);
+				MemoryContextSwitchTo(anl_cxt);
+			}
+			rowstoskip -= 1;
+		}
+	}
+
+	*totalrows = seen;
+	if (capped)
+	{
+		double		total;
+		bool		use = info->use_remote_estimate;
+
+		/* the listing's own count, whatever use_remote_estimate says */
+		info->use_remote_estimate = true;
+		if (civis_remote_estimate(info, res->plan, res->fdw_exprs, &total) &&
+			total > seen)
+			*totalrows = total;
+		info->use_remote_estimate = use;
+	}
+	*totaldeadrows = 0;
+
+	ereport(elevel,
+			(errmsg("\"%s\": read %lld pages of the Civis API listing%s, %.0f rows seen; %d rows in sample, %.0f estimated total rows",
+					RelationGetRelationName(relation),
+					(long long) (capped ? max_pages : civis_scan_pages_read(st)),
+					capped ? psprintf(" (analyze_max_pages %d reached)", max_pages) : "",
+					seen, numrows, *totalrows)));
+
+	civis_scan_close(st);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(anl_cxt);
+	return numrows;
+}
