@@ -28,7 +28,10 @@ inner() {
   psql -X -q -v ON_ERROR_STOP=1 <<SQL || exit 1
 CREATE EXTENSION civis_fdw;
 CREATE SERVER civis FOREIGN DATA WRAPPER civis_fdw
+  OPTIONS (api_url '$CIVIS_MOCK_URL', max_retries '0');
+CREATE SERVER small FOREIGN DATA WRAPPER civis_fdw
   OPTIONS (api_url '$CIVIS_MOCK_URL', max_retries '0', max_response_bytes '20000');
+CREATE USER MAPPING FOR CURRENT_USER SERVER small OPTIONS (api_key 'test-key-0123456789');
 CREATE USER MAPPING FOR CURRENT_USER SERVER civis OPTIONS (api_key 'test-key-0123456789');
 CREATE SERVER wrong FOREIGN DATA WRAPPER civis_fdw OPTIONS (api_url '$CIVIS_MOCK_URL', max_retries '0');
 CREATE USER MAPPING FOR CURRENT_USER SERVER wrong OPTIONS (api_key 'dummy-wrong-key');
@@ -37,7 +40,7 @@ IMPORT FOREIGN SCHEMA civis LIMIT TO (jobs, remote_hosts_data_sets, databases)
   FROM SERVER civis INTO civis;
 CREATE FOREIGN TABLE wrong_jobs (id bigint) SERVER wrong OPTIONS (endpoint '/jobs/');
 CREATE FOREIGN TABLE missing (id bigint) SERVER civis OPTIONS (endpoint '/jobs/999999/runs', paging 'none');
-CREATE FOREIGN TABLE big_jobs (id bigint, name text) SERVER civis
+CREATE FOREIGN TABLE big_jobs (id bigint, name text) SERVER small
   OPTIONS (endpoint '/jobs/', paging 'pages', page_size '50');
 CREATE TABLE memlog (phase text, at timestamptz, pid int, context_bytes bigint, rss_anon_kb bigint);
 CREATE FUNCTION sample(phase text) RETURNS void LANGUAGE sql AS \$\$
