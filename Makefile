@@ -10,6 +10,7 @@ OBJS = \
 	src/plan.o \
 	src/planner.o \
 	src/scan.o \
+	src/paging.o \
 	src/request.o \
 	src/transport.o \
 	src/http_error.o \

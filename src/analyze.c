@@ -143,7 +143,11 @@ civisAcquireSampleRows(Relation relation, int elevel, HeapTuple *rows,
 				rowstoskip = reservoir_get_next_S(&rstate, seen, targrows);
 			if (rowstoskip <= 0)
 			{
+#if PG_VERSION_NUM >= 150000
 				int			k = (int) (targrows * sampler_random_fract(&rstate.randstate));
+#else
+				int			k = (int) (targrows * sampler_random_fract(rstate.randstate));
+#endif
 
 				Assert(k >= 0 && k < targrows);
 				heap_freetuple(rows[k]);

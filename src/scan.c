@@ -38,31 +38,10 @@
 #include "civis_fdw.h"
 #include "plan.h"
 #include "planner.h"
+#include "paging.h"
 #include "scan.h"
 
-/* Paging state of one stream. */
-typedef struct StreamState
-{
-	int			first_ticket;	/* prefetched first page, or -1 */
-	int64		next_page;		/* next page number to consume (1-based) */
-	int64		next_submit;	/* next page number to submit ahead */
-	int64		total_pages;	/* from X-Pagination-Total-Pages, or -1 */
-	int64		per_page;		/* from X-Pagination-Per-Page, or -1 */
-	int64		total_entries;	/* first X-Pagination-Total-Entries, or -1 */
-	int64		last_id;		/* cursor paging */
-	int64		offset;			/* offset paging */
-	char	   *window_start;	/* window paging: start_at of next page */
-	int			window_repeat;	/* entries at window_start already returned */
-	bool		done;
-	int64		pages;			/* pages consumed */
-	int			page_size;		/* limit sent per page (0: API default) */
-	int64		last_page;		/* last page needed (pushed LIMIT), or -1 */
-	int			ahead[64];		/* tickets of pages next_page.. (ring) */
-	int			nahead;
-	int			ahead_head;
-} StreamState;
 
-#define MAX_AHEAD 64
 
 typedef struct CivisScanState
 {
@@ -82,7 +61,7 @@ typedef struct CivisScanState
 	MemoryContext row_cxt;		/* one row's Datums */
 
 	List	   *streams;		/* CivisStream * */
-	StreamState *sstate;		/* per stream */
+	CivisPaging *sstate;		/* per stream */
 	int			cur;			/* current stream */
 	bool		started;
 
@@ -118,177 +97,6 @@ typedef struct CivisScanState
 	MemoryContext order_cxt[2];
 	int			order_flip;
 } CivisScanState;
-
-/* ------------------------------------------------------------------
- * Paging parameters
- * ------------------------------------------------------------------ */
-
-static void
-add_part(List **parts, const char *name, const char *value)
-{
-	*parts = lappend(*parts, civis_query_part(name, value));
-}
-
-static char *
-int64_text(int64 v)
-{
-	return psprintf(INT64_FORMAT, v);
-}
-
-/*
- * The order a listing is read in when the query did not push one: "id"
- * ascending where the endpoint allows it, because ids do not change while
- * a listing is read (updated_at, the usual default, does).
- */
-static const char *
-stable_order(const CivisTableInfo *info)
-{
-	int			i;
-
-	if (info == NULL)
-		return NULL;
-	for (i = 0; i < info->ncolumns; i++)
-	{
-		CivisColumn *col = &info->columns[i];
-
-		if (!col->dropped && col->order_by && strcmp(col->order_by, "id") == 0)
-			return "id";
-	}
-	return NULL;
-}
-
-static List *
-page_parts(const CivisRequestPlan *plan, const CivisTableInfo *info,
-		   const StreamState *st)
-{
-	List	   *parts = NIL;
-	int			size = st->page_size;
-
-	if (plan->order_by)
-	{
-		add_part(&parts, "order", plan->order_by);
-		add_part(&parts, "order_dir", plan->order_desc ? "desc" : "asc");
-	}
-	else if (plan->paging == CIVIS_PAGING_PAGES && stable_order(info))
-	{
-		add_part(&parts, "order", stable_order(info));
-		add_part(&parts, "order_dir", "asc");
-	}
-
-	switch (plan->paging)
-	{
-		case CIVIS_PAGING_PAGES:
-			if (size > 0)
-				add_part(&parts, "limit", int64_text(size));
-			add_part(&parts, "page_num", int64_text(st->next_page));
-			break;
-		case CIVIS_PAGING_AUTO:
-			/* a hand-written table: follow the headers if there are any */
-			if (st->next_page > 1)
-			{
-				if (st->per_page > 0)
-					add_part(&parts, "limit", int64_text(st->per_page));
-				add_part(&parts, "page_num", int64_text(st->next_page));
-			}
-			break;
-		case CIVIS_PAGING_CURSOR:
-			add_part(&parts, "last_id", int64_text(st->last_id));
-			if (size > 0)
-				add_part(&parts, "limit", int64_text(size));
-			break;
-		case CIVIS_PAGING_WINDOW:
-			if (st->window_start)
-				add_part(&parts, "start_at", st->window_start);
-			if (size > 0)
-				add_part(&parts, "limit", int64_text(size));
-			break;
-		case CIVIS_PAGING_OFFSET:
-			add_part(&parts, "offset", int64_text(st->offset));
-			if (size > 0)
-				add_part(&parts, "limit", int64_text(size));
-			break;
-		case CIVIS_PAGING_NONE:
-			break;
-	}
-	return parts;
-}
-
-static int64 limit_value(CivisArgValues *values, int index, bool is_offset);
-static void limit_stream(StreamState *ss, const CivisRequestPlan *plan,
-						 int64 count, int64 offset, int64 *skip);
-
-/* Initial paging state; cursor_start is the pushed "id > n" or NULL. */
-static void
-init_stream_state(StreamState *st, const CivisRequestPlan *plan,
-				  const char *cursor_start)
-{
-	memset(st, 0, sizeof(StreamState));
-	st->first_ticket = -1;
-	st->next_page = 1;
-	st->next_submit = 1;
-	st->page_size = plan->page_size;
-	st->last_page = -1;
-	st->total_pages = -1;
-	st->per_page = -1;
-	st->total_entries = -1;
-	st->last_id = 0;
-	if (cursor_start)
-	{
-		st->last_id = strtoll(cursor_start, NULL, 10);
-		if (plan->cursor_inclusive)
-			st->last_id -= 1;
-	}
-}
-
-/* Cursor start as text, from the evaluated values (NULL when none). */
-static const char *
-cursor_start_text(const CivisRequestPlan *plan, CivisArgValues *values)
-{
-	if (plan->cursor_expr < 0 || values[plan->cursor_expr].isnull ||
-		values[plan->cursor_expr].texts == NIL)
-		return NULL;
-	return strVal(linitial(values[plan->cursor_expr].texts));
-}
-
-List *
-civis_first_page_parts(const CivisRequestPlan *plan, const CivisTableInfo *info,
-					   CivisArgValues *values)
-{
-	StreamState st;
-	const char *start = cursor_start_text(plan, values);
-
-	/* a placeholder ($1) cursor start shows as given */
-	init_stream_state(&st, plan, NULL);
-	if (start && plan->cursor_expr >= 0 && values[plan->cursor_expr].placeholder)
-	{
-		List	   *parts = page_parts(plan, info, &st);
-		ListCell   *lc;
-
-		foreach(lc, parts)
-		{
-			CivisQueryPart *part = lfirst(lc);
-
-			if (strcmp(part->name, "last_id") == 0)
-			{
-				part->value = pstrdup(start);
-				part->verbatim = true;
-			}
-		}
-		return parts;
-	}
-	init_stream_state(&st, plan, start);
-	if ((plan->limit_expr >= 0 && !values[plan->limit_expr].placeholder) ||
-		(plan->offset_expr >= 0 && !values[plan->offset_expr].placeholder))
-	{
-		int64		skip;
-
-		if ((plan->limit_expr < 0 || !values[plan->limit_expr].placeholder) &&
-			(plan->offset_expr < 0 || !values[plan->offset_expr].placeholder))
-			limit_stream(&st, plan, limit_value(values, plan->limit_expr, false),
-						 limit_value(values, plan->offset_expr, true), &skip);
-	}
-	return page_parts(plan, info, &st);
-}
 
 /* ------------------------------------------------------------------
  * Values of the plan's expressions
@@ -493,96 +301,6 @@ civisBeginForeignScan(ForeignScanState *node, int eflags)
 	node->fdw_state = st;
 }
 
-/* A LIMIT or OFFSET value: -1 for NULL (no limit); negative is an ERROR. */
-static int64
-limit_value(CivisArgValues *values, int index, bool is_offset)
-{
-	int64		v;
-
-	if (index < 0 || values[index].isnull || values[index].texts == NIL)
-		return is_offset ? 0 : -1;
-	v = strtoll(strVal(linitial(values[index].texts)), NULL, 10);
-	if (v < 0)
-		ereport(ERROR,
-				(errcode(is_offset ? ERRCODE_INVALID_ROW_COUNT_IN_RESULT_OFFSET_CLAUSE
-						 : ERRCODE_INVALID_ROW_COUNT_IN_LIMIT_CLAUSE),
-				 errmsg("%s must not be negative", is_offset ? "OFFSET" : "LIMIT")));
-	return v;
-}
-
-/*
- * The fewest requests that cover rows [offset, offset + count) of a listing
- * paged by limit + page_num, with pages of at most max_size: for each page
- * size p, the pages from offset / p to (offset + count - 1) / p; among the
- * sizes needing the fewest pages, the one transferring the fewest rows.
- */
-static void
-plan_limit_pages(StreamState *ss, int max_size, int64 offset, int64 count,
-				 int64 *skip)
-{
-	int64		best_n = PG_INT64_MAX,
-				best_rows = PG_INT64_MAX;
-	int			best_p = max_size;
-	int			p;
-
-	for (p = max_size; p >= 1; p--)
-	{
-		int64		first = offset / p;
-		int64		last = (offset + count - 1) / p;
-		int64		n = last - first + 1;
-
-		if (n < best_n || (n == best_n && n * p < best_rows))
-		{
-			best_n = n;
-			best_rows = n * p;
-			best_p = p;
-		}
-	}
-	ss->page_size = best_p;
-	ss->next_page = offset / best_p + 1;
-	ss->next_submit = ss->next_page;
-	ss->last_page = (offset + count - 1) / best_p + 1;
-	*skip = offset - (ss->next_page - 1) * best_p;
-}
-
-/*
- * The requests of one stream under LIMIT count OFFSET offset; *skip is
- * set to the rows to drop before the first wanted one.
- */
-static void
-limit_stream(StreamState *ss, const CivisRequestPlan *plan, int64 count,
-			 int64 offset, int64 *skip)
-{
-	int			max_size = plan->page_size;
-
-	if (count == 0)
-	{
-		ss->done = true;
-		return;
-	}
-	if (count < 0 || max_size <= 0)
-		return;
-	switch (plan->paging)
-	{
-		case CIVIS_PAGING_PAGES:
-			plan_limit_pages(ss, max_size, offset, count, skip);
-			break;
-		case CIVIS_PAGING_OFFSET:
-			/* the API skips: offset=O&limit=L */
-			ss->offset = offset;
-			ss->page_size = (int) Min(count, max_size);
-			*skip = 0;
-			break;
-		case CIVIS_PAGING_CURSOR:
-		case CIVIS_PAGING_WINDOW:
-			/* no way to jump ahead: read offset + count rows */
-			ss->page_size = (int) Min(offset + count, max_size);
-			break;
-		default:
-			break;
-	}
-}
-
 /*
  * A pushed LIMIT/OFFSET decides the requests: exactly the pages that hold
  * the wanted rows (one stream), or the rows counted across streams.
@@ -598,12 +316,12 @@ apply_limit(CivisScanState *st, CivisArgValues *values, int nstreams)
 	st->remaining = -1;
 	if (plan->limit_expr < 0 && plan->offset_expr < 0)
 		return;
-	count = limit_value(values, plan->limit_expr, false);
-	offset = limit_value(values, plan->offset_expr, true);
+	count = civis_limit_value(values, plan->limit_expr, false);
+	offset = civis_limit_value(values, plan->offset_expr, true);
 	st->remaining = count;
 	st->skip = offset;
 	if (nstreams == 1)
-		limit_stream(&st->sstate[0], plan, count, offset, &st->skip);
+		civis_paging_limit(&st->sstate[0], plan, count, offset, &st->skip);
 }
 
 /* Expand the plan into streams with the current parameter values. */
@@ -620,12 +338,12 @@ start_streams(CivisScanState *st, ExprContext *econtext)
 		: palloc0(sizeof(CivisArgValues));
 	st->streams = civis_expand_streams(st->plan, values,
 									   list_length(st->exprs), st->info->relname);
-	cursor_start = cursor_start_text(st->plan, values);
+	cursor_start = civis_paging_cursor_start(st->plan, values);
 	n = list_length(st->streams);
-	st->sstate = palloc0(sizeof(StreamState) * n);
+	st->sstate = palloc0(sizeof(CivisPaging) * n);
 	for (i = 0; i < n; i++)
 	{
-		init_stream_state(&st->sstate[i], st->plan, cursor_start);
+		civis_paging_init(&st->sstate[i], st->plan, cursor_start);
 		if (((CivisStream *) list_nth(st->streams, i))->empty)
 			st->sstate[i].done = true;
 	}
@@ -636,10 +354,10 @@ start_streams(CivisScanState *st, ExprContext *econtext)
 }
 
 static int
-submit_page(CivisScanState *st, int s, StreamState *ss, int64 page_num)
+submit_page(CivisScanState *st, int s, CivisPaging *ss, int64 page_num)
 {
 	CivisStream *stream = list_nth(st->streams, s);
-	StreamState tmp = *ss;
+	CivisPaging tmp = *ss;
 	List	   *parts;
 	char	   *url,
 			   *shown;
@@ -647,7 +365,7 @@ submit_page(CivisScanState *st, int s, StreamState *ss, int64 page_num)
 	MemoryContext old = MemoryContextSwitchTo(st->rescan_cxt);
 
 	tmp.next_page = page_num;
-	parts = page_parts(st->plan, st->info, &tmp);
+	parts = civis_paging_parts(st->plan, st->info, &tmp);
 	url = civis_build_url(st->info->api_url, stream, parts, false);
 	shown = civis_build_url(NULL, stream, parts, true);
 	ticket = civis_http_submit(st->http, url, shown);
@@ -670,7 +388,7 @@ fill_ahead(CivisScanState *st)
 
 	if (st->cur >= 0 && st->cur < n)
 	{
-		StreamState *ss = &st->sstate[st->cur];
+		CivisPaging *ss = &st->sstate[st->cur];
 		int64		last = ss->total_pages;
 
 		/* a pushed LIMIT says which pages are needed before any arrives */
@@ -693,7 +411,7 @@ fill_ahead(CivisScanState *st)
 	}
 	for (s = st->cur + 1; s < n && budget > 0; s++)
 	{
-		StreamState *ss = &st->sstate[s];
+		CivisPaging *ss = &st->sstate[s];
 
 		if (!ss->done && ss->first_ticket < 0)
 		{
@@ -765,121 +483,6 @@ status_means_empty(CivisScanState *st, long status)
 		 strchr(st->plan->endpoint, '{') != NULL);
 }
 
-/* Advance paging state after a page of the current stream arrived. */
-static void
-advance_paging(CivisScanState *st, StreamState *ss, const CivisResponse *resp,
-			   const char *shown)
-{
-	int			count = st->nitems;
-	int			size = ss->page_size;
-
-	ss->pages++;
-	if (ss->pages > st->info->max_pages)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("listing of foreign table \"%s\" exceeds max_pages (%d)",
-						st->info->relname, st->info->max_pages),
-				 errcontext("Civis API request: GET %s", shown),
-				 errhint("Raise the server option max_pages if the listing really is that long.")));
-	if (same_page_again(st))
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("the Civis API returned the same page twice for foreign table \"%s\"",
-						st->info->relname),
-				 errcontext("Civis API request: GET %s", shown),
-				 errhint("Its paging headers cannot be trusted; the result would be incomplete.")));
-
-	if (resp->total_entries >= 0)
-	{
-		if (ss->total_entries < 0)
-			ss->total_entries = resp->total_entries;
-		else if (ss->total_entries != resp->total_entries)
-		{
-			ereport(NOTICE,
-					(errmsg("the listing of foreign table \"%s\" changed while it was read (%lld rows, now %lld)",
-							st->info->relname, (long long) ss->total_entries,
-							(long long) resp->total_entries),
-					 errdetail("Rows that moved between pages are returned once; rows added or removed meanwhile may be missing.")));
-			ss->total_entries = resp->total_entries;
-		}
-	}
-
-	switch (st->plan->paging)
-	{
-		case CIVIS_PAGING_PAGES:
-		case CIVIS_PAGING_AUTO:
-			if (resp->total_pages >= 0)
-			{
-				ss->total_pages = resp->total_pages;
-				ss->per_page = resp->per_page;
-				if (ss->next_page >= resp->total_pages)
-					ss->done = true;
-			}
-			else if (st->plan->paging == CIVIS_PAGING_AUTO || count == 0)
-				ss->done = true;
-			if (ss->last_page > 0 && ss->next_page >= ss->last_page)
-				ss->done = true;
-			break;
-		case CIVIS_PAGING_CURSOR:
-			if (count == 0)
-				ss->done = true;
-			else if (st->ncur == 0 || st->cur_ids[st->ncur - 1] <= ss->last_id)
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_ERROR),
-						 errmsg("cursor paging of foreign table \"%s\" made no progress",
-								st->info->relname),
-						 errcontext("Civis API request: GET %s", shown)));
-			else
-				ss->last_id = st->cur_ids[st->ncur - 1];
-			break;
-		case CIVIS_PAGING_WINDOW:
-			if (count == 0 || (size > 0 && count < size))
-				ss->done = true;
-			else
-			{
-				/*
-				 * start_at is inclusive and log entries have no id: the next
-				 * window starts at the last timestamp seen, and the entries
-				 * with that timestamp already returned are skipped there.
-				 */
-				char	   *last = civis_page_item_text(st->page, count - 1, "createdAt");
-				MemoryContext old = MemoryContextSwitchTo(st->rescan_cxt);
-				int			repeat = 0;
-				int			i;
-
-				for (i = count - 1; i >= 0 && last; i--)
-				{
-					char	   *at = civis_page_item_text(st->page, i, "createdAt");
-
-					if (at == NULL || strcmp(at, last) != 0)
-						break;
-					repeat++;
-				}
-				if (last == NULL || repeat == count)
-					ereport(ERROR,
-							(errcode(ERRCODE_FDW_ERROR),
-							 errmsg("cannot page through foreign table \"%s\": a whole page of entries has one timestamp",
-									st->info->relname),
-							 errcontext("Civis API request: GET %s", shown),
-							 errhint("Raise the table option page_size.")));
-				ss->window_start = pstrdup(last);
-				ss->window_repeat = repeat;
-				MemoryContextSwitchTo(old);
-			}
-			break;
-		case CIVIS_PAGING_OFFSET:
-			ss->offset += count;
-			if (count == 0 || (size > 0 && count < size))
-				ss->done = true;
-			break;
-		case CIVIS_PAGING_NONE:
-			ss->done = true;
-			break;
-	}
-	/* pages next_page .. next_submit - 1 are the ones already in flight */
-	ss->next_page++;
-}
-
 /* Switch to the next stream that may have rows; false at the end. */
 static bool
 next_stream(CivisScanState *st)
@@ -911,7 +514,7 @@ load_next_page(CivisScanState *st)
 {
 	for (;;)
 	{
-		StreamState *ss;
+		CivisPaging *ss;
 		int			ticket;
 		CivisResponse resp;
 		MemoryContext old;
@@ -951,9 +554,9 @@ load_next_page(CivisScanState *st)
 		st->nitems = st->item = 0;
 		old = MemoryContextSwitchTo(st->page_cxt);
 		{
-			StreamState tmp = *ss;
+			CivisPaging tmp = *ss;
 
-			shown = civis_build_url(NULL, stream, page_parts(st->plan, st->info, &tmp), true);
+			shown = civis_build_url(NULL, stream, civis_paging_parts(st->plan, st->info, &tmp), true);
 		}
 		civis_http_wait(st->http, ticket, &resp);
 
@@ -985,7 +588,16 @@ load_next_page(CivisScanState *st)
 		}
 
 		collect_ids(st);
-		advance_paging(st, ss, &resp, shown);
+		if (same_page_again(st))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("the Civis API returned the same page twice for foreign table \"%s\"",
+							st->info->relname),
+					 errcontext("Civis API request: GET %s", shown),
+					 errhint("Its paging headers cannot be trusted; the result would be incomplete.")));
+		civis_paging_advance(ss, st->plan, st->info, st->page, st->nitems,
+							 st->ncur > 0, st->ncur > 0 ? st->cur_ids[st->ncur - 1] : 0,
+							 &resp, shown, st->rescan_cxt);
 		st->pages++;
 		fill_ahead(st);
 		if (st->item < st->nitems)

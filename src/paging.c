@@ -1,0 +1,396 @@
+/*-------------------------------------------------------------------------
+ *
+ * paging.c
+ *		  The paging state machine of one request stream: which paging
+ *		  parameters each request carries, when a listing is done, and how a
+ *		  pushed LIMIT/OFFSET becomes the fewest requests.
+ *
+ * Every paging kind of the spec is here: limit + page_num (stop by the
+ * X-Pagination headers, else on an empty page), last_id cursors (logs:
+ * last_id=0 for id order, stop on an empty page), start_at windows
+ * (deployment logs), offset (/search/), and none.  A stream never talks to
+ * the network itself: scan.c submits what civis_paging_parts says and
+ * reports back with civis_paging_advance.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "nodes/value.h"
+
+#include "civis_fdw.h"
+#include "paging.h"
+#include "scan.h"
+
+/* ------------------------------------------------------------------
+ * Paging parameters
+ * ------------------------------------------------------------------ */
+
+static void
+add_part(List **parts, const char *name, const char *value)
+{
+	*parts = lappend(*parts, civis_query_part(name, value));
+}
+
+static char *
+int64_text(int64 v)
+{
+	return psprintf(INT64_FORMAT, v);
+}
+
+/*
+ * The order a listing is read in when the query did not push one: "id"
+ * ascending where the endpoint allows it, because ids do not change while
+ * a listing is read (updated_at, the usual default, does).
+ */
+static const char *
+stable_order(const CivisTableInfo *info)
+{
+	int			i;
+
+	if (info == NULL)
+		return NULL;
+	for (i = 0; i < info->ncolumns; i++)
+	{
+		CivisColumn *col = &info->columns[i];
+
+		if (!col->dropped && col->order_by && strcmp(col->order_by, "id") == 0)
+			return "id";
+	}
+	return NULL;
+}
+
+List *
+civis_paging_parts(const CivisRequestPlan *plan, const CivisTableInfo *info,
+		   const CivisPaging *st)
+{
+	List	   *parts = NIL;
+	int			size = st->page_size;
+
+	if (plan->order_by)
+	{
+		add_part(&parts, "order", plan->order_by);
+		add_part(&parts, "order_dir", plan->order_desc ? "desc" : "asc");
+	}
+	else if (plan->paging == CIVIS_PAGING_PAGES && stable_order(info))
+	{
+		add_part(&parts, "order", stable_order(info));
+		add_part(&parts, "order_dir", "asc");
+	}
+
+	switch (plan->paging)
+	{
+		case CIVIS_PAGING_PAGES:
+			if (size > 0)
+				add_part(&parts, "limit", int64_text(size));
+			add_part(&parts, "page_num", int64_text(st->next_page));
+			break;
+		case CIVIS_PAGING_AUTO:
+			/* a hand-written table: follow the headers if there are any */
+			if (st->next_page > 1)
+			{
+				if (st->per_page > 0)
+					add_part(&parts, "limit", int64_text(st->per_page));
+				add_part(&parts, "page_num", int64_text(st->next_page));
+			}
+			break;
+		case CIVIS_PAGING_CURSOR:
+			add_part(&parts, "last_id", int64_text(st->last_id));
+			if (size > 0)
+				add_part(&parts, "limit", int64_text(size));
+			break;
+		case CIVIS_PAGING_WINDOW:
+			if (st->window_start)
+				add_part(&parts, "start_at", st->window_start);
+			if (size > 0)
+				add_part(&parts, "limit", int64_text(size));
+			break;
+		case CIVIS_PAGING_OFFSET:
+			add_part(&parts, "offset", int64_text(st->offset));
+			if (size > 0)
+				add_part(&parts, "limit", int64_text(size));
+			break;
+		case CIVIS_PAGING_NONE:
+			break;
+	}
+	return parts;
+}
+
+/* Initial paging state; cursor_start is the pushed "id > n" or NULL. */
+void
+civis_paging_init(CivisPaging *st, const CivisRequestPlan *plan,
+				  const char *cursor_start)
+{
+	memset(st, 0, sizeof(CivisPaging));
+	st->first_ticket = -1;
+	st->next_page = 1;
+	st->next_submit = 1;
+	st->page_size = plan->page_size;
+	st->last_page = -1;
+	st->total_pages = -1;
+	st->per_page = -1;
+	st->total_entries = -1;
+	st->last_id = 0;
+	if (cursor_start)
+	{
+		st->last_id = strtoll(cursor_start, NULL, 10);
+		if (plan->cursor_inclusive)
+			st->last_id -= 1;
+	}
+}
+
+/* Cursor start as text, from the evaluated values (NULL when none). */
+const char *
+civis_paging_cursor_start(const CivisRequestPlan *plan, CivisArgValues *values)
+{
+	if (plan->cursor_expr < 0 || values[plan->cursor_expr].isnull ||
+		values[plan->cursor_expr].texts == NIL)
+		return NULL;
+	return strVal(linitial(values[plan->cursor_expr].texts));
+}
+
+List *
+civis_first_page_parts(const CivisRequestPlan *plan, const CivisTableInfo *info,
+					   CivisArgValues *values)
+{
+	CivisPaging st;
+	const char *start = civis_paging_cursor_start(plan, values);
+
+	/* a placeholder ($1) cursor start shows as given */
+	civis_paging_init(&st, plan, NULL);
+	if (start && plan->cursor_expr >= 0 && values[plan->cursor_expr].placeholder)
+	{
+		List	   *parts = civis_paging_parts(plan, info, &st);
+		ListCell   *lc;
+
+		foreach(lc, parts)
+		{
+			CivisQueryPart *part = lfirst(lc);
+
+			if (strcmp(part->name, "last_id") == 0)
+			{
+				part->value = pstrdup(start);
+				part->verbatim = true;
+			}
+		}
+		return parts;
+	}
+	civis_paging_init(&st, plan, start);
+	if ((plan->limit_expr >= 0 && !values[plan->limit_expr].placeholder) ||
+		(plan->offset_expr >= 0 && !values[plan->offset_expr].placeholder))
+	{
+		int64		skip;
+
+		if ((plan->limit_expr < 0 || !values[plan->limit_expr].placeholder) &&
+			(plan->offset_expr < 0 || !values[plan->offset_expr].placeholder))
+			civis_paging_limit(&st, plan, civis_limit_value(values, plan->limit_expr, false),
+						 civis_limit_value(values, plan->offset_expr, true), &skip);
+	}
+	return civis_paging_parts(plan, info, &st);
+}
+
+/* A LIMIT or OFFSET value: -1 for NULL (no limit); negative is an ERROR. */
+int64
+civis_limit_value(CivisArgValues *values, int index, bool is_offset)
+{
+	int64		v;
+
+	if (index < 0 || values[index].isnull || values[index].texts == NIL)
+		return is_offset ? 0 : -1;
+	v = strtoll(strVal(linitial(values[index].texts)), NULL, 10);
+	if (v < 0)
+		ereport(ERROR,
+				(errcode(is_offset ? ERRCODE_INVALID_ROW_COUNT_IN_RESULT_OFFSET_CLAUSE
+						 : ERRCODE_INVALID_ROW_COUNT_IN_LIMIT_CLAUSE),
+				 errmsg("%s must not be negative", is_offset ? "OFFSET" : "LIMIT")));
+	return v;
+}
+
+/*
+ * The fewest requests that cover rows [offset, offset + count) of a listing
+ * paged by limit + page_num, with pages of at most max_size: for each page
+ * size p, the pages from offset / p to (offset + count - 1) / p; among the
+ * sizes needing the fewest pages, the one transferring the fewest rows.
+ */
+static void
+plan_limit_pages(CivisPaging *ss, int max_size, int64 offset, int64 count,
+				 int64 *skip)
+{
+	int64		best_n = PG_INT64_MAX,
+				best_rows = PG_INT64_MAX;
+	int			best_p = max_size;
+	int			p;
+
+	for (p = max_size; p >= 1; p--)
+	{
+		int64		first = offset / p;
+		int64		last = (offset + count - 1) / p;
+		int64		n = last - first + 1;
+
+		if (n < best_n || (n == best_n && n * p < best_rows))
+		{
+			best_n = n;
+			best_rows = n * p;
+			best_p = p;
+		}
+	}
+	ss->page_size = best_p;
+	ss->next_page = offset / best_p + 1;
+	ss->next_submit = ss->next_page;
+	ss->last_page = (offset + count - 1) / best_p + 1;
+	*skip = offset - (ss->next_page - 1) * best_p;
+}
+
+/*
+ * The requests of one stream under LIMIT count OFFSET offset; *skip is
+ * set to the rows to drop before the first wanted one.
+ */
+void
+civis_paging_limit(CivisPaging *ss, const CivisRequestPlan *plan, int64 count,
+			 int64 offset, int64 *skip)
+{
+	int			max_size = plan->page_size;
+
+	if (count == 0)
+	{
+		ss->done = true;
+		return;
+	}
+	if (count < 0 || max_size <= 0)
+		return;
+	switch (plan->paging)
+	{
+		case CIVIS_PAGING_PAGES:
+			plan_limit_pages(ss, max_size, offset, count, skip);
+			break;
+		case CIVIS_PAGING_OFFSET:
+			/* the API skips: offset=O&limit=L */
+			ss->offset = offset;
+			ss->page_size = (int) Min(count, max_size);
+			*skip = 0;
+			break;
+		case CIVIS_PAGING_CURSOR:
+		case CIVIS_PAGING_WINDOW:
+			/* no way to jump ahead: read offset + count rows */
+			ss->page_size = (int) Min(offset + count, max_size);
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * Advance the paging state after a page of the stream arrived: count items,
+ * of which the largest id is max_id (has_ids false when items have none).
+ * Decides whether the stream is done and what the next request asks for.
+ * Allocations that must outlive the page go in "cxt".
+ */
+void
+civis_paging_advance(CivisPaging *ss, const CivisRequestPlan *plan,
+					 const CivisTableInfo *info, const CivisPage *page,
+					 int count, bool has_ids, int64 max_id,
+					 const CivisResponse *resp, const char *shown,
+					 MemoryContext cxt)
+{
+	int			size = ss->page_size;
+
+	ss->pages++;
+	if (ss->pages > info->max_pages)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("listing of foreign table \"%s\" exceeds max_pages (%d)",
+						info->relname, info->max_pages),
+				 errcontext("Civis API request: GET %s", shown),
+				 errhint("Raise the server option max_pages if the listing really is that long.")));
+
+	if (resp->total_entries >= 0)
+	{
+		if (ss->total_entries < 0)
+			ss->total_entries = resp->total_entries;
+		else if (ss->total_entries != resp->total_entries)
+		{
+			ereport(NOTICE,
+					(errmsg("the listing of foreign table \"%s\" changed while it was read (%lld rows, now %lld)",
+							info->relname, (long long) ss->total_entries,
+							(long long) resp->total_entries),
+					 errdetail("Rows that moved between pages are returned once; rows added or removed meanwhile may be missing.")));
+			ss->total_entries = resp->total_entries;
+		}
+	}
+
+	switch (plan->paging)
+	{
+		case CIVIS_PAGING_PAGES:
+		case CIVIS_PAGING_AUTO:
+			if (resp->total_pages >= 0)
+			{
+				ss->total_pages = resp->total_pages;
+				ss->per_page = resp->per_page;
+				if (ss->next_page >= resp->total_pages)
+					ss->done = true;
+			}
+			else if (plan->paging == CIVIS_PAGING_AUTO || count == 0)
+				ss->done = true;
+			if (ss->last_page > 0 && ss->next_page >= ss->last_page)
+				ss->done = true;
+			break;
+		case CIVIS_PAGING_CURSOR:
+			if (count == 0)
+				ss->done = true;
+			else if (!has_ids || max_id <= ss->last_id)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_ERROR),
+						 errmsg("cursor paging of foreign table \"%s\" made no progress",
+								info->relname),
+						 errcontext("Civis API request: GET %s", shown)));
+			else
+				ss->last_id = max_id;
+			break;
+		case CIVIS_PAGING_WINDOW:
+			if (count == 0 || (size > 0 && count < size))
+				ss->done = true;
+			else
+			{
+				/*
+				 * start_at is inclusive and log entries have no id: the next
+				 * window starts at the last timestamp seen, and the entries
+				 * with that timestamp already returned are skipped there.
+				 */
+				char	   *last = civis_page_item_text(page, count - 1, "createdAt");
+				MemoryContext old = MemoryContextSwitchTo(cxt);
+				int			repeat = 0;
+				int			i;
+
+				for (i = count - 1; i >= 0 && last; i--)
+				{
+					char	   *at = civis_page_item_text(page, i, "createdAt");
+
+					if (at == NULL || strcmp(at, last) != 0)
+						break;
+					repeat++;
+				}
+				if (last == NULL || repeat == count)
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_ERROR),
+							 errmsg("cannot page through foreign table \"%s\": a whole page of entries has one timestamp",
+									info->relname),
+							 errcontext("Civis API request: GET %s", shown),
+							 errhint("Raise the table option page_size.")));
+				ss->window_start = pstrdup(last);
+				ss->window_repeat = repeat;
+				MemoryContextSwitchTo(old);
+			}
+			break;
+		case CIVIS_PAGING_OFFSET:
+			ss->offset += count;
+			if (count == 0 || (size > 0 && count < size))
+				ss->done = true;
+			break;
+		case CIVIS_PAGING_NONE:
+			ss->done = true;
+			break;
+	}
+	/* pages next_page .. next_submit - 1 are the ones already in flight */
+	ss->next_page++;
+}
+
