@@ -25,6 +25,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 #include "civis_fdw.h"
 
@@ -701,6 +702,19 @@ civis_column_by_name(CivisTableInfo *info, const char *attname)
 	return NULL;
 }
 
+static bool
+user_mapping_exists(Oid userid, Oid serverid)
+{
+	HeapTuple	tp = SearchSysCache2(USERMAPPINGUSERSERVER,
+									 ObjectIdGetDatum(userid),
+									 ObjectIdGetDatum(serverid));
+
+	if (!HeapTupleIsValid(tp))
+		return false;
+	ReleaseSysCache(tp);
+	return true;
+}
+
 /*
  * The api_key of the current user's mapping (or PUBLIC's) for a server.
  * ERRORs with a clear message when there is none; never prints the key.
@@ -711,7 +725,16 @@ civis_get_api_key(Oid serverid, Oid userid)
 	UserMapping *um;
 	ListCell   *lc;
 
-	/* GetUserMapping raises "user mapping not found" itself */
+	/* say which server and how to fix it, rather than "not found" */
+	if (!user_mapping_exists(userid, serverid) &&
+		!user_mapping_exists(InvalidOid, serverid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("user \"%s\" has no user mapping for server \"%s\"",
+						GetUserNameFromId(userid, false),
+						GetForeignServer(serverid)->servername),
+				 errhint("Use CREATE USER MAPPING FOR CURRENT_USER SERVER %s OPTIONS (api_key '...'); each user brings their own Civis API key.",
+						 quote_identifier(GetForeignServer(serverid)->servername))));
 	um = GetUserMapping(userid, serverid);
 	foreach(lc, um->options)
 	{
