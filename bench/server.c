@@ -221,7 +221,7 @@ gen_row(int i, Row *row)
 		buf_add(&b, "\"state\":null,", 13);
 	buf_printf(&b, "\"type\":\"%s\",\"updatedAt\":\"%s\"}", TYPES[mix(r + 14) % 6], ts2);
 
-	row->json = b.p;
+	row->json = realloc(b.p, b.len + 1);	/* trim the 4 kB scratch */
 	row->len = (int) b.len;
 	row->created = created;
 	row->updated = updated;

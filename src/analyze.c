@@ -111,7 +111,7 @@ civisAcquireSampleRows(Relation relation, int elevel, HeapTuple *rows,
 	isnull = palloc(sizeof(bool) * Max(tupdesc->natts, 1));
 
 	reservoir_init_selection_state(&rstate, targrows);
-	st = civis_scan_open(relation, res->plan, attrs, GetUserId());
+	st = civis_scan_open(relation, res->plan, attrs, GetUserId(), max_pages);
 
 	for (;;)
 	{
@@ -119,12 +119,6 @@ civisAcquireSampleRows(Relation relation, int elevel, HeapTuple *rows,
 
 		if (!civis_scan_next(st, values, isnull))
 			break;
-		/* a row of the page after the cap: stop, without it */
-		if (civis_scan_pages_read(st) > max_pages)
-		{
-			capped = true;
-			break;
-		}
 		seen += 1;
 
 		if (numrows < targrows)
@@ -160,17 +154,20 @@ civisAcquireSampleRows(Relation relation, int elevel, HeapTuple *rows,
 	}
 
 	*totalrows = seen;
+	capped = civis_scan_capped(st);
 	if (capped)
 	{
-		double		total;
+		double		total = civis_scan_total_entries(st);
 		bool		use = info->use_remote_estimate;
 
-		/* the listing's own count, whatever use_remote_estimate says */
+		/* the listing's own count: its paging headers, else a limit=1 request */
 		info->use_remote_estimate = true;
-		if (civis_remote_estimate(info, res->plan, res->fdw_exprs, &total) &&
-			total > seen)
-			*totalrows = total;
+		if (total < 0 &&
+			!civis_remote_estimate(info, res->plan, res->fdw_exprs, &total))
+			total = -1;
 		info->use_remote_estimate = use;
+		if (total > seen)
+			*totalrows = total;
 	}
 	*totaldeadrows = 0;
 

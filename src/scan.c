@@ -78,6 +78,10 @@ typedef struct CivisScanState
 	int64		rows;
 	int64		duplicates;
 
+	/* ANALYZE: read at most this many pages (0: no cap) */
+	int64		page_cap;
+	bool		capped;
+
 	/* pushed LIMIT/OFFSET: rows still to skip, rows still allowed (-1) */
 	int64		skip;
 	int64		remaining;
@@ -396,6 +400,8 @@ fill_ahead(CivisScanState *st)
 			last = ss->last_page;
 		if (last > st->info->max_pages)
 			last = st->info->max_pages;
+		if (st->page_cap > 0 && last > st->page_cap)
+			last = st->page_cap;
 		while (budget > 0 && !ss->done && last >= 0 &&
 			   ss->next_submit <= last && ss->nahead < MAX_AHEAD &&
 			   (st->plan->paging == CIVIS_PAGING_PAGES ||
@@ -525,6 +531,12 @@ load_next_page(CivisScanState *st)
 		{
 			if (!next_stream(st))
 				return false;
+		}
+		if (st->page_cap > 0 && st->pages >= st->page_cap)
+		{
+			st->capped = true;
+			civis_http_discard_all(st->http);
+			return false;
 		}
 		ss = &st->sstate[st->cur];
 		stream = list_nth(st->streams, st->cur);
@@ -802,13 +814,30 @@ civis_scan_plan(ForeignScanState *node, CivisRequestPlan **plan,
 
 CivisScanState *
 civis_scan_open(Relation rel, CivisRequestPlan *plan, List *retrieved_attrs,
-				Oid userid)
+				Oid userid, int64 max_pages)
 {
 	CivisScanState *st = scan_create(rel, plan, retrieved_attrs, NIL, userid,
 									 CurrentMemoryContext);
 
+	st->page_cap = max_pages;
 	start_streams(st, NULL);
 	return st;
+}
+
+/* Did the scan stop at its page cap with more pages left? */
+bool
+civis_scan_capped(CivisScanState *st)
+{
+	return st->capped;
+}
+
+/* X-Pagination-Total-Entries of the first stream's first page, or -1. */
+int64
+civis_scan_total_entries(CivisScanState *st)
+{
+	if (st->sstate == NULL || list_length(st->streams) == 0)
+		return -1;
+	return st->sstate[0].total_entries;
 }
 
 bool

@@ -31,7 +31,10 @@ extern void civis_scan_plan(ForeignScanState *node, CivisRequestPlan **plan,
  */
 typedef struct CivisScanState CivisScanState;
 extern CivisScanState *civis_scan_open(Relation rel, CivisRequestPlan *plan,
-									   List *retrieved_attrs, Oid userid);
+									   List *retrieved_attrs, Oid userid,
+									   int64 max_pages);
+extern bool civis_scan_capped(CivisScanState *st);
+extern int64 civis_scan_total_entries(CivisScanState *st);
 extern bool civis_scan_next(CivisScanState *st, Datum *values, bool *isnull);
 extern int64 civis_scan_pages_read(CivisScanState *st);
 extern void civis_scan_close(CivisScanState *st);
