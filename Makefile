@@ -38,3 +38,8 @@ REGRESS_OPTS = --inputdir=$(srcdir) --load-extension=civis_fdw --dbname=civis_fd
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# The benchmark of the "Performance" issue (bench/run.sh; not a test).
+.PHONY: bench
+bench:
+	bash $(srcdir)/bench/run.sh

@@ -178,8 +178,8 @@ def main():
             st = srv.stats(reset=True)
             t_seq = median([s["seconds"] for s in seq])
             row("1 latency", f"sequential client (python3, new conn/request): "
-                f"{seq[0]['requests']} req, {seq[0]['rows']} rows",
-                f"{t_seq:.2f} s", "", f"server peak {st['peak_in_flight']}")
+                f"{seq[0]['requests']} req, {seq[0]['rows']} rows, server peak "
+                f"{st['peak_in_flight']}", f"{t_seq:.2f} s = 1.0x")
 
             lat_results = {}
             for c in (1, 4, 8, 16):
@@ -351,7 +351,8 @@ def main():
     print("civis_fdw benchmark")
     print(f"  machine: {os.cpu_count()} CPUs ({cpu_model}), {mem_kb / 1048576:.1f} GiB RAM, "
           f"kernel {platform.release()}")
-    print(f"  software: {pg_version.split(',')[0]}; {fdw_version}")
+    print(f"  software: {pg_version.split(',')[0]}; {fdw_version.split(', PostgreSQL')[0]}; "
+          f"bench server: one epoll thread (bench/server.c)")
     print(f"  load average before/after: {' '.join(load_before)} / {' '.join(load_after)}; "
           f"{'1 run' if runs == 1 else f'median of {runs} runs'}; total {elapsed:.0f} s")
     headers = ("section", "measure", "value", "target", "result")

@@ -6,7 +6,7 @@
 # In a throwaway cluster against the mock: pgbench -n -c1 -t SCANS runs
 # successful scans in one backend (a detail GET and a 17-row listing, every
 # column decoded), then pgbench -n -c1 -t FAILING runs failing scans in
-# another backend (broken JSON, HTTP 401, HTTP 404 of a listing, a body over
+# another backend (broken JSON, HTTP 401, a refused connection, a body over
 # max_response_bytes), each caught in an exception block.  About every 50th
 # transaction records the backend's RssAnon (/proc/PID/status) and the sum of
 # total_bytes of pg_backend_memory_contexts.  Prints first and last samples
@@ -39,7 +39,9 @@ CREATE SCHEMA civis;
 IMPORT FOREIGN SCHEMA civis LIMIT TO (jobs, remote_hosts_data_sets, databases)
   FROM SERVER civis INTO civis;
 CREATE FOREIGN TABLE wrong_jobs (id bigint) SERVER wrong OPTIONS (endpoint '/jobs/');
-CREATE FOREIGN TABLE missing (id bigint) SERVER civis OPTIONS (endpoint '/jobs/999999/runs', paging 'none');
+CREATE SERVER gone FOREIGN DATA WRAPPER civis_fdw OPTIONS (api_url 'http://127.0.0.1:9', max_retries '0');
+CREATE USER MAPPING FOR CURRENT_USER SERVER gone OPTIONS (api_key 'test-key-0123456789');
+CREATE FOREIGN TABLE unreachable (id bigint) SERVER gone OPTIONS (endpoint '/jobs/', paging 'pages', page_size '50');
 CREATE FOREIGN TABLE big_jobs (id bigint, name text) SERVER small
   OPTIONS (endpoint '/jobs/', paging 'pages', page_size '50');
 CREATE TABLE memlog (phase text, at timestamptz, pid int, context_bytes bigint, rss_anon_kb bigint);
@@ -54,7 +56,7 @@ BEGIN
     WHEN 0 THEN PERFORM sum(length(t::text)) FROM civis.databases t;   -- malformed JSON
     WHEN 1 THEN PERFORM count(*) FROM wrong_jobs;                      -- 401
     WHEN 2 THEN PERFORM sum(id) FROM big_jobs;                         -- over max_response_bytes
-    ELSE PERFORM count(*) FROM missing;                                -- 404
+    ELSE PERFORM count(*) FROM unreachable;                            -- connection refused
   END CASE;
   RAISE EXCEPTION 'scan % did not fail', n USING ERRCODE = 'P0009';
 EXCEPTION WHEN OTHERS THEN

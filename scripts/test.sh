@@ -17,7 +17,7 @@ ensure_packages
 echo "== build (warnings are errors) and install"
 build_and_install || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 
-SUITES=${*:-"mock regress cancel security faults cron"}
+SUITES=${*:-"mock regress cancel security tls mutation cron"}
 RESULTS=$(mktemp)
 export RESULTS
 

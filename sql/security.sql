@@ -96,7 +96,17 @@ SELECT count(*) FROM civis.remote_hosts_data_sets
 -- a prepared statement's runtime value: masked in EXPLAIN ANALYZE as well
 PREPARE ds(text) AS SELECT count(*) FROM civis.remote_hosts_data_sets
  WHERE remote_host_id = 3 AND password = $1;
-EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE ds('hunter2&x=1');
+CREATE FUNCTION pg_temp.explain_requests(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+  line text;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query LOOP
+    IF line ~ 'Civis Request' THEN
+      RETURN NEXT btrim(line);
+    END IF;
+  END LOOP;
+END $$;
+SELECT pg_temp.explain_requests($q$EXECUTE ds('hunter2&x=1')$q$) AS explain_analyze;
 DEALLOCATE ds;
 
 --

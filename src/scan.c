@@ -58,6 +58,7 @@ typedef struct CivisScanState
 	MemoryContext scan_cxt;		/* lives for the scan */
 	MemoryContext rescan_cxt;	/* streams and values, reset per rescan */
 	MemoryContext page_cxt;		/* one page: body and JSON tree */
+	MemoryContext url_cxt;		/* one request's URL, reset per submit */
 	MemoryContext row_cxt;		/* one row's Datums */
 
 	List	   *streams;		/* CivisStream * */
@@ -260,6 +261,8 @@ scan_create(Relation rel, CivisRequestPlan *plan, List *retrieved_attrs,
 										   ALLOCSET_SMALL_SIZES);
 	st->page_cxt = AllocSetContextCreate(scan_cxt, "civis_fdw page",
 										 ALLOCSET_DEFAULT_SIZES);
+	st->url_cxt = AllocSetContextCreate(scan_cxt, "civis_fdw url",
+										ALLOCSET_SMALL_SIZES);
 	st->row_cxt = AllocSetContextCreate(scan_cxt, "civis_fdw row",
 										ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(old);
@@ -366,15 +369,18 @@ submit_page(CivisScanState *st, int s, CivisPaging *ss, int64 page_num)
 	char	   *url,
 			   *shown;
 	int			ticket;
-	MemoryContext old = MemoryContextSwitchTo(st->rescan_cxt);
+	MemoryContext old;
 
+	/* the transport keeps its own copies: nothing here outlives the call */
+	MemoryContextReset(st->url_cxt);
+	old = MemoryContextSwitchTo(st->url_cxt);
 	tmp.next_page = page_num;
 	parts = civis_paging_parts(st->plan, st->info, &tmp);
 	url = civis_build_url(st->info->api_url, stream, parts, false);
 	shown = civis_build_url(NULL, stream, parts, true);
 	ticket = civis_http_submit(st->http, url, shown);
-	pfree(url);
 	MemoryContextSwitchTo(old);
+	MemoryContextReset(st->url_cxt);
 	return ticket;
 }
 
@@ -402,8 +408,10 @@ fill_ahead(CivisScanState *st)
 			last = st->info->max_pages;
 		if (st->page_cap > 0 && last > st->page_cap)
 			last = st->page_cap;
+		/* pages that arrived but wait to be read count too: memory is bounded */
 		while (budget > 0 && !ss->done && last >= 0 &&
-			   ss->next_submit <= last && ss->nahead < MAX_AHEAD &&
+			   ss->next_submit <= last &&
+			   ss->nahead < Min(MAX_AHEAD, 2 * st->info->max_in_flight) &&
 			   (st->plan->paging == CIVIS_PAGING_PAGES ||
 				st->plan->paging == CIVIS_PAGING_AUTO))
 		{
