@@ -48,7 +48,10 @@ for _ in $(seq 1 240); do
 done
 pg_isready -q || { echo "postgres under valgrind did not start"; cat "$W/postmaster.out"; exit 1; }
 echo "== pg_regress under valgrind: $VG_TESTS"
-make -s installcheck PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config REGRESS="$VG_TESTS" \
+# results in our temp dir, so that a concurrent run in this tree is not disturbed
+mkdir -p "$W/regress/results"
+EXTRA_REGRESS_OPTS="--outputdir=$W/regress" \
+  make -s installcheck PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config REGRESS="$VG_TESTS" \
   >"$W/regress.log" 2>&1
 rc=$?
 grep -E '\.\.\. |^test |^ok|^not ok' "$W/regress.log"
@@ -74,5 +77,5 @@ sys.exit(1 if blocks or files == 0 else 0)
 PY
 vg=$?
 echo "valgrind logs: $W/vg (postmaster output: $W/postmaster.out)"
-[ $rc -eq 0 ] || echo "pg_regress reported differences (see $W/regress.log and regression.diffs; timing-dependent output may differ under valgrind)"
+[ $rc -eq 0 ] || echo "pg_regress reported differences (see $W/regress.log and $W/regress/regression.diffs; timing-dependent output may differ under valgrind)"
 exit $vg
