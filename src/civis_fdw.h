@@ -223,6 +223,7 @@ extern void civis_decoder_set_constant(CivisDecoder *dec, AttrNumber attnum,
 extern CivisPage *civis_page_parse(const char *body, size_t len,
 								   const char *shown, const char *relname);
 extern int	civis_page_count(const CivisPage *page);
+extern bool civis_page_is_array(const CivisPage *page);
 extern int64 civis_page_item_id(const CivisPage *page, int index, bool *has_id);
 extern void civis_decode_item(CivisDecoder *dec, const CivisPage *page, int index,
 							  Datum *values, bool *nulls);

@@ -825,6 +825,13 @@ civis_page_parse(const char *body, size_t len, const char *shown,
 	return page;
 }
 
+/* Was the body a JSON array (rather than one object)? */
+bool
+civis_page_is_array(const CivisPage *page)
+{
+	return cJSON_IsArray(page->root);
+}
+
 int
 civis_page_count(const CivisPage *page)
 {

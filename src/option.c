@@ -115,7 +115,7 @@ static const CivisOption civis_options[] = {
 /* Defaults, in one place (the README's options table copies them). */
 #define DEFAULT_CONNECT_TIMEOUT_S	10
 #define DEFAULT_REQUEST_TIMEOUT_S	60
-#define DEFAULT_MAX_RETRIES			5
+#define DEFAULT_MAX_RETRIES			10	/* as civis-python */
 #define DEFAULT_RETRY_MAX_TIME_S	120
 #define DEFAULT_MAX_RESPONSE_BYTES	(64 * 1024 * 1024)
 #define DEFAULT_MAX_PAGES			100000

@@ -594,6 +594,21 @@ load_next_page(CivisScanState *st)
 		st->nitems = civis_page_count(st->page);
 		MemoryContextSwitchTo(old);
 
+		/*
+		 * An object where a list was expected is one row where one request
+		 * answers everything (the shares endpoints do that); in a paged
+		 * listing it would silently turn every page into one row.
+		 */
+		if (!civis_page_is_array(st->page) && st->plan->kind == CIVIS_PLAN_LIST &&
+			st->plan->paging != CIVIS_PAGING_NONE &&
+			(st->plan->paging != CIVIS_PAGING_AUTO || resp.total_pages >= 0))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+					 errmsg("the response to %s is a JSON object, not an array", shown),
+					 errdetail("The endpoint of foreign table \"%s\" pages its results, so each page must be a list.",
+							   st->info->relname),
+					 errhint("If this endpoint answers one object, set the table option paging 'none'.")));
+
 		/* a window repeats the entries at its start_at: skip those */
 		if (st->plan->paging == CIVIS_PAGING_WINDOW && ss->window_start)
 		{

@@ -5,6 +5,6 @@ cd "$CIVIS_ROOT"
 out=$(python3 test/mock/test_mock.py -v 2>&1)
 rc=$?
 echo "$out" | tail -5
-echo "$out" | sed -n 's/^\(test[a-z0-9_]*\) (.*) \.\.\. ok$/PASS mock:\1/p;s/^\(test[a-z0-9_]*\) (.*) \.\.\. \(FAIL\|ERROR\)$/FAIL mock:\1/p' >>"$RESULTS"
+echo "$out" | sed -n 's/^\(test[a-z0-9_]*\) (.*) \.\.\. ok$/PASS mock:\1/p;s/^\(test[a-z0-9_]*\) (.*) \.\.\. \(FAIL\|ERROR\|skipped.*\)$/FAIL mock:\1/p' >>"$RESULTS"
 [ $rc -eq 0 ] || echo "$out" | tail -40
 exit $rc
