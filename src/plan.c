@@ -285,13 +285,24 @@ plan_detail(PlanBuilder *b, CivisCond *idcond, List *conds)
 	}
 }
 
+/* Placeholders of the requested path that no condition fills. */
+static void
+note_missing_path_params(PlanBuilder *b)
+{
+	ListCell   *lc;
+
+	foreach(lc, civis_path_placeholders(b->result->plan->endpoint))
+		if (!name_in(b->used, strVal(lfirst(lc))))
+			b->result->missing_path_params =
+				lappend(b->result->missing_path_params, lfirst(lc));
+}
+
 CivisPlanResult *
 civis_build_request_plan(CivisTableInfo *info, List *conds, bool optimise)
 {
 	PlanBuilder b;
 	CivisRequestPlan *plan = palloc0(sizeof(CivisRequestPlan));
 	CivisCond  *idcond;
-	List	   *holders;
 	ListCell   *lc;
 	int			i;
 
@@ -311,11 +322,7 @@ civis_build_request_plan(CivisTableInfo *info, List *conds, bool optimise)
 	if (optimise && (idcond = find_detail_cond(&b, conds)) != NULL)
 	{
 		plan_detail(&b, idcond, conds);
-		holders = civis_path_placeholders(plan->endpoint);
-		foreach(lc, holders)
-			if (!name_in(b.used, strVal(lfirst(lc))))
-				b.result->missing_path_params =
-					lappend(b.result->missing_path_params, lfirst(lc));
+		note_missing_path_params(&b);
 		return b.result;
 	}
 
@@ -366,12 +373,7 @@ civis_build_request_plan(CivisTableInfo *info, List *conds, bool optimise)
 		}
 	}
 
-	holders = civis_path_placeholders(plan->endpoint);
-	foreach(lc, holders)
-		if (!name_in(b.used, strVal(lfirst(lc))))
-			b.result->missing_path_params =
-				lappend(b.result->missing_path_params, lfirst(lc));
-
+	note_missing_path_params(&b);
 	return b.result;
 }
 

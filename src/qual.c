@@ -25,7 +25,6 @@
 #include "nodes/makefuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
@@ -201,45 +200,13 @@ fill_const_values(CivisCond *cond)
 		cond->const_null = true;
 		return;
 	}
-	if (cond->op == CIVIS_OP_IN)
 	{
-		ArrayType  *arr = DatumGetArrayTypeP(c->constvalue);
-		Oid			elemtype = ARR_ELEMTYPE(arr);
-		int16		typlen;
-		bool		typbyval;
-		char		typalign;
-		Datum	   *elems;
-		bool	   *nulls;
-		int			n,
-					i;
+		CivisArgValues texts = {0};
 
-		get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-		deconstruct_array(arr, elemtype, typlen, typbyval, typalign,
-						  &elems, &nulls, &n);
-		for (i = 0; i < n; i++)
-		{
-			char	   *text;
-
-			/* a NULL in an IN list never matches: it is simply not sent */
-			if (nulls[i])
-				continue;
-			text = civis_datum_to_api_text(elems[i], elemtype);
-			if (text == NULL)
-			{
-				cond->const_null = true;
-				continue;
-			}
-			cond->const_values = lappend(cond->const_values, makeString(text));
-		}
-	}
-	else
-	{
-		char	   *text = civis_datum_to_api_text(c->constvalue, c->consttype);
-
-		if (text == NULL)
-			cond->const_null = true;
-		else
-			cond->const_values = list_make1(makeString(text));
+		/* the same texts the executor would send for this value */
+		civis_value_texts(&texts, c->constvalue, c->consttype);
+		cond->const_null = texts.isnull;
+		cond->const_values = texts.texts;
 	}
 }
 

@@ -64,9 +64,15 @@ civis_value_texts(CivisArgValues *out, Datum value, Oid typid)
 
 			if (nulls[i])
 				continue;
+			/* a value with no API form (infinity) cannot be sent: none is */
 			text = civis_datum_to_api_text(elems[i], elemtype);
-			if (text)
-				out->texts = lappend(out->texts, makeString(text));
+			if (text == NULL)
+			{
+				out->isnull = true;
+				out->texts = NIL;
+				return;
+			}
+			out->texts = lappend(out->texts, makeString(text));
 		}
 	}
 	else
