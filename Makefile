@@ -6,6 +6,7 @@ OBJS = \
 	src/naming.o \
 	src/quirks.o \
 	src/import.o \
+	src/spec.o \
 	src/qual.o \
 	src/plan.o \
 	src/planner.o \
@@ -14,6 +15,7 @@ OBJS = \
 	src/request.o \
 	src/transport.o \
 	src/http_error.o \
+	src/json_page.o \
 	src/decode.o \
 	src/explain.o \
 	src/estimate.o \

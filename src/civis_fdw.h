@@ -5,24 +5,30 @@
  *
  * Data flows one way, one stage per file:
  *
- *   option.c    options: validation, defaults, resolution for one table
- *   import.c    IMPORT FOREIGN SCHEMA: Swagger spec -> CREATE FOREIGN TABLE
- *   naming.c    table and column naming rules (pure string functions)
- *   quirks.c    the one reviewed list of things the real API does that its
- *               spec does not say (read by import only)
- *   qual.c      planner expressions -> neutral conditions (CivisCond)
- *   plan.c      conditions, LIMIT, ORDER BY -> a request plan (pure)
- *   planner.c   FDW planning callbacks (paths, costs, upper relations)
- *   scan.c      execution: request plan -> pages -> tuples
- *   request.c   a request plan plus runtime values -> URLs (encoded)
- *   transport.c the only file that talks to libcurl
+ *   option.c     options: validation, defaults, resolution for one table
+ *   spec.c       the Swagger spec -> list endpoints, parameters, items
+ *   import.c     IMPORT FOREIGN SCHEMA: endpoints -> CREATE FOREIGN TABLE
+ *   naming.c     table and column naming rules (pure string functions)
+ *   quirks.c     the one reviewed list of things the real API does that its
+ *                spec does not say (read by spec.c and import.c only)
+ *   qual.c       planner expressions -> neutral conditions (CivisCond)
+ *   plan.c       conditions -> a request plan (pure)
+ *   planner.c    FDW planning callbacks (paths, costs, ORDER BY and LIMIT
+ *                through upper relations)
+ *   estimate.c   row estimates from the API (use_remote_estimate)
+ *   analyze.c    ANALYZE: a capped sample of the listing
+ *   scan.c       execution: request plan -> pages -> tuples
+ *   paging.c     the paging state machine of one request stream
+ *   request.c    a request plan plus runtime values -> URLs (encoded)
+ *   transport.c  the only file that talks to libcurl
  *   http_error.c HTTP status -> SQLSTATE, messages, hints
- *   decode.c    the only file that turns JSON into Datums
- *   explain.c   EXPLAIN output of a scan
- *   civis_fdw.c handler, GUCs, module init
+ *   json_page.c  a response body -> a page of JSON items
+ *   decode.c     the only file that turns JSON into Datums
+ *   explain.c    EXPLAIN output of a scan
+ *   civis_fdw.c  handler, GUCs, module init
  *
- * Nothing in this header includes libcurl or cJSON: those stay behind
- * transport.c and decode.c respectively.
+ * Nothing in this header includes libcurl or cJSON: libcurl stays behind
+ * transport.c, cJSON behind spec.c, json_page.c and decode.c.
  *
  *-------------------------------------------------------------------------
  */
@@ -210,6 +216,7 @@ extern void civis_raise_http_error(const CivisResponse *resp, const char *shown,
 								   const char *relname) pg_attribute_noreturn();
 
 /* --------------------------------------------------------------------
+ * json_page.c: a response body -> a page of JSON items;
  * decode.c: the only file that turns JSON into Datums
  * -------------------------------------------------------------------- */
 typedef struct CivisPage CivisPage;		/* a parsed page of items */

@@ -3,20 +3,19 @@
  * decode.c
  *		  The only file that turns JSON into Datums.
  *
- * A response body is parsed once (cJSON) into a CivisPage: the tree plus an
- * array of its items, so item i is found in O(1).  A CivisDecoder is built
- * once per scan from the table's columns and the attributes the plan needs;
- * it holds everything per-row work would otherwise look up (keys split into
- * paths, input functions, a hash from JSON member name to column), so that
- * decoding one item only walks that item's members once and converts the
- * values of the retrieved columns.
+ * Reading a response body into a page of items is json_page.c's job; this
+ * file takes items from such a page and converts their values, and is kept
+ * apart from the parser so that each file has one job.  A CivisDecoder is
+ * built once per scan from the table's columns and the attributes the plan
+ * needs; it holds everything per-row work would otherwise look up (keys
+ * split into paths, input functions, a hash from JSON member name to
+ * column), so that decoding one item only walks that item's members once
+ * and converts the values of the retrieved columns.
  *
- * Memory.  cJSON allocates through hooks that palloc in CurrentMemoryContext
- * (see civis_json_init).  A page therefore lives in whatever context the
- * scan parses it in, normally a per-page context that is reset for each new
- * page; decoded Datums live in the context current at civis_decode_item()
+ * Memory.  Decoded Datums live in the context current at civis_decode_item()
  * time (the per-tuple context); the decoder itself lives in the context
- * current at civis_decoder_create() time (the per-scan context).
+ * current at civis_decoder_create() time (the per-scan context).  The page
+ * belongs to its caller (see json_page.c).
  *
  * Numbers.  cJSON keeps every JSON number as a C double.  Integers are exact
  * up to 2^53; beyond that digits are already gone when we see the value, so
@@ -25,21 +24,14 @@
  * back as the same double, which equals the text the API sent whenever that
  * text had at most 15 significant digits.
  *
- * Strings.  The body is checked to be UTF-8 before parsing, and \u0000 is
- * refused (cJSON would cut the string there; PostgreSQL text cannot hold it
- * anyway).  cJSON refuses unpaired surrogate escapes.  Strings are converted
- * to the database encoding when that is not UTF-8.
+ * Strings.  json_page.c has checked the body to be UTF-8 without \u0000.
+ * Strings are converted to the database encoding when that is not UTF-8.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include <math.h>
-
-#include <cjson/cJSON.h>
-
 #include "catalog/pg_type.h"
-#include "common/shortest_dec.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -47,42 +39,13 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
-#include "utils/memutils.h"
 #include "utils/numeric.h"
 
-#include "civis_fdw.h"
-
-/*
- * Integers below this magnitude survive the trip through a double.  2^53
- * itself does not count: 2^53 + 1 parses to the same double, so a value of
- * exactly 2^53 may be a rounded larger one.
- */
-#define JSON_EXACT_INT_LIMIT 9007199254740992.0	/* 2^53 */
-
-/* Longest text of a formatted number: shortest form or an int64. */
-#define NUMBER_BUF_LEN 32
-
-/* Length of value excerpts in error details, and of parse-error excerpts. */
-#define VALUE_EXCERPT_BYTES 100
-#define PARSE_EXCERPT_CHARS 40
-
-/* The member key that stands for the whole item. */
-#define WHOLE_ITEM_KEY "."
-
-#define cjson_type(v) ((v)->type & 0xFF)
+#include "json_page.h"
 
 /* --------------------------------------------------------------------
  * Data structures
  * -------------------------------------------------------------------- */
-
-struct CivisPage
-{
-	cJSON	   *root;			/* the parsed body */
-	cJSON	  **items;			/* its items, for O(1) access */
-	int			nitems;
-	char	   *shown;			/* the request as shown in messages */
-	char	   *relname;
-};
 
 /* How a column's value is produced from JSON; chosen once per scan. */
 typedef enum DecKind
@@ -162,246 +125,8 @@ struct CivisDecoder
 };
 
 /* --------------------------------------------------------------------
- * cJSON memory hooks
+ * Small helpers: text conversion, key hashing
  * -------------------------------------------------------------------- */
-
-static void *
-civis_cjson_malloc(size_t size)
-{
-	return MemoryContextAllocExtended(CurrentMemoryContext, size,
-									  MCXT_ALLOC_HUGE);
-}
-
-static void
-civis_cjson_free(void *ptr)
-{
-	/* pfree finds the owning context from the chunk header itself */
-	if (ptr != NULL)
-		pfree(ptr);
-}
-
-/*
- * Make cJSON allocate with palloc in CurrentMemoryContext.
- *
- * Why: every cJSON tree then lives in the memory context current when it is
- * built -- for a scan, the per-page context, which the scan resets for each
- * page and which PostgreSQL frees itself on ERROR -- so no tree can leak on
- * any path, including an ERROR thrown half-way through a parse.  An
- * allocation failure raises an ERROR that longjmps out of cJSON's parser;
- * that is safe because cJSON is plain C that holds no locks and keeps no
- * state that a half-finished call would leave inconsistent (its only
- * global, the error position, is rewritten by every parse).  The free hook
- * may receive any pointer the malloc hook returned, whatever context was
- * current then: pfree needs no context argument.
- *
- * The hooks are process-wide and stay installed for the life of the
- * backend; installing them again is a no-op.  Call this before any cJSON
- * call that allocates (civis_page_parse does so itself).  Custom hooks
- * disable cJSON's realloc shortcut, which only its printers use; trees
- * printed with cJSON_Print* are palloc'd too and must be freed with
- * cJSON_free or pfree, never free().
- */
-void
-civis_json_init(void)
-{
-	static bool installed = false;
-
-	if (!installed)
-	{
-		cJSON_Hooks hooks;
-
-		hooks.malloc_fn = civis_cjson_malloc;
-		hooks.free_fn = civis_cjson_free;
-		cJSON_InitHooks(&hooks);
-		installed = true;
-	}
-}
-
-/* The cJSON version this backend runs with (civis_fdw_version()). */
-const char *
-civis_json_library_version(void)
-{
-	return cJSON_Version();
-}
-
-/* --------------------------------------------------------------------
- * Small helpers: type names, number text, JSON text, excerpts
- * -------------------------------------------------------------------- */
-
-static const char *
-json_type_name(const cJSON *v)
-{
-	switch (cjson_type(v))
-	{
-		case cJSON_False:
-		case cJSON_True:
-			return "boolean";
-		case cJSON_NULL:
-			return "null";
-		case cJSON_Number:
-			return "number";
-		case cJSON_String:
-			return "string";
-		case cJSON_Array:
-			return "array";
-		case cJSON_Object:
-			return "object";
-		default:
-			return "value";
-	}
-}
-
-/*
- * A JSON number as a double.  A literal too large for a double (1e400)
- * arrives from cJSON as infinity; no column type can take it faithfully.
- */
-static double
-json_number(const cJSON *v)
-{
-	double		d = v->valuedouble;
-
-	if (!isfinite(d))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("a JSON number in the response is out of range for type double precision")));
-	return d;
-}
-
-static inline bool
-is_exact_integer(double d)
-{
-	return d == floor(d) && fabs(d) < JSON_EXACT_INT_LIMIT;
-}
-
-/*
- * Text of a finite double: integers below 2^53 without ".0", anything else
- * in the shortest form that reads back as the same double.  Both are valid
- * JSON numbers and valid input for float8, numeric and text.
- */
-static int
-format_number(double d, char *out)
-{
-	if (is_exact_integer(d))
-		return snprintf(out, NUMBER_BUF_LEN, INT64_FORMAT, (int64) d);
-	return double_to_shortest_decimal_buf(d, out);
-}
-
-static void
-append_json_string(StringInfo buf, const char *s)
-{
-	const char *run = s;
-	const char *p;
-
-	appendStringInfoCharMacro(buf, '"');
-	for (p = s; *p; p++)
-	{
-		unsigned char c = (unsigned char) *p;
-		const char *esc = NULL;
-		char		hex[8];
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		switch (c)
-		{
-			case '"':
-				esc = "\\\"";
-				break;
-			case '\\':
-				esc = "\\\\";
-				break;
-			case '\b':
-				esc = "\\b";
-				break;
-			case '\f':
-				esc = "\\f";
-				break;
-			case '\n':
-				esc = "\\n";
-				break;
-			case '\r':
-				esc = "\\r";
-				break;
-			case '\t':
-				esc = "\\t";
-				break;
-			default:
-				snprintf(hex, sizeof(hex), "\\u%04x", c);
-				esc = hex;
-				break;
-		}
-		if (p > run)
-			appendBinaryStringInfo(buf, run, p - run);
-		appendStringInfoString(buf, esc);
-		run = p + 1;
-	}
-	if (p > run)
-		appendBinaryStringInfo(buf, run, p - run);
-	appendStringInfoCharMacro(buf, '"');
-}
-
-/*
- * Append the compact JSON text of v (UTF-8, as received).  With limit > 0,
- * stop adding once the buffer is longer than limit (for excerpts).
- */
-static void
-append_json(StringInfo buf, const cJSON *v, int limit)
-{
-	const cJSON *c;
-	char		num[NUMBER_BUF_LEN];
-	int			n;
-
-	check_stack_depth();
-	if (limit > 0 && buf->len > limit)
-		return;
-
-	switch (cjson_type(v))
-	{
-		case cJSON_NULL:
-			appendBinaryStringInfo(buf, "null", 4);
-			break;
-		case cJSON_False:
-			appendBinaryStringInfo(buf, "false", 5);
-			break;
-		case cJSON_True:
-			appendBinaryStringInfo(buf, "true", 4);
-			break;
-		case cJSON_Number:
-			n = format_number(json_number(v), num);
-			appendBinaryStringInfo(buf, num, n);
-			break;
-		case cJSON_String:
-			append_json_string(buf, v->valuestring ? v->valuestring : "");
-			break;
-		case cJSON_Array:
-			appendStringInfoCharMacro(buf, '[');
-			for (c = v->child; c != NULL; c = c->next)
-			{
-				if (c != v->child)
-					appendStringInfoCharMacro(buf, ',');
-				append_json(buf, c, limit);
-				if (limit > 0 && buf->len > limit)
-					return;
-			}
-			appendStringInfoCharMacro(buf, ']');
-			break;
-		case cJSON_Object:
-			appendStringInfoCharMacro(buf, '{');
-			for (c = v->child; c != NULL; c = c->next)
-			{
-				if (c != v->child)
-					appendStringInfoCharMacro(buf, ',');
-				append_json_string(buf, c->string ? c->string : "");
-				appendStringInfoCharMacro(buf, ':');
-				append_json(buf, c, limit);
-				if (limit > 0 && buf->len > limit)
-					return;
-			}
-			appendStringInfoCharMacro(buf, '}');
-			break;
-		default:
-			elog(ERROR, "unexpected cJSON node type %d", v->type);
-	}
-}
 
 /* Convert UTF-8 to the database encoding (a no-op in UTF-8 databases). */
 static inline const char *
@@ -421,432 +146,6 @@ to_server(bool db_utf8, const char *s, int *len)
 	return s;
 }
 
-/*
- * A value's text for error details: compact JSON, at most about
- * VALUE_EXCERPT_BYTES, cut on a character boundary, in the database
- * encoding.  Error paths only.
- */
-static char *
-value_excerpt(const cJSON *v)
-{
-	StringInfoData b;
-	const char *s;
-	int			len;
-	int			clip;
-
-	initStringInfo(&b);
-	append_json(&b, v, VALUE_EXCERPT_BYTES);
-	if (GetDatabaseEncoding() == PG_UTF8)
-	{
-		s = b.data;
-		len = b.len;
-	}
-	else
-	{
-		/*
-		 * An error message must not fail on a character the database
-		 * encoding lacks: show each non-ASCII character as '?'.
-		 */
-		StringInfoData a;
-		int			i;
-
-		initStringInfo(&a);
-		for (i = 0; i < b.len; i++)
-		{
-			unsigned char c = (unsigned char) b.data[i];
-
-			if (c < 0x80)
-				appendStringInfoChar(&a, (char) c);
-			else if ((c & 0xC0) != 0x80)
-				appendStringInfoChar(&a, '?');
-		}
-		s = a.data;
-		len = a.len;
-	}
-	if (len <= VALUE_EXCERPT_BYTES)
-		return pstrdup(s);
-	clip = pg_mbcliplen(s, len, VALUE_EXCERPT_BYTES);
-	return psprintf("%.*s...", clip, s);
-}
-
-/*
- * A printable excerpt of the raw body from pos: at most PARSE_EXCERPT_CHARS
- * characters, control characters blanked, and non-ASCII characters kept
- * only when the database is UTF-8 (the body has been checked to be UTF-8).
- */
-static char *
-body_excerpt(const char *body, size_t len, size_t pos)
-{
-	StringInfoData b;
-	bool		db_utf8 = (GetDatabaseEncoding() == PG_UTF8);
-	int			nchars = 0;
-
-	/* do not start in the middle of a UTF-8 sequence */
-	while (pos > 0 && pos < len && (((unsigned char) body[pos]) & 0xC0) == 0x80)
-		pos--;
-
-	initStringInfo(&b);
-	while (pos < len && nchars < PARSE_EXCERPT_CHARS)
-	{
-		unsigned char c = (unsigned char) body[pos];
-
-		if (c < 0x80)
-		{
-			appendStringInfoChar(&b, (c < 0x20 || c == 0x7F) ? ' ' : (char) c);
-			pos++;
-		}
-		else
-		{
-			int			l = pg_utf_mblen((const unsigned char *) body + pos);
-
-			if (l < 1 || pos + l > len)
-				l = 1;
-			if (db_utf8)
-				appendBinaryStringInfo(&b, body + pos, l);
-			else
-				appendStringInfoChar(&b, '?');
-			pos += l;
-		}
-		nchars++;
-	}
-	if (pos < len)
-		appendStringInfoString(&b, "...");
-	return b.data;
-}
-
-/* --------------------------------------------------------------------
- * Parsing a page
- * -------------------------------------------------------------------- */
-
-typedef struct ParseErrorContext
-{
-	const char *relname;
-} ParseErrorContext;
-
-static void
-parse_error_callback(void *arg)
-{
-	ParseErrorContext *pec = (ParseErrorContext *) arg;
-
-	if (pec->relname)
-		errcontext("foreign table \"%s\"", pec->relname);
-}
-
-/*
- * Check that the body is UTF-8 (and free of NUL bytes); report the offset of
- * the first bad byte.
- */
-static void
-verify_utf8(const char *body, size_t len, const char *shown)
-{
-#if PG_VERSION_NUM >= 140000
-	size_t		off = 0;
-
-	while (off < len)
-	{
-		size_t		chunk = Min(len - off, (size_t) (1 << 30));
-		int			ok = pg_encoding_verifymbstr(PG_UTF8, body + off, (int) chunk);
-
-		if ((size_t) ok == chunk)
-		{
-			off += chunk;
-			continue;
-		}
-		/* a character cut by the chunk boundary: verify it with the next */
-		if (off + chunk < len && chunk - ok < (size_t) pg_encoding_max_length(PG_UTF8))
-		{
-			off += ok;
-			continue;
-		}
-		off += ok;
-		if (body[off] == '\0')
-			ereport(ERROR,
-					(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
-					 errmsg("invalid UTF-8 in the response to %s", shown),
-					 errdetail("The body contains a NUL byte at byte %zu.", off)));
-		ereport(ERROR,
-				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
-				 errmsg("invalid UTF-8 in the response to %s", shown),
-				 errdetail("Invalid byte sequence at byte %zu (0x%02x).",
-						   off, (unsigned char) body[off])));
-	}
-#else
-	if (len > (size_t) PG_INT32_MAX ||
-		pg_verify_mbstr_len(PG_UTF8, body, (int) len, true) < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
-				 errmsg("invalid UTF-8 in the response to %s", shown)));
-#endif
-}
-
-/*
- * Refuse the escape \u0000.  Backslashes only occur inside JSON strings,
- * where each one starts a two-character escape; skipping both characters
- * keeps "\\u0000" (a backslash, then the text u0000) allowed.
- */
-static void
-refuse_nul_escapes(const char *body, size_t len, const char *shown)
-{
-	const char *p = body;
-	const char *end = body + len;
-
-	while (p < end && (p = memchr(p, '\\', end - p)) != NULL)
-	{
-		if (end - p >= 6 && p[1] == 'u' && memcmp(p + 2, "0000", 4) == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
-					 errmsg("the response to %s contains \\u0000, which PostgreSQL text cannot hold",
-							shown),
-					 errdetail("The escape is at byte %zu.", (size_t) (p - body))));
-		p += 2;
-	}
-}
-
-/*
- * Explain a parse failure at errpos: how many containers are open there
- * (to tell cJSON's nesting limit), and whether the body ends inside a
- * string or an open container (a truncated body).  Error path only.
- */
-static void
-diagnose_json(const char *body, size_t len, size_t errpos,
-			  int *depth_at_err, bool *ends_open, bool *ends_in_string)
-{
-	bool		in_string = false;
-	int			depth = 0;
-	size_t		i;
-
-	*depth_at_err = 0;
-	for (i = 0; i < len; i++)
-	{
-		char		c = body[i];
-
-		if (i == errpos)
-			*depth_at_err = depth;
-		if (in_string)
-		{
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_string = false;
-		}
-		else if (c == '"')
-			in_string = true;
-		else if (c == '[' || c == '{')
-			depth++;
-		else if ((c == ']' || c == '}') && depth > 0)
-			depth--;
-	}
-	if (errpos >= len)
-		*depth_at_err = depth;
-	*ends_open = in_string || depth > 0;
-	*ends_in_string = in_string;
-}
-
-/*
- * Is errpos in the body's last token?  cJSON reports a body cut inside a
- * string or a literal at the token's start, and a body cut between tokens
- * at its last byte; either way nothing complete follows the error.
- */
-static bool
-error_in_last_token(const char *body, size_t len, size_t errpos)
-{
-	size_t		i;
-
-	if (errpos + 1 >= len)
-		return true;
-	if (body[errpos] == '"')
-	{
-		for (i = errpos + 1; i < len; i++)
-		{
-			if (body[i] == '\\')
-				i++;
-			else if (body[i] == '"')
-				return false;
-		}
-		return true;
-	}
-	for (i = errpos; i < len; i++)
-	{
-		char		c = body[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-			  c == '.' || c == '-' || c == '+' || c == 'E'))
-			return false;
-	}
-	return true;
-}
-
-static void
-report_parse_error(const char *body, size_t len, const char *errptr,
-				   const char *shown) pg_attribute_noreturn();
-
-static void
-report_parse_error(const char *body, size_t len, const char *errptr,
-				   const char *shown)
-{
-	size_t		errpos = len;
-	int			depth;
-	bool		ends_open;
-	bool		ends_in_string;
-
-	if (errptr != NULL && errptr >= body && errptr <= body + len)
-		errpos = errptr - body;
-	diagnose_json(body, len, errpos, &depth, &ends_open, &ends_in_string);
-
-	if (depth >= CJSON_NESTING_LIMIT)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_JSON_TEXT),
-				 errmsg("invalid JSON in the response to %s", shown),
-				 errdetail("The JSON is nested too deep: more than %d levels at byte %zu.",
-						   CJSON_NESTING_LIMIT, errpos)));
-	if (ends_in_string ||
-		(ends_open && error_in_last_token(body, len, errpos)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_JSON_TEXT),
-				 errmsg("invalid JSON in the response to %s", shown),
-				 errdetail("The body ends after %zu bytes, before the JSON value is complete (near \"%s\").",
-						   len, body_excerpt(body, len, len > 20 ? len - 20 : 0)),
-				 errhint("The Civis API returned something that is not JSON (an HTML error page or a truncated body?)")));
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_JSON_TEXT),
-			 errmsg("invalid JSON in the response to %s", shown),
-			 errdetail("Parsing failed at byte %zu of %zu, near \"%s\".",
-					   errpos, len, body_excerpt(body, len, errpos)),
-			 errhint("The Civis API returned something that is not JSON (an HTML error page or a truncated body?)")));
-}
-
-static inline bool
-is_json_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-CivisPage *
-civis_page_parse(const char *body, size_t len, const char *shown,
-				 const char *relname)
-{
-	CivisPage  *page;
-	ErrorContextCallback errcb;
-	ParseErrorContext pec;
-	size_t		start = 0;
-	const char *parse_end = NULL;
-	cJSON	   *root;
-
-	if (shown == NULL)
-		shown = "the Civis API";
-	if (body == NULL)
-		len = 0;
-
-	pec.relname = relname;
-	errcb.callback = parse_error_callback;
-	errcb.arg = &pec;
-	errcb.previous = error_context_stack;
-	error_context_stack = &errcb;
-
-	civis_json_init();
-
-	/* a UTF-8 byte order mark, then whitespace */
-	if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0)
-		start = 3;
-	while (start < len && is_json_space(body[start]))
-		start++;
-	if (start >= len)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_JSON_TEXT),
-				 errmsg("the response to %s is empty", shown),
-				 errhint("The Civis API returned something that is not JSON (an HTML error page or a truncated body?)")));
-	if (body[start] == '<')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_JSON_TEXT),
-				 errmsg("the response to %s is HTML, not JSON", shown),
-				 errdetail("The body starts with \"%s\".",
-						   body_excerpt(body, len, start)),
-				 errhint("A proxy, a load balancer or an outage page may have answered instead of the API; check the api_url option.")));
-
-	verify_utf8(body, len, shown);
-	refuse_nul_escapes(body, len, shown);
-
-	root = cJSON_ParseWithLengthOpts(body, len, &parse_end, false);
-	if (root == NULL)
-		report_parse_error(body, len, parse_end, shown);
-
-	/* cJSON stops after the first value: only whitespace may follow */
-	if (parse_end != NULL && parse_end >= body && parse_end <= body + len)
-	{
-		const char *p = parse_end;
-
-		while (p < body + len && is_json_space(*p))
-			p++;
-		if (p < body + len)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_JSON_TEXT),
-					 errmsg("invalid JSON in the response to %s", shown),
-					 errdetail("Unexpected data after the JSON value at byte %zu, near \"%s\".",
-							   (size_t) (p - body), body_excerpt(body, len, p - body)),
-					 errhint("The Civis API returned something that is not JSON (an HTML error page or a truncated body?)")));
-	}
-
-	page = palloc0(sizeof(CivisPage));
-	page->root = root;
-	page->shown = pstrdup(shown);
-	page->relname = relname ? pstrdup(relname) : NULL;
-
-	if (cJSON_IsArray(root))
-	{
-		cJSON	   *c;
-		int			n = 0;
-
-		for (c = root->child; c != NULL; c = c->next)
-			n++;
-		page->nitems = n;
-		if (n > 0)
-		{
-			page->items = palloc_extended(sizeof(cJSON *) * n, MCXT_ALLOC_HUGE);
-			n = 0;
-			for (c = root->child; c != NULL; c = c->next)
-				page->items[n++] = c;
-		}
-	}
-	else if (cJSON_IsObject(root))
-	{
-		/* some list endpoints answer with one object: one item */
-		page->nitems = 1;
-		page->items = palloc(sizeof(cJSON *));
-		page->items[0] = root;
-	}
-	else
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-				 errmsg("the response to %s is a JSON %s, not an array or an object",
-						shown, json_type_name(root)),
-				 errdetail("Value: %s", value_excerpt(root))));
-
-	error_context_stack = errcb.previous;
-	return page;
-}
-
-/* Was the body a JSON array (rather than one object)? */
-bool
-civis_page_is_array(const CivisPage *page)
-{
-	return cJSON_IsArray(page->root);
-}
-
-int
-civis_page_count(const CivisPage *page)
-{
-	return page ? page->nitems : 0;
-}
-
-static inline const cJSON *
-page_item(const CivisPage *page, int index)
-{
-	if (page == NULL || index < 0 || index >= page->nitems)
-		elog(ERROR, "civis_fdw: item %d out of range of a page of %d items",
-			 index, page ? page->nitems : 0);
-	return page->items[index];
-}
-
 /* FNV-1a over a NUL-terminated string. */
 static inline uint32
 key_hash(const char *s)
@@ -859,105 +158,6 @@ key_hash(const char *s)
 		h *= 16777619u;
 	}
 	return h;
-}
-
-/*
- * The member of obj named name[0..len) (not NUL-terminated).  Like jsonb,
- * the last of duplicate members wins.
- */
-static const cJSON *
-member_n(const cJSON *obj, const char *name, size_t len)
-{
-	const cJSON *found = NULL;
-	const cJSON *c;
-
-	for (c = obj->child; c != NULL; c = c->next)
-		if (c->string && c->string[0] == name[0] &&
-			strncmp(c->string, name, len) == 0 && c->string[len] == '\0')
-			found = c;
-	return found;
-}
-
-/* Follow a dotted key from an item; NULL when some component is missing. */
-static const cJSON *
-lookup_dotted(const cJSON *item, const char *key)
-{
-	const cJSON *cur = item;
-
-	if (strcmp(key, WHOLE_ITEM_KEY) == 0)
-		return item;
-	for (;;)
-	{
-		const char *dot = strchr(key, '.');
-		size_t		len = dot ? (size_t) (dot - key) : strlen(key);
-
-		if (!cJSON_IsObject(cur))
-			return NULL;
-		cur = member_n(cur, key, len);
-		if (cur == NULL || dot == NULL)
-			return cur;
-		key = dot + 1;
-	}
-}
-
-int64
-civis_page_item_id(const CivisPage *page, int index, bool *has_id)
-{
-	const cJSON *item = page_item(page, index);
-	const cJSON *v;
-
-	*has_id = false;
-	if (!cJSON_IsObject(item))
-		return 0;
-	v = member_n(item, "id", 2);
-	if (v == NULL)
-		return 0;
-	if (cJSON_IsNumber(v))
-	{
-		double		d = v->valuedouble;
-
-		if (isfinite(d) && d == floor(d) && fabs(d) < JSON_EXACT_INT_LIMIT)
-		{
-			*has_id = true;
-			return (int64) d;
-		}
-	}
-	else if (cJSON_IsString(v) && v->valuestring && v->valuestring[0] != '\0')
-	{
-		char	   *end;
-		long long	r;
-
-		errno = 0;
-		r = strtoll(v->valuestring, &end, 10);
-		if (errno == 0 && *end == '\0')
-		{
-			*has_id = true;
-			return (int64) r;
-		}
-	}
-	return 0;
-}
-
-/*
- * A member's value as a palloc'd string, or NULL when missing or JSON null.
- * The key may be dotted, or "." for the whole item.  Strings come back as
- * the API sent them (UTF-8, not converted to the database encoding: this
- * text is meant to go back to the API, e.g. as a cursor); numbers and
- * booleans as their JSON text; objects and arrays as compact JSON.
- */
-char *
-civis_page_item_text(const CivisPage *page, int index, const char *key)
-{
-	const cJSON *v = lookup_dotted(page_item(page, index), key);
-	StringInfoData b;
-
-	if (v == NULL || cJSON_IsNull(v))
-		return NULL;
-	if (cJSON_IsString(v))
-		return pstrdup(v->valuestring ? v->valuestring : "");
-	initStringInfo(&b);
-	append_json(&b, v, 0);
-	return b.data;
 }
 
 /* --------------------------------------------------------------------
@@ -1241,10 +441,10 @@ conversion_error(CivisDecoder *dec, const DecColumn *col, const cJSON *v,
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 			 errmsg("cannot convert JSON %s to %s for column \"%s\" of foreign table \"%s\"",
-					json_type_name(v),
+					civis_json_type_name(v),
 					format_type_with_typemod(col->typid, col->typmod),
 					col->attname, dec->relname),
-			 errdetail("Value: %s", value_excerpt(v)),
+			 errdetail("Value: %s", civis_value_excerpt(v)),
 			 errhint("%s", hint ? hint :
 					 "Declare the column as text or jsonb to receive any JSON value, or point its \"key\" option at another member.")));
 }
@@ -1270,7 +470,7 @@ value_text(CivisDecoder *dec, const cJSON *v, int *len)
 			return "false";
 		default:
 			resetStringInfo(&dec->buf);
-			append_json(&dec->buf, v, 0);
+			civis_append_json(&dec->buf, v, 0);
 			if (dec->db_utf8)
 			{
 				*len = dec->buf.len;
@@ -1290,7 +490,7 @@ call_input(FmgrInfo *flinfo, const char *str, Oid ioparam, int32 typmod)
 static Datum
 number_to_int(CivisDecoder *dec, const DecColumn *col, const cJSON *v)
 {
-	double		d = json_number(v);
+	double		d = civis_json_number(v);
 	int64		i;
 
 	if (d != floor(d))
@@ -1300,7 +500,7 @@ number_to_int(CivisDecoder *dec, const DecColumn *col, const cJSON *v)
 	{
 		char		num[NUMBER_BUF_LEN];
 
-		format_number(d, num);
+		civis_format_number(d, num);
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("value %s of column \"%s\" exceeds the integer precision JSON numbers keep (2^53)",
@@ -1339,12 +539,12 @@ make_numeric_from_int64(int64 i)
 static Numeric
 number_to_numeric(const cJSON *v)
 {
-	double		d = json_number(v);
+	double		d = civis_json_number(v);
 	char		num[NUMBER_BUF_LEN];
 
 	if (is_exact_integer(d))
 		return DatumGetNumeric(make_numeric_from_int64((int64) d));
-	format_number(d, num);
+	civis_format_number(d, num);
 	return DatumGetNumeric(DirectFunctionCall3(numeric_in,
 											   CStringGetDatum(num),
 											   ObjectIdGetDatum(InvalidOid),
@@ -1528,7 +728,7 @@ convert_value(CivisDecoder *dec, DecColumn *col, const cJSON *v)
 
 		case DK_FLOAT8:
 			if (type == cJSON_Number)
-				return Float8GetDatum(json_number(v));
+				return Float8GetDatum(civis_json_number(v));
 			if (type == cJSON_String)
 				return call_input(&col->infunc, value_text(dec, v, &len),
 								  col->ioparam, col->typmod);
@@ -1537,7 +737,7 @@ convert_value(CivisDecoder *dec, DecColumn *col, const cJSON *v)
 		case DK_FLOAT4:
 			if (type == cJSON_Number)
 			{
-				double		d = json_number(v);
+				double		d = civis_json_number(v);
 				float4		f = (float4) d;
 
 				if (isinf(f))
@@ -1721,8 +921,8 @@ civis_decode_item(CivisDecoder *dec, const CivisPage *page, int index,
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 				 errmsg("item %d of the response to %s is a JSON %s, not an object",
-						index + 1, page->shown, json_type_name(item)),
-				 errdetail("Value: %s", value_excerpt(item)),
+						index + 1, page->shown, civis_json_type_name(item)),
+				 errdetail("Value: %s", civis_value_excerpt(item)),
 				 errhint("To read such items, give foreign table \"%s\" one column with the option key '.', which receives the whole item.",
 						 dec->relname)));
 
@@ -1756,7 +956,7 @@ civis_decode_item(CivisDecoder *dec, const CivisPage *page, int index,
 					v = NULL;
 					break;
 				}
-				v = member_n(v, col->path[p], col->pathlen[p]);
+				v = civis_json_member(v, col->path[p], col->pathlen[p]);
 			}
 		}
 

@@ -457,7 +457,7 @@ civis_raise_http_error(const CivisResponse *resp, const char *shown,
 		case 400:
 		case 422:
 			sqlstate = ERRCODE_INVALID_PARAMETER_VALUE;
-			hint = "Check the values compared with the foreign table's parameter columns in the query.";
+			hint = "Check the values compared with the foreign table's parameter columns in the query, and its page_size option (the endpoint's maximum page size).";
 			break;
 		case 401:
 			sqlstate = ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
@@ -485,6 +485,8 @@ civis_raise_http_error(const CivisResponse *resp, const char *shown,
 			sqlstate = ERRCODE_FDW_ERROR;
 			if (status >= 300 && status < 400)
 				hint = "civis_fdw does not follow redirects; check the api_url option of the foreign server.";
+			else if (status >= 500)
+				hint = "The Civis API failed on its side and such errors are not retried; try again later, and tell Civis support if it persists.";
 			break;
 	}
 

@@ -4,10 +4,12 @@
  *		  IMPORT FOREIGN SCHEMA: the API's own Swagger 2.0 spec (GET
  *		  /endpoints) -> one CREATE FOREIGN TABLE per list endpoint.
  *
- * Which GETs become tables: every GET whose 200 schema is an array (its
- * items describe one row), plus the GETs quirks.c lists as answering with
- * an array although the spec declares one object (the object describes one
- * row).  Table names: naming.c.
+ * spec.c reads the spec into a list of endpoints (which GETs list items,
+ * their parameters, the properties of their items, the types the spec
+ * declares and its examples show); this file decides what of it becomes
+ * a table and its columns and options, and writes the statements.  Table
+ * names: naming.c.  Deprecated endpoints are left out with the option
+ * include_deprecated 'false'.
  *
  * Columns, in this order:
  *   (a) path parameters not carried by a response field;
@@ -41,25 +43,21 @@
  * values include all.  The "order" parameter gives order_by on the column
  * named by each accepted value, and the table option order_default.
  *
- * Types: integer -> bigint, number -> double precision, boolean, string ->
- * text (format date-time or time -> timestamptz, date -> date), $ref /
- * object / array -> jsonb.  Then quirks.c's type fixes; failing those, the
- * spec's own x-examples: a field whose every non-null example value has
- * another JSON type than declared takes the type seen.  All columns are
- * nullable.
+ * Table options: endpoint; paging from the paging parameters that come
+ * with "limit"; page_size, detail_endpoint and order_default as spec.c
+ * reads them.
+ *
+ * Types: as declared (spec.c maps Swagger types to SQL types), unless
+ * quirks.c fixes the type of a field; failing that, the type the spec's
+ * own x-examples show for it (spec.c) is taken.  All columns are nullable.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include <ctype.h>
-#include <limits.h>
-#include <math.h>
-
-#include <cjson/cJSON.h>
-
 #include "civis_fdw.h"
 #include "quirks.h"
+#include "spec.h"
 
 #include "commands/defrem.h"
 #include "foreign/foreign.h"
@@ -67,9 +65,6 @@
 #include "nodes/parsenodes.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
-
-#define MAX_REF_DEPTH 64
-#define MAX_COMPARE_DEPTH 32
 
 typedef struct ImportColumn
 {
@@ -92,28 +87,14 @@ typedef struct ImportColumn
 
 typedef struct ImportTable
 {
-	const char *path;
+	const CivisSpecEndpoint *ep;
 	char	   *name;
-	cJSON	   *op;				/* the GET operation */
-	cJSON	   *item;			/* resolved item definition */
-	List	   *params;			/* cJSON parameter objects */
 	List	   *columns;		/* ImportColumn *, final order */
 	List	   *fields;			/* (b) */
 	List	   *path_cols;		/* (a) */
 	List	   *synthetic;		/* (c) */
 	List	   *param_cols;		/* (d) */
-	List	   *examples;		/* cJSON example items */
-	const char *paging;
-	int			page_size;
-	char	   *detail_endpoint;
-	char	   *order_default;
 } ImportTable;
-
-typedef struct ImportState
-{
-	cJSON	   *paths;
-	cJSON	   *defs;
-} ImportState;
 
 static const char *const paging_params[] = {
 	"limit", "page_num", "order", "order_dir", "last_id", "offset",
@@ -124,22 +105,6 @@ static const char *const paging_params[] = {
  * Small string helpers
  * -------------------------------------------------------------------- */
 
-/* Case-insensitive strstr (ASCII). */
-static const char *
-find_ci(const char *hay, const char *needle)
-{
-	size_t		nl = strlen(needle);
-
-	if (hay == NULL)
-		return NULL;
-	for (const char *p = hay; *p; p++)
-	{
-		if (pg_strncasecmp(p, needle, nl) == 0)
-			return p;
-	}
-	return NULL;
-}
-
 static bool
 ends_with(const char *s, const char *suffix)
 {
@@ -149,209 +114,6 @@ ends_with(const char *s, const char *suffix)
 	return sl >= xl && strcmp(s + sl - xl, suffix) == 0;
 }
 
-static const char *
-json_str(const cJSON *obj, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static char *
-trim_copy(const char *s, size_t len)
-{
-	while (len > 0 && isspace((unsigned char) *s))
-		s++, len--;
-	while (len > 0 && isspace((unsigned char) s[len - 1]))
-		len--;
-	return pnstrdup(s, len);
-}
-
-/* --------------------------------------------------------------------
- * Spec access
- * -------------------------------------------------------------------- */
-
-/* Follow "$ref": "#/definitions/X" links; NULL on a dangling or cyclic ref. */
-static cJSON *
-resolve(ImportState *st, cJSON *schema)
-{
-	for (int depth = 0; schema != NULL && depth < MAX_REF_DEPTH; depth++)
-	{
-		const char *ref = json_str(schema, "$ref");
-
-		if (ref == NULL)
-			return schema;
-		if (strncmp(ref, "#/definitions/", 14) != 0)
-			return NULL;
-		schema = cJSON_GetObjectItemCaseSensitive(st->defs, ref + 14);
-	}
-	return NULL;
-}
-
-static bool
-is_object_schema(cJSON *schema)
-{
-	const char *type = json_str(schema, "type");
-
-	if (type != NULL)
-		return strcmp(type, "object") == 0;
-	return cJSON_GetObjectItemCaseSensitive(schema, "properties") != NULL;
-}
-
-static bool
-is_scalar_type(const char *type)
-{
-	return type != NULL &&
-		(strcmp(type, "integer") == 0 || strcmp(type, "number") == 0 ||
-		 strcmp(type, "boolean") == 0 || strcmp(type, "string") == 0);
-}
-
-/*
- * Structural equality of two schemas after resolving $refs: same type,
- * format, properties (names and schemas) and items.  Descriptions and
- * "required" lists are documentation and are not compared.
- */
-static bool
-schema_equal(ImportState *st, cJSON *a, cJSON *b, int depth)
-{
-	const char *ta,
-			   *tb,
-			   *fa,
-			   *fb;
-	cJSON	   *pa,
-			   *pb,
-			   *ia,
-			   *ib,
-			   *child;
-
-	a = resolve(st, a);
-	b = resolve(st, b);
-	if (a == b)
-		return true;
-	if (a == NULL || b == NULL || depth > MAX_COMPARE_DEPTH)
-		return false;
-
-	ta = json_str(a, "type");
-	tb = json_str(b, "type");
-	if ((ta == NULL) != (tb == NULL) || (ta && strcmp(ta, tb) != 0))
-		return false;
-	fa = json_str(a, "format");
-	fb = json_str(b, "format");
-	if ((fa == NULL) != (fb == NULL) || (fa && strcmp(fa, fb) != 0))
-		return false;
-
-	ia = cJSON_GetObjectItemCaseSensitive(a, "items");
-	ib = cJSON_GetObjectItemCaseSensitive(b, "items");
-	if ((ia == NULL) != (ib == NULL))
-		return false;
-	if (ia && !schema_equal(st, ia, ib, depth + 1))
-		return false;
-
-	pa = cJSON_GetObjectItemCaseSensitive(a, "properties");
-	pb = cJSON_GetObjectItemCaseSensitive(b, "properties");
-	if ((pa == NULL) != (pb == NULL))
-		return false;
-	if (pa)
-	{
-		if (cJSON_GetArraySize(pa) != cJSON_GetArraySize(pb))
-			return false;
-		cJSON_ArrayForEach(child, pa)
-		{
-			cJSON	   *other = cJSON_GetObjectItemCaseSensitive(pb, child->string);
-
-			if (other == NULL || !schema_equal(st, child, other, depth + 1))
-				return false;
-		}
-	}
-	return true;
-}
-
-/* The GET operation's 200 schema, unresolved. */
-static cJSON *
-get_200_schema(cJSON *op)
-{
-	cJSON	   *responses = cJSON_GetObjectItemCaseSensitive(op, "responses");
-	cJSON	   *ok = cJSON_GetObjectItemCaseSensitive(responses, "200");
-
-	return cJSON_GetObjectItemCaseSensitive(ok, "schema");
-}
-
-/*
- * The resolved row definition of a list endpoint, or NULL when the GET does
- * not answer with an array of objects.
- */
-static cJSON *
-list_item_definition(ImportState *st, const char *path, cJSON *op)
-{
-	cJSON	   *schema = resolve(st, get_200_schema(op));
-	const char *type;
-
-	if (schema == NULL)
-		return NULL;
-	type = json_str(schema, "type");
-	if (type != NULL && strcmp(type, "array") == 0)
-	{
-		cJSON	   *item = resolve(st, cJSON_GetObjectItemCaseSensitive(schema, "items"));
-
-		return (item && is_object_schema(item)) ? item : NULL;
-	}
-	if (civis_quirk_array_response(path) && is_object_schema(schema))
-		return schema;
-	return NULL;
-}
-
-/* Parameters of the operation plus those of the path item it overrides. */
-static List *
-collect_params(ImportState *st, cJSON *path_item, cJSON *op)
-{
-	List	   *result = NIL;
-	cJSON	   *p;
-
-	/* (a "$ref" parameter has no name and "in" here and is skipped) */
-	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(op, "parameters"))
-	{
-		if (json_str(p, "name") && json_str(p, "in"))
-			result = lappend(result, p);
-	}
-	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(path_item, "parameters"))
-	{
-		const char *name = json_str(p, "name");
-		const char *in = json_str(p, "in");
-		bool		dup = false;
-		ListCell   *lc;
-
-		if (name == NULL || in == NULL)
-			continue;
-		foreach(lc, result)
-		{
-			cJSON	   *q = lfirst(lc);
-
-			if (strcmp(json_str(q, "name"), name) == 0 &&
-				strcmp(json_str(q, "in"), in) == 0)
-				dup = true;
-		}
-		if (!dup)
-			result = lappend(result, p);
-	}
-	return result;
-}
-
-static cJSON *
-find_param(List *params, const char *in, const char *name)
-{
-	ListCell   *lc;
-
-	foreach(lc, params)
-	{
-		cJSON	   *p = lfirst(lc);
-
-		if (strcmp(json_str(p, "in"), in) == 0 &&
-			strcmp(json_str(p, "name"), name) == 0)
-			return p;
-	}
-	return NULL;
-}
-
 static bool
 is_paging_param(const char *name)
 {
@@ -359,199 +121,6 @@ is_paging_param(const char *name)
 		if (strcmp(paging_params[i], name) == 0)
 			return true;
 	return false;
-}
-
-/* --------------------------------------------------------------------
- * Parsing the free text of parameter descriptions
- * -------------------------------------------------------------------- */
-
-/*
- * The page size from the "limit" description: "Maximum allowed is N",
- * else "Defaults to its maximum of N", else "Default of N" / "Defaults to
- * N" (the default is then the largest size we know to be accepted).
- * 0 when none is found.
- */
-static int
-parse_page_size(const char *desc)
-{
-	static const char *const forms[] = {
-		"Maximum allowed is", "Defaults to its maximum of", "Default of",
-		"Defaults to"
-	};
-
-	for (int i = 0; i < lengthof(forms); i++)
-	{
-		const char *p = find_ci(desc, forms[i]);
-
-		while (p != NULL)
-		{
-			const char *q = p + strlen(forms[i]);
-
-			while (*q == ' ')
-				q++;
-			if (isdigit((unsigned char) *q))
-			{
-				long		n = strtol(q, NULL, 10);
-
-				if (n > 0 && n <= INT_MAX)
-					return (int) n;
-			}
-			p = find_ci(p + 1, forms[i]);
-		}
-	}
-	return 0;
-}
-
-/* End of an enumeration: ". " / "." at the end, "]" or the end. */
-static const char *
-enumeration_end(const char *p)
-{
-	for (; *p; p++)
-	{
-		if (*p == ']')
-			return p;
-		if (*p == '.' && (p[1] == '\0' || isspace((unsigned char) p[1])))
-			return p;
-	}
-	return p;
-}
-
-/* Split one piece further on " or " / " and " and add the values. */
-static List *
-add_enum_values(List *values, const char *s, size_t len)
-{
-	char	   *piece = trim_copy(s, len);
-	char	   *p = piece;
-
-	for (;;)
-	{
-		const char *or_ = strstr(p, " or ");
-		const char *and_ = strstr(p, " and ");
-		const char *sep = NULL;
-		size_t		seplen = 0;
-		char	   *v;
-		size_t		vlen;
-
-		if (or_ && (!and_ || or_ < and_))
-			sep = or_, seplen = 4;
-		else if (and_)
-			sep = and_, seplen = 5;
-
-		vlen = sep ? (size_t) (sep - p) : strlen(p);
-		v = trim_copy(p, vlen);
-		/* a leading "or"/"and" (", or 'c'") and quotes are not the value */
-		if (strncmp(v, "or ", 3) == 0)
-			v = trim_copy(v + 3, strlen(v) - 3);
-		else if (strncmp(v, "and ", 4) == 0)
-			v = trim_copy(v + 4, strlen(v) - 4);
-		vlen = strlen(v);
-		while (vlen > 0 && (v[0] == '"' || v[0] == '\'' || v[0] == '['))
-			v++, vlen--;
-		while (vlen > 0 && (v[vlen - 1] == '"' || v[vlen - 1] == '\'' ||
-							v[vlen - 1] == ']'))
-			vlen--;
-		v = trim_copy(v, vlen);
-		if (*v != '\0')
-			values = lappend(values, v);
-		if (sep == NULL)
-			break;
-		p = (char *) sep + seplen;
-	}
-	return values;
-}
-
-/*
- * The values a description enumerates after one of "possible values are",
- * "One or more of", "Must be one of", "May be one of", "The valid types
- * are", "Valid types include", "Valid options", "either" or "one of"
- * (the last two only when a quote, colon or bracket follows); or a
- * parenthesised slash list "(a/b/c)".  NIL when there is none.
- */
-static List *
-parse_enumeration(const char *desc)
-{
-	static const struct
-	{
-		const char *trigger;
-		bool		needs_mark;
-	}			triggers[] = {
-		{"possible values are", false},
-		{"one or more of", false},
-		{"must be one of", false},
-		{"may be one of", false},
-		{"valid types are", false},
-		{"valid types include", false},
-		{"valid options", false},
-		{"either", true},
-		{"one of", true},
-	};
-	List	   *values = NIL;
-
-	if (desc == NULL)
-		return NIL;
-
-	for (int i = 0; i < lengthof(triggers); i++)
-	{
-		const char *p = find_ci(desc, triggers[i].trigger);
-
-		for (; p != NULL; p = find_ci(p + 1, triggers[i].trigger))
-		{
-			const char *q = p + strlen(triggers[i].trigger);
-			const char *end;
-
-			/* whole words only */
-			if (p > desc && isalpha((unsigned char) p[-1]))
-				continue;
-			while (*q == ' ')
-				q++;
-			if (triggers[i].needs_mark && *q != ':' && *q != '"' &&
-				*q != '\'' && *q != '[')
-				continue;
-			if (*q == ':')
-				q++;
-			while (*q == ' ' || *q == '[')
-				q++;
-			end = enumeration_end(q);
-
-			while (q < end)
-			{
-				const char *comma = memchr(q, ',', end - q);
-				size_t		len = comma ? (size_t) (comma - q) : (size_t) (end - q);
-
-				values = add_enum_values(values, q, len);
-				q += len + (comma ? 1 : 0);
-			}
-			if (values != NIL)
-				return values;
-		}
-	}
-
-	/* "(active/trial/inactive)" */
-	for (const char *p = strchr(desc, '('); p != NULL; p = strchr(p + 1, '('))
-	{
-		const char *close = strchr(p, ')');
-		bool		ok = true;
-
-		if (close == NULL || memchr(p, '/', close - p) == NULL)
-			continue;
-		for (const char *c = p + 1; c < close; c++)
-			if (!isalnum((unsigned char) *c) && *c != '_' && *c != '/' &&
-				*c != '-')
-				ok = false;
-		if (!ok)
-			continue;
-		for (const char *c = p + 1; c < close;)
-		{
-			const char *slash = memchr(c, '/', close - c);
-			size_t		len = slash ? (size_t) (slash - c) : (size_t) (close - c);
-
-			if (len > 0)
-				values = lappend(values, pnstrdup(c, len));
-			c += len + (slash ? 1 : 0);
-		}
-		return values;
-	}
-	return NIL;
 }
 
 static char *
@@ -581,187 +150,6 @@ values_contain(List *values, const char *v)
 		if (strcmp((char *) lfirst(lc), v) == 0)
 			return true;
 	return false;
-}
-
-/* "Defaults to X." -> X, or NULL. */
-static char *
-parse_default(const char *desc)
-{
-	const char *p = find_ci(desc, "Defaults to ");
-	const char *end;
-
-	if (p == NULL)
-		return NULL;
-	p += strlen("Defaults to ");
-	end = p;
-	while (*end && !isspace((unsigned char) *end) &&
-		   !(*end == '.' && (end[1] == '\0' || isspace((unsigned char) end[1]))))
-		end++;
-	if (end == p)
-		return NULL;
-	return pnstrdup(p, end - p);
-}
-
-/* --------------------------------------------------------------------
- * Types
- * -------------------------------------------------------------------- */
-
-static const char *
-scalar_sql_type(const char *type, const char *format)
-{
-	if (type == NULL)
-		return "jsonb";
-	if (strcmp(type, "integer") == 0)
-		return "bigint";
-	if (strcmp(type, "number") == 0)
-		return "double precision";
-	if (strcmp(type, "boolean") == 0)
-		return "boolean";
-	if (strcmp(type, "string") == 0)
-	{
-		if (format && (strcmp(format, "date-time") == 0 ||
-					   strcmp(format, "time") == 0))
-			return "timestamptz";
-		if (format && strcmp(format, "date") == 0)
-			return "date";
-		return "text";
-	}
-	return "jsonb";
-}
-
-/* Declared column type of a property schema. */
-static const char *
-declared_sql_type(ImportState *st, cJSON *prop, bool *scalar)
-{
-	cJSON	   *r;
-	const char *type;
-
-	*scalar = false;
-	if (cJSON_GetObjectItemCaseSensitive(prop, "$ref"))
-	{
-		r = resolve(st, prop);
-		type = r ? json_str(r, "type") : NULL;
-		if (r == NULL || !is_scalar_type(type) ||
-			cJSON_GetObjectItemCaseSensitive(r, "properties"))
-			return "jsonb";
-		prop = r;
-	}
-	type = json_str(prop, "type");
-	if (!is_scalar_type(type))
-		return "jsonb";
-	*scalar = true;
-	return scalar_sql_type(type, json_str(prop, "format"));
-}
-
-/* Example items (cJSON objects) of the GET's recorded 200 responses. */
-static List *
-example_items(cJSON *op)
-{
-	List	   *items = NIL;
-	cJSON	   *ex;
-
-	cJSON_ArrayForEach(ex, cJSON_GetObjectItemCaseSensitive(op, "x-examples"))
-	{
-		cJSON	   *req;
-
-		cJSON_ArrayForEach(req, cJSON_GetObjectItemCaseSensitive(ex, "requests"))
-		{
-			cJSON	   *status = cJSON_GetObjectItemCaseSensitive(req, "response_status");
-			const char *body = json_str(req, "response_body");
-			cJSON	   *parsed;
-			cJSON	   *it;
-
-			if (!cJSON_IsNumber(status) || status->valuedouble != 200 ||
-				body == NULL)
-				continue;
-			parsed = cJSON_Parse(body);
-			if (!cJSON_IsArray(parsed))
-				continue;
-			cJSON_ArrayForEach(it, parsed)
-				if (cJSON_IsObject(it))
-				items = lappend(items, it);
-		}
-	}
-	return items;
-}
-
-/*
- * The type the examples show for a field when it contradicts the declared
- * one: a string field that is a boolean / an integer / a number / an object
- * or array in every non-null example, or an integer field with fractions.
- * NULL when the examples agree with the spec or say nothing.
- */
-static const char *
-evidence_sql_type(List *items, const char *field, const char *declared)
-{
-	int			nonnull = 0,
-				nbool = 0,
-				nint = 0,
-				nfrac = 0,
-				ncomposite = 0;
-	ListCell   *lc;
-
-	foreach(lc, items)
-	{
-		cJSON	   *v = cJSON_GetObjectItemCaseSensitive(lfirst(lc), field);
-
-		if (v == NULL || cJSON_IsNull(v))
-			continue;
-		nonnull++;
-		if (cJSON_IsBool(v))
-			nbool++;
-		else if (cJSON_IsNumber(v))
-		{
-			if (v->valuedouble == floor(v->valuedouble))
-				nint++;
-			else
-				nfrac++;
-		}
-		else if (cJSON_IsObject(v) || cJSON_IsArray(v))
-			ncomposite++;
-	}
-	if (nonnull == 0)
-		return NULL;
-
-	if (strcmp(declared, "text") == 0 || strcmp(declared, "timestamptz") == 0 ||
-		strcmp(declared, "date") == 0)
-	{
-		if (nbool == nonnull)
-			return "boolean";
-		if (nint == nonnull)
-			return "bigint";
-		if (nint + nfrac == nonnull)
-			return "double precision";
-		if (ncomposite == nonnull)
-			return "jsonb";
-	}
-	else if (strcmp(declared, "bigint") == 0)
-	{
-		if (nfrac > 0 && nint + nfrac == nonnull)
-			return "double precision";
-	}
-	return NULL;
-}
-
-/* Column type of a query or path parameter; sets *list for arrays. */
-static const char *
-param_sql_type(ImportState *st, cJSON *param, const char **list)
-{
-	const char *type = json_str(param, "type");
-
-	if (type != NULL && strcmp(type, "array") == 0)
-	{
-		cJSON	   *items = resolve(st, cJSON_GetObjectItemCaseSensitive(param, "items"));
-		const char *itype = items ? json_str(items, "type") : NULL;
-
-		*list = "array";
-		if (itype && strcmp(itype, "integer") == 0)
-			return "bigint";
-		if (itype && strcmp(itype, "number") == 0)
-			return "double precision";
-		return "text";
-	}
-	return scalar_sql_type(type ? type : "string", json_str(param, "format"));
 }
 
 /* --------------------------------------------------------------------
@@ -823,33 +211,30 @@ is_secret_name(const char *name)
 
 /* (b) one column per property of the item definition */
 static void
-build_field_columns(ImportState *st, ImportTable *t)
+build_field_columns(ImportTable *t)
 {
-	cJSON	   *props = cJSON_GetObjectItemCaseSensitive(t->item, "properties");
-	cJSON	   *prop;
+	ListCell   *lc;
 
-	cJSON_ArrayForEach(prop, props)
+	foreach(lc, t->ep->properties)
 	{
-		bool		scalar;
-		const char *declared = declared_sql_type(st, prop, &scalar);
-		const char *type = civis_quirk_type(t->path, prop->string);
-		const char *seen = evidence_sql_type(t->examples, prop->string, declared);
+		CivisSpecProperty *prop = lfirst(lc);
+		const char *type = civis_quirk_type(t->ep->path, prop->name);
 		ImportColumn *c;
 
-		if (seen != NULL)
+		if (prop->example_type != NULL)
 			elog(DEBUG1, "civis_fdw: %s: field \"%s\" declared %s, examples show %s%s",
-				 t->path, prop->string, declared, seen,
-				 type == NULL ? "" : strcmp(type, seen) == 0 ?
+				 t->ep->path, prop->name, prop->sql_type, prop->example_type,
+				 type == NULL ? "" : strcmp(type, prop->example_type) == 0 ?
 				 " (as quirks.c says)" : " (quirks.c says otherwise)");
 		if (type == NULL)
-			type = seen;
+			type = prop->example_type;
 		if (type == NULL)
-			type = declared;
+			type = prop->sql_type;
 
-		c = new_column(civis_camel_to_snake(prop->string), type);
-		c->key = pstrdup(prop->string);
+		c = new_column(civis_camel_to_snake(prop->name), type);
+		c->key = pstrdup(prop->name);
 		c->field = true;
-		c->scalar = scalar && strcmp(type, "jsonb") != 0;
+		c->scalar = prop->scalar && strcmp(type, "jsonb") != 0;
 		if (find_column(t, c->name) != NULL)
 			c->name = unique_column_name(t, c->name);
 		t->fields = lappend(t->fields, c);
@@ -858,9 +243,9 @@ build_field_columns(ImportState *st, ImportTable *t)
 
 /* (a) path parameters */
 static void
-build_path_columns(ImportState *st, ImportTable *t)
+build_path_columns(ImportTable *t)
 {
-	const char *p = t->path;
+	const char *p = t->ep->path;
 
 	while ((p = strchr(p, '{')) != NULL)
 	{
@@ -868,15 +253,14 @@ build_path_columns(ImportState *st, ImportTable *t)
 		char	   *pname;
 		char	   *colname;
 		ImportColumn *c;
-		cJSON	   *param;
-		const char *list = NULL;
+		CivisSpecParam *param;
 
 		if (close == NULL)
 			break;
 		pname = pnstrdup(p + 1, close - p - 1);
 		p = close + 1;
 
-		colname = civis_path_param_column(t->path, pname);
+		colname = civis_path_param_column(t->ep->path, pname);
 		c = find_column(t, colname);
 		if (c != NULL && c->field && c->scalar && c->param == NULL)
 		{
@@ -884,9 +268,9 @@ build_path_columns(ImportState *st, ImportTable *t)
 			c->exact = true;
 			continue;
 		}
-		param = find_param(t->params, "path", pname);
+		param = civis_spec_param(t->ep, "path", pname);
 		c = new_column(unique_column_name(t, colname),
-					   param ? param_sql_type(st, param, &list) : "text");
+					   param ? param->sql_type : "text");
 		c->param = pname;
 		c->param_only = true;
 		t->path_cols = lappend(t->path_cols, c);
@@ -913,19 +297,17 @@ static bool
 try_synthetic(ImportTable *t, const char *pname, const char *list,
 			  List *values)
 {
-	cJSON	   *props = cJSON_GetObjectItemCaseSensitive(t->item, "properties");
 	const CivisSyntheticQuirk *sq;
 
 	for (int i = 0; (sq = civis_quirk_synthetic(pname, i)) != NULL; i++)
 	{
-		cJSON	   *need = cJSON_GetObjectItemCaseSensitive(props, sq->needs_field);
 		ImportColumn *existing;
 		ImportColumn *c;
 
-		if (need == NULL)
+		if (civis_spec_property(t->ep, sq->needs_field) == NULL)
 			continue;
 		if (sq->unless_field &&
-			cJSON_GetObjectItemCaseSensitive(props, sq->unless_field))
+			civis_spec_property(t->ep, sq->unless_field))
 			continue;
 
 		existing = find_column(t, sq->column);
@@ -950,36 +332,27 @@ try_synthetic(ImportTable *t, const char *pname, const char *list,
 
 /* (c), (d) and options on (b), from the query parameters */
 static void
-build_query_columns(ImportState *st, ImportTable *t)
+build_query_columns(ImportTable *t)
 {
 	ListCell   *lc;
 
-	foreach(lc, t->params)
+	foreach(lc, t->ep->params)
 	{
-		cJSON	   *param = lfirst(lc);
-		const char *pname = json_str(param, "name");
-		const char *ptype = json_str(param, "type");
-		const char *desc = json_str(param, "description");
+		CivisSpecParam *param = lfirst(lc);
+		const char *pname = param->name;
+		const char *list = param->list;
+		List	   *values = param->values;
 		const CivisFilterQuirk *fq;
 		const char *match_name = pname;
-		const char *list = NULL;
-		const char *type;
-		List	   *values;
 		ImportColumn *c;
 
-		if (strcmp(json_str(param, "in"), "query") != 0 ||
-			is_paging_param(pname))
+		if (strcmp(param->in, "query") != 0 || is_paging_param(pname))
 			continue;
 
-		fq = civis_quirk_filter(t->path, pname, ptype);
+		fq = civis_quirk_filter(t->ep->path, pname, param->type);
 		if (fq && fq->column)
 			match_name = fq->column;
 
-		type = param_sql_type(st, param, &list);
-		if (list == NULL && desc &&
-			(find_ci(desc, "comma-separated") || find_ci(desc, "comma separated")))
-			list = "csv";
-		values = parse_enumeration(desc);
 		if (values == NIL && fq && fq->values)
 		{
 			char	   *copy = pstrdup(fq->values);
@@ -1020,42 +393,25 @@ build_query_columns(ImportState *st, ImportTable *t)
 		}
 
 		/* a parameter-only column */
-		c = new_column(unique_column_name(t, match_name), type);
+		c = new_column(unique_column_name(t, match_name), param->sql_type);
 		set_param_options(c, pname, list, values, fq, false);
 		c->param_only = true;
 		t->param_cols = lappend(t->param_cols, c);
 	}
 }
 
-/* order_by on columns, order_default on the table, from "order" */
+/* order_by on the columns "order" can sort by */
 static void
 apply_order(ImportTable *t)
 {
-	cJSON	   *param = find_param(t->params, "query", "order");
-	const char *desc;
-	const char *p;
+	ListCell   *lc;
 
-	if (param == NULL)
-		return;
-	desc = json_str(param, "description");
-	if (desc == NULL)
-		return;
-
-	t->order_default = parse_default(desc);
-
-	p = find_ci(desc, "Must be one of");
-	if (p != NULL)
+	foreach(lc, t->ep->order_values)
 	{
-		List	   *values = parse_enumeration(p);
-		ListCell   *lc;
+		ImportColumn *c = find_column(t, lfirst(lc));
 
-		foreach(lc, values)
-		{
-			ImportColumn *c = find_column(t, lfirst(lc));
-
-			if (c && c->field && c->scalar && c->order_by == NULL)
-				c->order_by = pstrdup(lfirst(lc));
-		}
+		if (c && c->field && c->scalar && c->order_by == NULL)
+			c->order_by = pstrdup(lfirst(lc));
 	}
 }
 
@@ -1063,101 +419,22 @@ apply_order(ImportTable *t)
  * Table options
  * -------------------------------------------------------------------- */
 
-static void
-set_paging(ImportTable *t)
+/* The table option "paging": which paging parameters come with "limit". */
+static const char *
+paging_kind(const CivisSpecEndpoint *ep)
 {
-	cJSON	   *limit = find_param(t->params, "query", "limit");
-
-	if (limit == NULL)
-		t->paging = "none";
-	else if (find_param(t->params, "query", "page_num"))
-		t->paging = "pages";
-	else if (find_param(t->params, "query", "last_id"))
-		t->paging = "cursor";
-	else if (find_param(t->params, "query", "start_at") ||
-			 find_param(t->params, "query", "end_at"))
-		t->paging = "window";
-	else if (find_param(t->params, "query", "offset"))
-		t->paging = "offset";
-	else
-		t->paging = "none";
-
-	if (limit != NULL)
-		t->page_size = parse_page_size(json_str(limit, "description"));
-}
-
-/*
- * detail_endpoint: a GET at "<list path>/{x}" (one more placeholder; {id}
- * preferred) answering with an object whose properties include every
- * property of the list item with an identical schema.  The item must have
- * an "id": the executor puts the row's id in the final placeholder and
- * the list endpoint's own path parameters in the others.
- */
-static void
-set_detail_endpoint(ImportState *st, ImportTable *t)
-{
-	size_t		baselen = strlen(t->path);
-	cJSON	   *props = cJSON_GetObjectItemCaseSensitive(t->item, "properties");
-	cJSON	   *path_item;
-	char	   *best = NULL;
-
-	if (cJSON_GetObjectItemCaseSensitive(props, "id") == NULL)
-		return;
-	while (baselen > 0 && t->path[baselen - 1] == '/')
-		baselen--;
-
-	cJSON_ArrayForEach(path_item, st->paths)
-	{
-		const char *cand = path_item->string;
-		const char *rest;
-		size_t		rlen;
-		cJSON	   *op;
-		cJSON	   *detail;
-		cJSON	   *prop;
-		bool		ok = true;
-
-		if (strncmp(cand, t->path, baselen) != 0 || cand[baselen] != '/')
-			continue;
-		rest = cand + baselen + 1;
-		rlen = strlen(rest);
-		if (rlen > 0 && rest[rlen - 1] == '/')
-			rlen--;
-		if (rlen < 3 || rest[0] != '{' || rest[rlen - 1] != '}' ||
-			memchr(rest, '/', rlen) != NULL)
-			continue;
-		/* the placeholder must be new to the list path */
-		{
-			char	   *ph = pnstrdup(rest, rlen);
-
-			if (strstr(t->path, ph) != NULL)
-				continue;
-		}
-		op = cJSON_GetObjectItemCaseSensitive(path_item, "get");
-		if (op == NULL)
-			continue;
-		detail = resolve(st, get_200_schema(op));
-		if (detail == NULL || !is_object_schema(detail) ||
-			civis_quirk_array_response(cand))
-			continue;
-
-		cJSON_ArrayForEach(prop, props)
-		{
-			cJSON	   *other = cJSON_GetObjectItemCaseSensitive(
-																 cJSON_GetObjectItemCaseSensitive(detail, "properties"),
-																 prop->string);
-
-			if (other == NULL || !schema_equal(st, prop, other, 0))
-			{
-				ok = false;
-				break;
-			}
-		}
-		if (!ok)
-			continue;
-		if (best == NULL || (rlen == 4 && strncmp(rest, "{id}", 4) == 0))
-			best = pstrdup(cand);
-	}
-	t->detail_endpoint = best;
+	if (civis_spec_param(ep, "query", "limit") == NULL)
+		return "none";
+	if (civis_spec_param(ep, "query", "page_num"))
+		return "pages";
+	if (civis_spec_param(ep, "query", "last_id"))
+		return "cursor";
+	if (civis_spec_param(ep, "query", "start_at") ||
+		civis_spec_param(ep, "query", "end_at"))
+		return "window";
+	if (civis_spec_param(ep, "query", "offset"))
+		return "offset";
+	return "none";
 }
 
 /* --------------------------------------------------------------------
@@ -1211,12 +488,12 @@ table_statement(ImportTable *t, const char *schema, const char *server)
 
 	appendStringInfo(&buf, "\n) SERVER %s", quote_identifier(server));
 	first = true;
-	append_option(&buf, &first, "endpoint", t->path);
-	append_option(&buf, &first, "paging", t->paging);
-	if (t->page_size > 0)
-		append_option(&buf, &first, "page_size", psprintf("%d", t->page_size));
-	append_option(&buf, &first, "detail_endpoint", t->detail_endpoint);
-	append_option(&buf, &first, "order_default", t->order_default);
+	append_option(&buf, &first, "endpoint", t->ep->path);
+	append_option(&buf, &first, "paging", paging_kind(t->ep));
+	if (t->ep->page_size > 0)
+		append_option(&buf, &first, "page_size", psprintf("%d", t->ep->page_size));
+	append_option(&buf, &first, "detail_endpoint", t->ep->detail_endpoint);
+	append_option(&buf, &first, "order_default", t->ep->order_default);
 	if (!first)
 		appendStringInfoChar(&buf, ')');
 	return buf.data;
@@ -1242,14 +519,6 @@ wanted_table(ImportForeignSchemaStmt *stmt, const char *name)
 			listed = true;
 	}
 	return stmt->list_type == FDW_IMPORT_SCHEMA_LIMIT_TO ? listed : !listed;
-}
-
-static bool
-is_deprecated(cJSON *op)
-{
-	cJSON	   *dep = cJSON_GetObjectItemCaseSensitive(op, "deprecated");
-
-	return cJSON_IsTrue(dep) || find_ci(json_str(op, "summary"), "deprecated");
 }
 
 /*
@@ -1296,7 +565,8 @@ unique_table_name(List *taken, const char *path, const char *name)
 	}
 }
 
-static cJSON *
+/* The list endpoints of the spec the server's GET /endpoints answers with. */
+static List *
 fetch_spec(Oid serverOid)
 {
 	CivisTableInfo *srv = civis_get_server_info(serverOid);
@@ -1305,7 +575,6 @@ fetch_spec(Oid serverOid)
 	CivisHttp  *http;
 	CivisResponse resp;
 	int			ticket;
-	cJSON	   *root;
 
 	civis_http_config_from_table(&cfg, srv, key);
 	http = civis_http_begin(CurrentMemoryContext, &cfg);
@@ -1315,18 +584,7 @@ fetch_spec(Oid serverOid)
 	civis_http_wait(http, ticket, &resp);
 	if (resp.status != 200)
 		civis_raise_http_error(&resp, "/endpoints", NULL);
-
-	civis_json_init();
-	root = cJSON_ParseWithLength(resp.body, resp.body_len);
-	if (root == NULL || !cJSON_IsObject(root) ||
-		!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "paths")))
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-				 errmsg("the Civis API's GET /endpoints did not answer with a Swagger spec"),
-				 errdetail("The response has %zu bytes%s.", resp.body_len,
-						   root == NULL ? " and is not valid JSON" :
-						   " and has no \"paths\" object")));
-	return root;
+	return civis_spec_read(resp.body, resp.body_len);
 }
 
 List *
@@ -1337,9 +595,7 @@ civisImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 	bool		include_deprecated = true;
 	ListCell   *lc;
 	ForeignServer *server;
-	ImportState st;
-	cJSON	   *root;
-	cJSON	   *path_item;
+	List	   *endpoints;
 	List	   *tables = NIL;
 	List	   *statements = NIL;
 	List	   *result = NIL;
@@ -1371,34 +627,21 @@ civisImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 								ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 
-	root = fetch_spec(serverOid);
-	st.paths = cJSON_GetObjectItemCaseSensitive(root, "paths");
-	st.defs = cJSON_GetObjectItemCaseSensitive(root, "definitions");
+	endpoints = fetch_spec(serverOid);
 
-	/* pass 1: the list endpoints and their names (independent of LIMIT TO) */
-	cJSON_ArrayForEach(path_item, st.paths)
+	/* pass 1: the tables' names (independent of LIMIT TO) */
+	foreach(lc, endpoints)
 	{
-		const char *path = path_item->string;
-		cJSON	   *op = cJSON_GetObjectItemCaseSensitive(path_item, "get");
-		cJSON	   *item;
+		CivisSpecEndpoint *ep = lfirst(lc);
+		char	   *name = civis_table_name_for_path(ep->path);
 		ImportTable *t;
-		char	   *name;
 
-		if (op == NULL || path == NULL)
-			continue;
-		item = list_item_definition(&st, path, op);
-		if (item == NULL)
-			continue;
-		name = civis_table_name_for_path(path);
 		if (*name == '\0')
 			continue;
 
 		t = palloc0(sizeof(ImportTable));
-		t->path = path;
-		t->op = op;
-		t->item = item;
-		t->name = unique_table_name(tables, path, name);
-		t->params = collect_params(&st, path_item, op);
+		t->ep = ep;
+		t->name = unique_table_name(tables, ep->path, name);
 		tables = lappend(tables, t);
 	}
 
@@ -1407,18 +650,15 @@ civisImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 	{
 		ImportTable *t = lfirst(lc);
 
-		if (!include_deprecated && is_deprecated(t->op))
+		if (!include_deprecated && t->ep->deprecated)
 			continue;
 		if (!wanted_table(stmt, t->name))
 			continue;
 
-		t->examples = example_items(t->op);
-		build_field_columns(&st, t);
-		build_path_columns(&st, t);
-		build_query_columns(&st, t);
+		build_field_columns(t);
+		build_path_columns(t);
+		build_query_columns(t);
 		apply_order(t);
-		set_paging(t);
-		set_detail_endpoint(&st, t);
 
 		t->columns = list_concat(list_concat(list_copy(t->path_cols), t->fields),
 								 list_concat(list_copy(t->synthetic), t->param_cols));

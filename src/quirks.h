@@ -2,7 +2,7 @@
  *
  * quirks.h
  *		  The one reviewed list of things the real Civis API does that its
- *		  Swagger spec does not say.  Read by import.c only.
+ *		  Swagger spec does not say.  Read by spec.c and import.c only.
  *
  * Path patterns: segments separated by '/', a trailing '/' is ignored.
  *   "{}"  matches any one {placeholder} segment

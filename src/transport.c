@@ -1171,7 +1171,7 @@ raise_request_failure(CivisHttp *h, CivisRequest *req)
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("response from %s exceeds max_response_bytes (%lld bytes)",
 							shown, (long long) h->max_response_bytes),
-					 errhint("Raise the max_response_bytes option of the foreign server or table, or request fewer rows per page.")));
+					 errhint("Raise the max_response_bytes option of the foreign server, or lower the page_size option of the table.")));
 			break;
 		case FAIL_TLS:
 			if (code == CURLE_SSL_CACERT_BADFILE)
