@@ -57,3 +57,8 @@ END $$;
 RESET civis_fdw.enable_pushdown;
 \set audit `python3 test/equivalence/audit_off.py`
 \echo :audit
+-- what EXPLAIN VERBOSE promises is what is sent: every "Civis Request" line
+-- of every corpus query (without placeholders) is in the mock's log, byte
+-- for byte (test/equivalence/explain_vs_log.py)
+\set explained `python3 test/equivalence/explain_vs_log.py :DBNAME`
+\echo :explained
