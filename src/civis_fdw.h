@@ -142,7 +142,6 @@ extern char *civis_get_api_key(Oid serverid, Oid userid);
 extern CivisPagingKind civis_parse_paging(const char *value);
 extern const char *civis_paging_name(CivisPagingKind kind);
 extern CivisColumn *civis_column_by_param(CivisTableInfo *info, const char *param);
-extern CivisColumn *civis_column_by_name(CivisTableInfo *info, const char *attname);
 
 /* --------------------------------------------------------------------
  * naming.c (pure functions, palloc'd results)
