@@ -687,6 +687,19 @@ civis_column_by_param(CivisTableInfo *info, const char *param)
 	return NULL;
 }
 
+static bool
+user_mapping_exists(Oid userid, Oid serverid)
+{
+	HeapTuple	tp = SearchSysCache2(USERMAPPINGUSERSERVER,
+									 ObjectIdGetDatum(userid),
+									 ObjectIdGetDatum(serverid));
+
+	if (!HeapTupleIsValid(tp))
+		return false;
+	ReleaseSysCache(tp);
+	return true;
+}
+
 /*
  * The api_key of the current user's mapping (or PUBLIC's) for a server.
  * ERRORs with a clear message when there is none; never prints the key.
