@@ -42,7 +42,7 @@ runuser -u postgres -- valgrind --quiet --tool=memcheck --trace-children=yes \
     /usr/lib/postgresql/15/bin/postgres -D "$W/data" -p "$PORT" -k "$W" -c listen_addresses='' \
     >"$W/postmaster.out" 2>&1 &
 export PGHOST=$W PGPORT=$PORT PGUSER=postgres
-for _ in $(seq 1 240); do
+for _ in $(seq 1 1200); do
   pg_isready -q && break
   sleep 0.5
 done
@@ -67,7 +67,7 @@ for path in glob.glob(sys.argv[1] + "/vg.*.log"):
         if not re.search(r"==\d+== (Invalid|Conditional|Use of uninit|Syscall param|Mismatched|Source and destination|Argument|Process terminating)", para):
             continue
         total += 1
-        if re.search(r"civis_fdw|/src/(scan|paging|decode|transport|request|plan|planner|qual|option|import|explain|http_error|naming|quirks|analyze|estimate)\.c", para):
+        if re.search(r"civis_fdw|/src/(scan|paging|decode|json_page|transport|request|plan|planner|qual|option|import|spec|explain|http_error|naming|quirks|analyze|estimate|civis_fdw)\.c", para):
             blocks.append(para)
 print("valgrind: %d process logs, %d error(s) in all, %d with a civis_fdw frame" % (files, total, len(blocks)))
 for b in blocks[:20]:
