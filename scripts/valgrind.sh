@@ -29,6 +29,8 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 runuser -u postgres -- /usr/lib/postgresql/15/bin/initdb -D "$W/data" --encoding=UTF8 \
   --locale=C.UTF-8 --auth=trust -U postgres >"$W/initdb.log" 2>&1 || { cat "$W/initdb.log"; exit 1; }
 mkdir -p "$W/vg" && chmod 777 "$W/vg"
+# the server runs as postgres, which may not read this checkout
+cp "$CIVIS_ROOT/test/valgrind.supp" "$W/valgrind.supp" && chmod 644 "$W/valgrind.supp"
 cleanup() {
   runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$W/data" stop -m immediate -w >/dev/null 2>&1
   stop_mock
@@ -37,16 +39,18 @@ trap cleanup EXIT
 start_mock --rate-limit 100000000 || exit 1
 runuser -u postgres -- valgrind --quiet --tool=memcheck --trace-children=yes \
     --track-origins=yes --num-callers=30 --error-limit=no \
-    --suppressions="$CIVIS_ROOT/test/valgrind.supp" \
+    --suppressions="$W/valgrind.supp" \
     --log-file="$W/vg/vg.%p.log" \
     /usr/lib/postgresql/15/bin/postgres -D "$W/data" -p "$PORT" -k "$W" -c listen_addresses='' \
     >"$W/postmaster.out" 2>&1 &
 export PGHOST=$W PGPORT=$PORT PGUSER=postgres
+VG_PID=$!
 for _ in $(seq 1 1200); do
   pg_isready -q && break
+  kill -0 "$VG_PID" 2>/dev/null || break     # valgrind gave up: say so now
   sleep 0.5
 done
-pg_isready -q || { echo "postgres under valgrind did not start"; cat "$W/postmaster.out"; exit 1; }
+pg_isready -q || { echo "postgres under valgrind did not start"; cat "$W/postmaster.out" "$W"/vg/*.log; exit 1; }
 echo "== pg_regress under valgrind: $VG_TESTS"
 # results in our temp dir, so that a concurrent run in this tree is not disturbed
 mkdir -p "$W/regress/results"
