@@ -9,7 +9,9 @@
 SET timezone = 'UTC';
 \pset format unaligned
 \pset tuples_only on
-\o results/scan_all_gen.sql
+-- the generated script goes to a file of this cluster's own (\o, then \i)
+\set genfile '/tmp/civis_scan_all_gen_' :PORT '.sql'
+\o :genfile
 WITH t AS (
   SELECT c.oid, c.relname,
          (SELECT option_value FROM pg_options_to_table(ft.ftoptions)
@@ -55,4 +57,4 @@ SELECT format(E'\\set exp `python3 test/mock/mockctl.py expected %s %s%s`\n'
 \o
 \pset format aligned
 \pset tuples_only off
-\i results/scan_all_gen.sql
+\i :genfile

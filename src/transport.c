@@ -54,6 +54,8 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1123,6 +1125,28 @@ civis_http_submit(CivisHttp *h, const char *url, const char *shown)
  * first (after copying what the message needs), so that a caller catching
  * the error in a subtransaction does not keep it.
  */
+/*
+ * libcurl's messages say how long a failure took ("... after 12 ms: ...");
+ * messages are compared by people and tests, so the timing is left out.
+ */
+static void
+drop_elapsed_time(char *msg)
+{
+	char	   *at = strstr(msg, " after ");
+	char	   *p;
+
+	if (at == NULL)
+		return;
+	p = at + 7;
+	if (!isdigit((unsigned char) *p))
+		return;
+	while (isdigit((unsigned char) *p))
+		p++;
+	if (strncmp(p, " ms", 3) != 0)
+		return;
+	memmove(at, p + 3, strlen(p + 3) + 1);
+}
+
 static void
 raise_request_failure(CivisHttp *h, CivisRequest *req)
 {
@@ -1142,6 +1166,7 @@ raise_request_failure(CivisHttp *h, CivisRequest *req)
 		errbuf[0] = '\0';
 	if (strcmp(errbuf, curl_easy_strerror(code)) == 0)
 		errbuf[0] = '\0';
+	drop_elapsed_time(errbuf);
 
 	release_request(req);
 
