@@ -14,8 +14,6 @@ export CIVIS_ROOT
 cd "$CIVIS_ROOT"
 . scripts/lib.sh
 
-ensure_packages
-echo "== build (warnings are errors) and install" >&2
 build_and_install
 
 BENCH_TMP=$(mktemp -d /tmp/civis_bench.XXXXXX)

@@ -13,8 +13,6 @@ export CIVIS_ROOT
 cd "$CIVIS_ROOT"
 . scripts/lib.sh
 
-ensure_packages
-echo "== build (warnings are errors) and install"
 build_and_install
 
 # Runs inside the throwaway cluster (pg_virtualenv sets PGHOST, PGPORT, ...).

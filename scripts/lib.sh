@@ -21,8 +21,11 @@ ensure_packages() {
   fi
 }
 
-# Build with warnings as errors and install into PostgreSQL 15.
+# Install missing packages (plus any named here), then build with warnings
+# as errors and install into PostgreSQL 15.
 build_and_install() {
+  ensure_packages "$@"
+  echo "== build (warnings are errors) and install" >&2
   export PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
   make -s clean >/dev/null
   make -s WERROR=1

@@ -7,7 +7,6 @@ CIVIS_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export CIVIS_ROOT
 cd "$CIVIS_ROOT"
 . scripts/lib.sh
-ensure_packages
 build_and_install
 
 inner() {

@@ -16,8 +16,7 @@ CIVIS_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export CIVIS_ROOT
 cd "$CIVIS_ROOT"
 . scripts/lib.sh
-ensure_packages valgrind
-build_and_install || exit 1
+build_and_install valgrind || exit 1
 export VG_TESTS=${*:-"init options security faults"}
 
 # A cluster of our own (not pg_virtualenv's, whose port another process may

@@ -73,6 +73,7 @@ typedef struct CivisScanState
 	int			nprev;
 	int64	   *cur_ids;		/* ids of the current page, sorted */
 	int			ncur;
+	bool	   *seen_before;	/* per item of the page: id on the previous */
 
 	/* statistics for EXPLAIN ANALYZE */
 	int64		pages;
@@ -468,16 +469,21 @@ collect_ids(CivisScanState *st)
 	st->nprev = st->ncur;
 	st->cur_ids = palloc(sizeof(int64) * Max(n, 1));
 	st->ncur = 0;
+	MemoryContextSwitchTo(old);
+
+	/* one id lookup per item, here; the rows then only read the flag */
+	st->seen_before = MemoryContextAllocZero(st->page_cxt, sizeof(bool) * Max(n, 1));
 	for (i = 0; i < n; i++)
 	{
 		bool		has_id;
 		int64		id = civis_page_item_id(st->page, i, &has_id);
 
-		if (has_id)
-			st->cur_ids[st->ncur++] = id;
+		if (!has_id)
+			continue;
+		st->cur_ids[st->ncur++] = id;
+		st->seen_before[i] = id_in(st->prev_ids, st->nprev, id);
 	}
 	qsort(st->cur_ids, st->ncur, sizeof(int64), cmp_int64);
-	MemoryContextSwitchTo(old);
 }
 
 static bool
@@ -719,17 +725,11 @@ next_row(CivisScanState *st, Datum *values, bool *isnull)
 		}
 
 		/* a row that slid here from the previous page was returned there */
-		if (st->nprev > 0)
+		if (st->seen_before[st->item])
 		{
-			bool		has_id;
-			int64		id = civis_page_item_id(st->page, st->item, &has_id);
-
-			if (has_id && id_in(st->prev_ids, st->nprev, id))
-			{
-				st->item++;
-				st->duplicates++;
-				continue;
-			}
+			st->item++;
+			st->duplicates++;
+			continue;
 		}
 
 		old = MemoryContextSwitchTo(st->row_cxt);
