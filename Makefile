@@ -8,6 +8,8 @@ OBJS = \
 	src/import.o \
 	src/spec.o \
 	src/qual.o \
+	src/decide.o \
+	src/value.o \
 	src/plan.o \
 	src/planner.o \
 	src/scan.o \

@@ -27,7 +27,8 @@
 
 #include "civis_fdw.h"
 #include "plan.h"
-#include "planner.h"
+#include "analyze.h"
+#include "estimate.h"
 #include "scan.h"
 
 static int	civisAcquireSampleRows(Relation relation, int elevel,
@@ -163,7 +164,7 @@ civisAcquireSampleRows(Relation relation, int elevel, HeapTuple *rows,
 		/* the listing's own count: its paging headers, else a limit=1 request */
 		info->use_remote_estimate = true;
 		if (total < 0 &&
-			!civis_remote_estimate(info, res->plan, res->fdw_exprs, &total))
+			!civis_remote_estimate(info, res->plan, res->fdw_exprs, GetUserId(), &total))
 			total = -1;
 		info->use_remote_estimate = use;
 		if (total > seen)

@@ -11,6 +11,8 @@
  */
 #include "postgres.h"
 
+#include "utils/plancache.h"
+
 #include "fmgr.h"
 #include "foreign/fdwapi.h"
 #include "utils/builtins.h"
@@ -19,6 +21,7 @@
 #include "utils/syscache.h"
 
 #include "civis_fdw.h"
+#include "analyze.h"
 #include "planner.h"
 #include "scan.h"
 
@@ -43,6 +46,18 @@ civis_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 	civis_http_invalidate_connections();
 }
 
+/*
+ * Plans made under the other setting would keep pushing (or not): changing
+ * the switch drops every cached plan, as the error HINTs that suggest it
+ * promise.
+ */
+static void
+assign_enable_pushdown(bool newval, void *extra)
+{
+	if (newval != civis_enable_pushdown)
+		ResetPlanCache();
+}
+
 void
 _PG_init(void)
 {
@@ -53,7 +68,7 @@ _PG_init(void)
 							 true,
 							 PGC_USERSET,
 							 0,
-							 NULL, NULL, NULL);
+							 NULL, assign_enable_pushdown, NULL);
 
 	DefineCustomBoolVariable("civis_fdw.debug_skip_recheck",
 							 "Testing only: trust every pushed filter and skip the local recheck (gives wrong results).",

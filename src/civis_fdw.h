@@ -226,6 +226,8 @@ extern CivisDecoder *civis_decoder_create(const CivisTableInfo *info,
 										  List *retrieved_attrs);
 extern void civis_decoder_set_constant(CivisDecoder *dec, AttrNumber attnum,
 									   const char *text_value);
+extern void civis_decoder_set_datum(CivisDecoder *dec, AttrNumber attnum,
+									Datum value);
 extern CivisPage *civis_page_parse(const char *body, size_t len,
 								   const char *shown, const char *relname);
 extern int	civis_page_count(const CivisPage *page);

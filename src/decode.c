@@ -38,6 +38,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 
@@ -865,6 +866,33 @@ civis_decoder_set_constant(CivisDecoder *dec, AttrNumber attnum,
 
 	dec->cur_col = NULL;
 	error_context_stack = errcb.previous;
+}
+
+/*
+ * A column that echoes a condition's own value (already of the column's
+ * type): copied as it is, so nothing is lost to a text round trip.
+ */
+void
+civis_decoder_set_datum(CivisDecoder *dec, AttrNumber attnum, Datum value)
+{
+	DecColumn  *col = NULL;
+	int16		typlen;
+	bool		typbyval;
+	MemoryContext old;
+	int			i;
+
+	for (i = 0; i < dec->ncols; i++)
+		if (dec->cols[i].attnum == attnum)
+			col = &dec->cols[i];
+	if (col == NULL)
+		return;					/* not retrieved: nothing will read it */
+	get_typlenbyval(col->typid, &typlen, &typbyval);
+	/* as for text constants: a previous value may still be in a tuple */
+	old = MemoryContextSwitchTo(dec->cxt);
+	col->const_value = datumCopy(value, typbyval, typlen);
+	MemoryContextSwitchTo(old);
+	col->has_const = true;
+	col->const_null = false;
 }
 
 /* The value when the item has no such member (or for param_only). */

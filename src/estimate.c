@@ -41,8 +41,8 @@
 #include "utils/timestamp.h"
 
 #include "civis_fdw.h"
-#include "plan.h"
-#include "planner.h"
+#include "request.h"
+#include "estimate.h"
 
 /* How long a remote estimate is trusted, per backend. */
 #define CIVIS_ESTIMATE_TTL_SECONDS	60
@@ -157,14 +157,14 @@ has_user_mapping(Oid serverid, Oid userid)
 }
 
 /* Values of the plan's expressions, when all of them are Consts. */
-static CivisArgValues *
+static CivisValue *
 const_values(List *fdw_exprs)
 {
-	CivisArgValues *values;
+	CivisValue *values;
 	ListCell   *lc;
 	int			i = 0;
 
-	values = palloc0(sizeof(CivisArgValues) * Max(list_length(fdw_exprs), 1));
+	values = palloc0(sizeof(CivisValue) * Max(list_length(fdw_exprs), 1));
 	foreach(lc, fdw_exprs)
 	{
 		Node	   *expr = lfirst(lc);
@@ -173,11 +173,9 @@ const_values(List *fdw_exprs)
 			expr = (Node *) ((RelabelType *) expr)->arg;
 		if (expr == NULL || !IsA(expr, Const))
 			return NULL;
-		if (((Const *) expr)->constisnull)
-			values[i].isnull = true;
-		else
-			civis_value_texts(&values[i], ((Const *) expr)->constvalue,
-							  ((Const *) expr)->consttype);
+		values[i].typid = ((Const *) expr)->consttype;
+		values[i].isnull = ((Const *) expr)->constisnull;
+		values[i].value = ((Const *) expr)->constvalue;
 		i++;
 	}
 	return values;
@@ -280,10 +278,10 @@ fetch_total(const CivisTableInfo *info, const char *api_key, const char *url,
 
 bool
 civis_remote_estimate(CivisTableInfo *info, const CivisRequestPlan *plan,
-					  List *fdw_exprs, double *rows)
+					  List *fdw_exprs, Oid userid, double *rows)
 {
-	Oid			userid = GetUserId();
-	CivisArgValues *values;
+	CivisValue *values;
+	CivisExpansion exp;
 	List	   *streams;
 	List	   *parts;
 	ListCell   *lc;
@@ -298,8 +296,15 @@ civis_remote_estimate(CivisTableInfo *info, const CivisRequestPlan *plan,
 	if (!has_user_mapping(info->serverid, userid))
 		return false;			/* the scan will say so, if it runs */
 
-	streams = civis_expand_streams(plan, values, list_length(fdw_exprs),
-								   info->relname);
+	civis_expand(plan, values, info->relname, false, &exp);
+	if (exp.error)
+		return false;			/* the scan will raise it */
+	if (exp.no_rows)
+	{
+		*rows = 0;
+		return true;
+	}
+	streams = exp.streams;
 	if (list_length(streams) > CIVIS_ESTIMATE_MAX_REQUESTS)
 		return false;
 
@@ -317,8 +322,6 @@ civis_remote_estimate(CivisTableInfo *info, const CivisRequestPlan *plan,
 		double		n = -1;
 		CivisResponse resp;
 
-		if (stream->empty)
-			continue;			/* a NULL path value: no rows */
 		if (strchr(stream->path, '{') != NULL)
 			return false;		/* a path parameter without a value */
 

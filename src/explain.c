@@ -20,26 +20,29 @@
 #include "utils/ruleutils.h"
 
 #include "civis_fdw.h"
-#include "plan.h"
+#include "request.h"
 #include "planner.h"
+#include "paging.h"
 #include "scan.h"
 
 #define MAX_SHOWN_REQUESTS 20
 
-/* A value of the plan as shown, or dflt when absent or NULL. */
+/* A LIMIT/OFFSET value of the plan as shown, or dflt when absent or NULL. */
 static const char *
-value_text(CivisArgValues *values, int index, const char *dflt)
+limit_text(CivisValue *values, int index, const char *dflt)
 {
-	if (index < 0 || values[index].isnull || values[index].texts == NIL)
+	if (index < 0 || values[index].isnull)
 		return dflt;
-	return strVal(linitial(values[index].texts));
+	if (values[index].unknown)
+		return values[index].shown;
+	return psprintf(INT64_FORMAT, DatumGetInt64(values[index].value));
 }
 
 /* Values of the plan's expressions as EXPLAIN can know them. */
-static CivisArgValues *
+static CivisValue *
 explain_values(List *exprs, ExplainState *es)
 {
-	CivisArgValues *values = palloc0(sizeof(CivisArgValues) * Max(list_length(exprs), 1));
+	CivisValue *values = palloc0(sizeof(CivisValue) * Max(list_length(exprs), 1));
 	ListCell   *lc;
 	int			i = 0;
 
@@ -49,14 +52,11 @@ explain_values(List *exprs, ExplainState *es)
 
 		while (IsA(expr, RelabelType))
 			expr = (Node *) ((RelabelType *) expr)->arg;
+		values[i].typid = exprType(expr);
 		if (IsA(expr, Const))
 		{
-			Const	   *c = (Const *) expr;
-
-			if (c->constisnull)
-				values[i].isnull = true;
-			else
-				civis_value_texts(&values[i], c->constvalue, c->consttype);
+			values[i].isnull = ((Const *) expr)->constisnull;
+			values[i].value = ((Const *) expr)->constvalue;
 		}
 		else
 		{
@@ -66,8 +66,8 @@ explain_values(List *exprs, ExplainState *es)
 			/* $1 shows as such; anything else (a join's column) in braces */
 			if (text[0] != '$')
 				text = psprintf("{%s}", text);
-			values[i].placeholder = true;
-			values[i].texts = list_make1(makeString(text));
+			values[i].unknown = true;
+			values[i].shown = text;
 		}
 		i++;
 	}
@@ -95,26 +95,24 @@ explain_requests(ForeignScanState *node, ExplainState *es)
 	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
 	CivisRequestPlan *plan;
 	CivisTableInfo *info;
-	CivisArgValues *values;
-	List	   *streams;
+	CivisValue *values;
+	CivisExpansion exp;
 	ListCell   *lc;
 	int			shown = 0;
 
 	civis_scan_plan(node, &plan, &info);
 	values = explain_values(fsplan->fdw_exprs, es);
-	streams = civis_expand_streams(plan, values, list_length(fsplan->fdw_exprs),
-								   info->relname);
-	foreach(lc, streams)
+	civis_expand(plan, values, info->relname, false, &exp);
+	if (exp.no_rows)
+		ExplainPropertyText("Civis Request", "none (no row can match: a value is NULL or an empty list)", es);
+	else if (exp.error)
+		ExplainPropertyText("Civis Request", "none (a value cannot be sent: the scan raises an error)", es);
+	foreach(lc, exp.streams)
 	{
 		CivisStream *stream = lfirst(lc);
 
-		if (stream->empty)
-		{
-			ExplainPropertyText("Civis Request", "none (a parameter is NULL)", es);
-			continue;
-		}
-		if (plan->limit_expr >= 0 && !values[plan->limit_expr].placeholder &&
-			strcmp(value_text(values, plan->limit_expr, "ALL"), "0") == 0)
+		if (plan->limit_expr >= 0 && !values[plan->limit_expr].unknown &&
+			strcmp(limit_text(values, plan->limit_expr, "ALL"), "0") == 0)
 		{
 			ExplainPropertyText("Civis Request", "none (LIMIT 0)", es);
 			continue;
@@ -122,14 +120,14 @@ explain_requests(ForeignScanState *node, ExplainState *es)
 		if (shown++ == MAX_SHOWN_REQUESTS)
 		{
 			ExplainPropertyText("Civis Request",
-								psprintf("... and %d more", list_length(streams) - MAX_SHOWN_REQUESTS),
+								psprintf("... and %d more", list_length(exp.streams) - MAX_SHOWN_REQUESTS),
 								es);
 			break;
 		}
 		ExplainPropertyText("Civis Request",
 							psprintf("GET %s",
 									 civis_build_url(NULL, stream,
-													 civis_first_page_parts(plan, info, values),
+													 civis_first_page_parts(plan, info, &exp, values),
 													 true)),
 							es);
 	}
@@ -142,8 +140,8 @@ explain_requests(ForeignScanState *node, ExplainState *es)
 	if (plan->limit_expr >= 0 || plan->offset_expr >= 0)
 		ExplainPropertyText("Civis Limit",
 							psprintf("%s offset %s",
-									 value_text(values, plan->limit_expr, "ALL"),
-									 value_text(values, plan->offset_expr, "0")),
+									 limit_text(values, plan->limit_expr, "ALL"),
+									 limit_text(values, plan->offset_expr, "0")),
 							es);
 }
 
@@ -153,9 +151,10 @@ explain_stats(ForeignScanState *node, ExplainState *es)
 	const CivisHttpStats *http;
 	int64		pages,
 				rows,
-				duplicates;
+				duplicates,
+				removed;
 
-	civis_scan_stats(node, &http, &pages, &rows, &duplicates);
+	civis_scan_stats(node, &http, &pages, &rows, &duplicates, &removed);
 	if (http == NULL)
 		return;
 	ExplainPropertyInteger("Civis Requests", NULL, http->requests, es);
@@ -167,6 +166,8 @@ explain_stats(ForeignScanState *node, ExplainState *es)
 	ExplainPropertyInteger("Civis Fetched Ahead Unused", NULL, http->discarded, es);
 	if (duplicates > 0)
 		ExplainPropertyInteger("Civis Duplicates Dropped", NULL, duplicates, es);
+	if (removed > 0)
+		ExplainPropertyInteger("Civis Rows Removed by Runtime Recheck", NULL, removed, es);
 }
 
 void

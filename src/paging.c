@@ -20,6 +20,7 @@
 
 #include "civis_fdw.h"
 #include "paging.h"
+#include "quirks.h"
 #include "scan.h"
 
 /* ------------------------------------------------------------------
@@ -54,8 +55,8 @@ stable_order(const CivisTableInfo *info)
 	{
 		CivisColumn *col = &info->columns[i];
 
-		if (!col->dropped && col->order_by && strcmp(col->order_by, "id") == 0)
-			return "id";
+		if (!col->dropped && col->order_by && strcmp(col->order_by, quirk_id_key) == 0)
+			return quirk_id_key;
 	}
 	return NULL;
 }
@@ -69,13 +70,13 @@ civis_paging_parts(const CivisRequestPlan *plan, const CivisTableInfo *info,
 
 	if (plan->order_by)
 	{
-		add_part(&parts, "order", plan->order_by);
-		add_part(&parts, "order_dir", plan->order_desc ? "desc" : "asc");
+		add_part(&parts, quirk_order_param, plan->order_by);
+		add_part(&parts, quirk_order_dir_param, plan->order_desc ? "desc" : "asc");
 	}
 	else if (plan->paging == CIVIS_PAGING_PAGES && stable_order(info))
 	{
-		add_part(&parts, "order", stable_order(info));
-		add_part(&parts, "order_dir", "asc");
+		add_part(&parts, quirk_order_param, stable_order(info));
+		add_part(&parts, quirk_order_dir_param, "asc");
 	}
 
 	switch (plan->paging)
@@ -134,70 +135,56 @@ civis_paging_init(CivisPaging *st, const CivisRequestPlan *plan,
 	if (cursor_start)
 	{
 		st->last_id = strtoll(cursor_start, NULL, 10);
-		if (plan->cursor_inclusive)
-			st->last_id -= 1;
 	}
 }
 
-/* Cursor start as text, from the evaluated values (NULL when none). */
-const char *
-civis_paging_cursor_start(const CivisRequestPlan *plan, CivisArgValues *values)
-{
-	if (plan->cursor_expr < 0 || values[plan->cursor_expr].isnull ||
-		values[plan->cursor_expr].texts == NIL)
-		return NULL;
-	return strVal(linitial(values[plan->cursor_expr].texts));
-}
-
+/*
+ * The paging parameters of the first request of a stream, as EXPLAIN shows
+ * them: a cursor start known only at execution shows as "$1" (or "$1 - 1"),
+ * a pushed LIMIT/OFFSET with its constant values.
+ */
 List *
 civis_first_page_parts(const CivisRequestPlan *plan, const CivisTableInfo *info,
-					   CivisArgValues *values)
+					   const CivisExpansion *exp, CivisValue *values)
 {
 	CivisPaging st;
-	const char *start = civis_paging_cursor_start(plan, values);
+	List	   *parts;
+	ListCell   *lc;
 
-	/* a placeholder ($1) cursor start shows as given */
-	civis_paging_init(&st, plan, NULL);
-	if (start && plan->cursor_expr >= 0 && values[plan->cursor_expr].placeholder)
+	civis_paging_init(&st, plan, exp->cursor_shown ? NULL : exp->cursor_start);
+	if ((plan->limit_expr < 0 || !values[plan->limit_expr].unknown) &&
+		(plan->offset_expr < 0 || !values[plan->offset_expr].unknown) &&
+		(plan->limit_expr >= 0 || plan->offset_expr >= 0))
 	{
-		List	   *parts = civis_paging_parts(plan, info, &st);
-		ListCell   *lc;
+		int64		skip;
 
+		civis_paging_limit(&st, plan, civis_limit_value(values, plan->limit_expr, false),
+						   civis_limit_value(values, plan->offset_expr, true), &skip);
+	}
+	parts = civis_paging_parts(plan, info, &st);
+	if (exp->cursor_shown)
 		foreach(lc, parts)
 		{
 			CivisQueryPart *part = lfirst(lc);
 
 			if (strcmp(part->name, "last_id") == 0)
 			{
-				part->value = pstrdup(start);
+				part->value = pstrdup(exp->cursor_start);
 				part->verbatim = true;
 			}
 		}
-		return parts;
-	}
-	civis_paging_init(&st, plan, start);
-	if ((plan->limit_expr >= 0 && !values[plan->limit_expr].placeholder) ||
-		(plan->offset_expr >= 0 && !values[plan->offset_expr].placeholder))
-	{
-		int64		skip;
-
-		if ((plan->limit_expr < 0 || !values[plan->limit_expr].placeholder) &&
-			(plan->offset_expr < 0 || !values[plan->offset_expr].placeholder))
-			civis_paging_limit(&st, plan, civis_limit_value(values, plan->limit_expr, false),
-						 civis_limit_value(values, plan->offset_expr, true), &skip);
-	}
-	return civis_paging_parts(plan, info, &st);
+	return parts;
 }
 
 /* A LIMIT or OFFSET value: -1 for NULL (no limit); negative is an ERROR. */
 int64
-civis_limit_value(CivisArgValues *values, int index, bool is_offset)
+civis_limit_value(CivisValue *values, int index, bool is_offset)
 {
 	int64		v;
 
-	if (index < 0 || values[index].isnull || values[index].texts == NIL)
+	if (index < 0 || values[index].isnull || values[index].unknown)
 		return is_offset ? 0 : -1;
-	v = strtoll(strVal(linitial(values[index].texts)), NULL, 10);
+	v = DatumGetInt64(values[index].value);
 	if (v < 0)
 		ereport(ERROR,
 				(errcode(is_offset ? ERRCODE_INVALID_ROW_COUNT_IN_RESULT_OFFSET_CLAUSE
@@ -221,23 +208,27 @@ plan_limit_pages(CivisPaging *ss, int max_size, int64 offset, int64 count,
 	int			best_p = max_size;
 	int			p;
 
+	/* the last wanted row, saturated: LIMIT 9223372036854775807 OFFSET 100 */
+	int64		last_row = (count > PG_INT64_MAX - offset) ? PG_INT64_MAX - 1
+		: offset + count - 1;
+
 	for (p = max_size; p >= 1; p--)
 	{
 		int64		first = offset / p;
-		int64		last = (offset + count - 1) / p;
+		int64		last = last_row / p;
 		int64		n = last - first + 1;
 
-		if (n < best_n || (n == best_n && n * p < best_rows))
+		if (n < best_n || (n == best_n && (double) n * p < (double) best_rows))
 		{
 			best_n = n;
-			best_rows = n * p;
+			best_rows = ((double) n * p >= (double) PG_INT64_MAX) ? PG_INT64_MAX : n * p;
 			best_p = p;
 		}
 	}
 	ss->page_size = best_p;
 	ss->next_page = offset / best_p + 1;
 	ss->next_submit = ss->next_page;
-	ss->last_page = (offset + count - 1) / best_p + 1;
+	ss->last_page = last_row / best_p + 1;
 	*skip = offset - (ss->next_page - 1) * best_p;
 }
 
@@ -272,7 +263,8 @@ civis_paging_limit(CivisPaging *ss, const CivisRequestPlan *plan, int64 count,
 		case CIVIS_PAGING_CURSOR:
 		case CIVIS_PAGING_WINDOW:
 			/* no way to jump ahead: read offset + count rows */
-			ss->page_size = (int) Min(offset + count, max_size);
+			ss->page_size = (int) ((count > max_size - offset) ? max_size
+								   : offset + count);
 			break;
 		default:
 			break;
@@ -356,14 +348,14 @@ civis_paging_advance(CivisPaging *ss, const CivisRequestPlan *plan,
 				 * window starts at the last timestamp seen, and the entries
 				 * with that timestamp already returned are skipped there.
 				 */
-				char	   *last = civis_page_item_text(page, count - 1, "createdAt");
+				char	   *last = civis_page_item_text(page, count - 1, quirk_window_key);
 				MemoryContext old = MemoryContextSwitchTo(cxt);
 				int			repeat = 0;
 				int			i;
 
 				for (i = count - 1; i >= 0 && last; i--)
 				{
-					char	   *at = civis_page_item_text(page, i, "createdAt");
+					char	   *at = civis_page_item_text(page, i, quirk_window_key);
 
 					if (at == NULL || strcmp(at, last) != 0)
 						break;

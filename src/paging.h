@@ -8,7 +8,7 @@
 #ifndef CIVIS_PAGING_H
 #define CIVIS_PAGING_H
 
-#include "plan.h"
+#include "request.h"
 
 #define MAX_AHEAD 64
 
@@ -39,9 +39,11 @@ extern void civis_paging_init(CivisPaging *ps, const CivisRequestPlan *plan,
 extern List *civis_paging_parts(const CivisRequestPlan *plan,
 								const CivisTableInfo *info,
 								const CivisPaging *ps);
-extern const char *civis_paging_cursor_start(const CivisRequestPlan *plan,
-											 CivisArgValues *values);
-extern int64 civis_limit_value(CivisArgValues *values, int index, bool is_offset);
+extern List *civis_first_page_parts(const CivisRequestPlan *plan,
+									const CivisTableInfo *info,
+									const CivisExpansion *exp,
+									CivisValue *values);
+extern int64 civis_limit_value(CivisValue *values, int index, bool is_offset);
 extern void civis_paging_limit(CivisPaging *ps, const CivisRequestPlan *plan,
 							   int64 count, int64 offset, int64 *skip);
 extern void civis_paging_advance(CivisPaging *ps, const CivisRequestPlan *plan,

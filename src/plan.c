@@ -23,53 +23,14 @@
 #include "postgres.h"
 
 #include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
 #include "nodes/pg_list.h"
 #include "nodes/value.h"
+#include "utils/array.h"
+#include "utils/lsyscache.h"
 
 #include "plan.h"
-
-/* Does the comma list "allowed" contain "value" (case-sensitive)? */
-static bool
-value_allowed(const char *allowed, const char *value)
-{
-	const char *p = allowed;
-	size_t		len = strlen(value);
-
-	while (*p)
-	{
-		const char *end = strchr(p, ',');
-		size_t		n = end ? (size_t) (end - p) : strlen(p);
-
-		while (n > 0 && *p == ' ')
-			p++, n--;
-		if (n == len && strncmp(p, value, len) == 0)
-			return true;
-		if (!end)
-			break;
-		p = end + 1;
-	}
-	return false;
-}
-
-/* Are all const values acceptable to the parameter? */
-static bool
-const_values_ok(const CivisCond *cond, const char *allowed, bool csv)
-{
-	ListCell   *lc;
-
-	if (cond->const_null || cond->const_values == NIL)
-		return false;
-	foreach(lc, cond->const_values)
-	{
-		const char *v = strVal(lfirst(lc));
-
-		if (allowed && !value_allowed(allowed, v))
-			return false;
-		if (csv && strchr(v, ',') != NULL)
-			return false;
-	}
-	return true;
-}
+#include "quirks.h"
 
 /* Placeholders of a path template, in order: "/a/{id}/b/{run_id}". */
 List *
@@ -108,30 +69,89 @@ typedef struct PlanBuilder
 	List	   *used;			/* parameter names already assigned */
 } PlanBuilder;
 
+/* The value of a condition as planning knows it. */
+static void
+cond_value(const CivisCond *cond, CivisValue *v)
+{
+	memset(v, 0, sizeof(CivisValue));
+	v->typid = exprType((Node *) cond->value);
+	if (cond->is_const)
+	{
+		Const	   *c = (Const *) cond->value;
+
+		v->isnull = c->constisnull;
+		v->value = c->constvalue;
+	}
+	else
+		v->unknown = true;
+}
+
 static CivisArg *
-add_arg(PlanBuilder *b, CivisCond *cond, const char *param, bool in_path,
-		bool semantic, bool exact)
+new_arg(const char *param, CivisArgKind kind, CivisColumn *col)
 {
 	CivisArg   *arg = palloc0(sizeof(CivisArg));
-	CivisRequestPlan *plan = b->result->plan;
 
 	arg->param = pstrdup(param);
-	arg->in_path = in_path;
-	arg->semantic = semantic;
-	arg->secret = cond ? cond->col->secret : false;
+	arg->kind = kind;
+	arg->in_path = (kind == CIVIS_ARG_PATH || kind == CIVIS_ARG_DETAIL_ID);
 	arg->list = CIVIS_LIST_NONE;
 	arg->expr_index = -1;
+	arg->recheck_index = -1;
+	if (col)
+	{
+		arg->exact = col->exact;
+		arg->secret = col->secret;
+		arg->coltype = col->atttypid;
+		arg->coltypmod = col->atttypmod;
+		arg->colname = pstrdup(col->attname);
+	}
+	return arg;
+}
+
+/*
+ * Add an argument for a condition, as civis_decide says for the value
+ * planning knows (a constant, or UNKNOWN).  A condition that would not be
+ * sent is left out (it stays in the local Filter); one that decides EXACT
+ * leaves the Filter, and the scan evaluates it locally after all when its
+ * actual value decides otherwise.  Returns false when left out.
+ */
+static bool
+add_arg(PlanBuilder *b, CivisArg *arg, CivisCond *cond)
+{
+	CivisPlanResult *res = b->result;
+	CivisValue	v;
+	CivisDecision d;
+
 	if (cond)
 	{
-		arg->expr_index = list_length(b->result->fdw_exprs);
-		b->result->fdw_exprs = lappend(b->result->fdw_exprs, cond->value);
-		b->result->pushed_rinfos = lappend(b->result->pushed_rinfos, cond->rinfo);
-		if (exact)
-			b->result->exact_rinfos = lappend(b->result->exact_rinfos, cond->rinfo);
+		cond_value(cond, &v);
+		civis_decide(arg, &v, &d);
+		if (d.outcome == CIVIS_NOT_SENT && arg->kind != CIVIS_ARG_SCOPE)
+			return false;
+		if (d.outcome == CIVIS_NOT_SENT)
+		{
+			/* a scope that cannot take this value: default, local test */
+			arg->kind = CIVIS_ARG_FIXED;
+			res->pushed_rinfos = lappend(res->pushed_rinfos, cond->rinfo);
+			res->plan->args = lappend(res->plan->args, arg);
+			res->arg_rinfos = lappend(res->arg_rinfos, NULL);
+			b->used = lappend(b->used, makeString(arg->param));
+			return true;
+		}
+		arg->expr_index = list_length(res->fdw_exprs);
+		res->fdw_exprs = lappend(res->fdw_exprs, cond->value);
+		res->pushed_rinfos = lappend(res->pushed_rinfos, cond->rinfo);
+		/* NO_ROWS and ERROR: the scan returns nothing or raises */
+		if (d.outcome != CIVIS_LOOSE)
+			res->exact_rinfos = lappend(res->exact_rinfos, cond->rinfo);
 	}
-	plan->args = lappend(plan->args, arg);
-	b->used = lappend(b->used, makeString(arg->param));
-	return arg;
+	res->plan->args = lappend(res->plan->args, arg);
+	res->arg_rinfos = lappend(res->arg_rinfos,
+							  (cond && !list_member_ptr(res->exact_rinfos, cond->rinfo))
+							  ? NULL : (cond ? cond->rinfo : NULL));
+	if (arg->kind != CIVIS_ARG_CURSOR)
+		b->used = lappend(b->used, makeString(arg->param));
+	return true;
 }
 
 /*
@@ -147,11 +167,14 @@ plan_semantic(PlanBuilder *b, CivisCond *cond, bool in_path)
 
 	if (cond->op != CIVIS_OP_EQ && cond->op != CIVIS_OP_IN)
 		return;
-	arg = add_arg(b, cond, col->param, in_path, true, true);
+	arg = new_arg(col->param, in_path ? CIVIS_ARG_PATH : CIVIS_ARG_PARAM_ONLY, col);
 	arg->fanout = (cond->op == CIVIS_OP_IN);
 	arg->list = in_path ? CIVIS_LIST_NONE : col->list;
+	arg->allowed = col->values;
+	arg->exact = true;
 	if (col->param_only)
 		arg->echo_attnum = col->attnum;
+	add_arg(b, arg, cond);
 }
 
 /* A scope column (archived): sent as asked, else its scope default. */
@@ -163,11 +186,10 @@ plan_scope(PlanBuilder *b, CivisCond *cond)
 
 	if (cond->op != CIVIS_OP_EQ)
 		return;
-	if (cond->is_const && !const_values_ok(cond, col->values, false))
-		return;
-	arg = add_arg(b, cond, col->param, false, true,
-				  col->exact && (cond->is_const || col->values == NULL));
+	arg = new_arg(col->param, CIVIS_ARG_SCOPE, col);
 	arg->allowed = col->values;
+	arg->const_text = pstrdup(col->scope_default);
+	add_arg(b, arg, cond);
 }
 
 /* A filter on a real field: an optimisation. */
@@ -176,27 +198,15 @@ plan_filter(PlanBuilder *b, CivisCond *cond)
 {
 	CivisColumn *col = cond->col;
 	CivisArg   *arg;
-	bool		exact;
 
-	if (cond->op == CIVIS_OP_EQ)
-	{
-		if (cond->is_const && !const_values_ok(cond, col->values, false))
-			return;
-		exact = col->exact && (cond->is_const || col->values == NULL);
-		arg = add_arg(b, cond, col->param, false, false, exact);
-		arg->allowed = col->values;
-	}
-	else if (cond->op == CIVIS_OP_IN && col->list != CIVIS_LIST_NONE)
-	{
-		bool		csv = (col->list == CIVIS_LIST_CSV);
-
-		if (cond->is_const && !const_values_ok(cond, col->values, csv))
-			return;
-		exact = col->exact && (cond->is_const || col->values == NULL);
-		arg = add_arg(b, cond, col->param, false, false, exact);
-		arg->list = col->list;
-		arg->allowed = col->values;
-	}
+	if (cond->op == CIVIS_OP_IN && col->list == CIVIS_LIST_NONE)
+		return;
+	if (cond->op != CIVIS_OP_EQ && cond->op != CIVIS_OP_IN)
+		return;
+	arg = new_arg(col->param, CIVIS_ARG_FILTER, col);
+	arg->allowed = col->values;
+	arg->list = col->list;
+	add_arg(b, arg, cond);
 }
 
 /* A range condition on a column with after/before parameters. */
@@ -204,23 +214,65 @@ static void
 plan_range(PlanBuilder *b, CivisCond *cond)
 {
 	const char *param = NULL;
+	CivisArgKind kind;
 
 	if (cond->op == CIVIS_OP_GT || cond->op == CIVIS_OP_GE)
+	{
 		param = cond->col->after;
+		kind = CIVIS_ARG_RANGE_LOWER;
+	}
 	else if (cond->op == CIVIS_OP_LT || cond->op == CIVIS_OP_LE)
+	{
 		param = cond->col->before;
+		kind = CIVIS_ARG_RANGE_UPPER;
+	}
+	else
+		return;
 	if (param == NULL || name_in(b->used, param))
 		return;
-	if (cond->is_const && cond->const_null)
-		return;
-	/* bounds may be inclusive or exclusive: always rechecked */
-	add_arg(b, cond, param, false, false, false);
+	add_arg(b, new_arg(param, kind, cond->col), cond);
+}
+
+/* id > n / id >= n on a cursor-paged listing: where the cursor starts. */
+static void
+plan_cursor(PlanBuilder *b, CivisCond *cond)
+{
+	CivisArg   *arg;
+	ListCell   *lc;
+
+	foreach(lc, b->result->plan->args)
+		if (((CivisArg *) lfirst(lc))->kind == CIVIS_ARG_CURSOR)
+			return;
+	arg = new_arg("last_id", CIVIS_ARG_CURSOR, cond->col);
+	arg->cursor_inclusive = (cond->op == CIVIS_OP_GE);
+	add_arg(b, arg, cond);
 }
 
 static bool
 is_id_column(const CivisColumn *col)
 {
-	return col->key && strcmp(col->key, "id") == 0 && !col->param_only;
+	return col->key && strcmp(col->key, quirk_id_key) == 0 && !col->param_only;
+}
+
+/*
+ * The column whose parameter hides rows when it is not sent (hidden), if
+ * the table has one.  A detail object does not know what the listing
+ * would have hidden, so get-by-id drops such objects itself.
+ */
+static CivisColumn *
+hiding_column(CivisTableInfo *info)
+{
+	int			i;
+
+	for (i = 0; i < info->ncolumns; i++)
+	{
+		CivisColumn *col = &info->columns[i];
+
+		if (!col->dropped && col->param && col->param_only &&
+			civis_quirk_param_hides_rows(col->param))
+			return col;
+	}
+	return NULL;
 }
 
 /*
@@ -244,12 +296,19 @@ find_detail_cond(PlanBuilder *b, List *conds)
 
 		if (cond->col->param_only && !cond->col->is_path_param)
 			return NULL;
-		if (found == NULL && is_id_column(cond->col))
+		if (found == NULL && is_id_column(cond->col) &&
+			civis_types_comparable(cond->col->atttypid,
+								   cond->op == CIVIS_OP_IN
+								   ? get_element_type(exprType((Node *) cond->value))
+								   : exprType((Node *) cond->value)))
 		{
 			if (cond->op == CIVIS_OP_EQ)
 				found = cond;
 			else if (cond->op == CIVIS_OP_IN && cond->is_const &&
-					 list_length(cond->const_values) <= info->fanout_limit)
+					 !((Const *) cond->value)->constisnull &&
+					 ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(((Const *) cond->value)->constvalue)),
+									ARR_DIMS(DatumGetArrayTypeP(((Const *) cond->value)->constvalue)))
+					 <= info->fanout_limit)
 				found = cond;
 		}
 	}
@@ -262,6 +321,7 @@ plan_detail(PlanBuilder *b, CivisCond *idcond, List *conds)
 	CivisRequestPlan *plan = b->result->plan;
 	List	   *holders = civis_path_placeholders(b->info->detail_endpoint);
 	const char *idparam = strVal(llast(holders));
+	CivisColumn *hiding = hiding_column(b->info);
 	CivisArg   *arg;
 	ListCell   *lc;
 
@@ -269,9 +329,12 @@ plan_detail(PlanBuilder *b, CivisCond *idcond, List *conds)
 	plan->endpoint = b->info->detail_endpoint;
 	plan->paging = CIVIS_PAGING_NONE;
 	plan->page_size = 0;
+	if (hiding)
+		plan->hidden_key = pstrdup(hiding->param);
 
-	arg = add_arg(b, idcond, idparam, true, false, true);
+	arg = new_arg(idparam, CIVIS_ARG_DETAIL_ID, idcond->col);
 	arg->fanout = (idcond->op == CIVIS_OP_IN);
+	add_arg(b, arg, idcond);
 
 	/* the other placeholders are the listing's path parameters */
 	foreach(lc, conds)
@@ -317,7 +380,6 @@ civis_build_request_plan(CivisTableInfo *info, List *conds, bool optimise)
 	plan->page_size = info->page_size;
 	plan->limit_expr = -1;
 	plan->offset_expr = -1;
-	plan->cursor_expr = -1;
 
 	if (optimise && (idcond = find_detail_cond(&b, conds)) != NULL)
 	{
@@ -347,16 +409,9 @@ civis_build_request_plan(CivisTableInfo *info, List *conds, bool optimise)
 		if (optimise && (col->after || col->before))
 			plan_range(&b, cond);
 		else if (optimise && info->paging == CIVIS_PAGING_CURSOR &&
-				 is_id_column(col) && plan->cursor_expr < 0 &&
-				 (cond->op == CIVIS_OP_GT || cond->op == CIVIS_OP_GE) &&
-				 !(cond->is_const && cond->const_null))
-		{
-			plan->cursor_expr = list_length(b.result->fdw_exprs);
-			plan->cursor_inclusive = (cond->op == CIVIS_OP_GE);
-			b.result->fdw_exprs = lappend(b.result->fdw_exprs, cond->value);
-			b.result->pushed_rinfos = lappend(b.result->pushed_rinfos, cond->rinfo);
-			b.result->exact_rinfos = lappend(b.result->exact_rinfos, cond->rinfo);
-		}
+				 is_id_column(col) &&
+				 (cond->op == CIVIS_OP_GT || cond->op == CIVIS_OP_GE))
+			plan_cursor(&b, cond);
 	}
 
 	/* scope defaults for unconstrained scope columns */
@@ -367,14 +422,27 @@ civis_build_request_plan(CivisTableInfo *info, List *conds, bool optimise)
 		if (!col->dropped && col->param && col->scope_default &&
 			!name_in(b.used, col->param))
 		{
-			CivisArg   *arg = add_arg(&b, NULL, col->param, false, true, false);
+			CivisArg   *arg = new_arg(col->param, CIVIS_ARG_FIXED, col);
 
 			arg->const_text = pstrdup(col->scope_default);
+			add_arg(&b, arg, NULL);
 		}
 	}
 
 	note_missing_path_params(&b);
 	return b.result;
+}
+
+/* Does the plan send several request streams (a fan-out)? */
+bool
+civis_plan_fans_out(const CivisRequestPlan *plan)
+{
+	ListCell   *lc;
+
+	foreach(lc, plan->args)
+		if (((CivisArg *) lfirst(lc))->fanout)
+			return true;
+	return false;
 }
 
 /* ------------------------------------------------------------------
@@ -408,8 +476,7 @@ civis_plan_serialize(const CivisRequestPlan *plan)
 	list = lappend(list, makeInteger(plan->order_attnum));
 	list = lappend(list, makeInteger(plan->limit_expr));
 	list = lappend(list, makeInteger(plan->offset_expr));
-	list = lappend(list, makeInteger(plan->cursor_expr));
-	list = lappend(list, makeInteger(plan->cursor_inclusive));
+	list = lappend(list, str_node(plan->hidden_key));
 	foreach(lc, plan->args)
 	{
 		CivisArg   *arg = lfirst(lc);
@@ -417,7 +484,8 @@ civis_plan_serialize(const CivisRequestPlan *plan)
 
 		a = lappend(a, str_node(arg->param));
 		a = lappend(a, makeInteger(arg->in_path));
-		a = lappend(a, makeInteger(arg->semantic));
+		a = lappend(a, makeInteger(arg->kind));
+		a = lappend(a, makeInteger(arg->exact));
 		a = lappend(a, makeInteger(arg->secret));
 		a = lappend(a, makeInteger(arg->fanout));
 		a = lappend(a, makeInteger(arg->list));
@@ -425,6 +493,11 @@ civis_plan_serialize(const CivisRequestPlan *plan)
 		a = lappend(a, str_node(arg->const_text));
 		a = lappend(a, str_node(arg->allowed));
 		a = lappend(a, makeInteger(arg->echo_attnum));
+		a = lappend(a, makeInteger(arg->coltype));
+		a = lappend(a, makeInteger(arg->coltypmod));
+		a = lappend(a, str_node(arg->colname));
+		a = lappend(a, makeInteger(arg->cursor_inclusive));
+		a = lappend(a, makeInteger(arg->recheck_index));
 		list = lappend(list, a);
 	}
 	return list;
@@ -446,8 +519,7 @@ civis_plan_deserialize(List *list)
 	plan->order_attnum = intVal(list_nth(list, i++));
 	plan->limit_expr = intVal(list_nth(list, i++));
 	plan->offset_expr = intVal(list_nth(list, i++));
-	plan->cursor_expr = intVal(list_nth(list, i++));
-	plan->cursor_inclusive = intVal(list_nth(list, i++));
+	plan->hidden_key = node_str(list_nth(list, i++));
 	for_each_from(lc, list, i)
 	{
 		List	   *a = lfirst(lc);
@@ -456,7 +528,8 @@ civis_plan_deserialize(List *list)
 
 		arg->param = node_str(list_nth(a, j++));
 		arg->in_path = intVal(list_nth(a, j++));
-		arg->semantic = intVal(list_nth(a, j++));
+		arg->kind = intVal(list_nth(a, j++));
+		arg->exact = intVal(list_nth(a, j++));
 		arg->secret = intVal(list_nth(a, j++));
 		arg->fanout = intVal(list_nth(a, j++));
 		arg->list = intVal(list_nth(a, j++));
@@ -464,6 +537,11 @@ civis_plan_deserialize(List *list)
 		arg->const_text = node_str(list_nth(a, j++));
 		arg->allowed = node_str(list_nth(a, j++));
 		arg->echo_attnum = intVal(list_nth(a, j++));
+		arg->coltype = (Oid) intVal(list_nth(a, j++));
+		arg->coltypmod = intVal(list_nth(a, j++));
+		arg->colname = node_str(list_nth(a, j++));
+		arg->cursor_inclusive = intVal(list_nth(a, j++));
+		arg->recheck_index = intVal(list_nth(a, j++));
 		plan->args = lappend(plan->args, arg);
 	}
 	return plan;

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * plan.h
- *		  Conditions and request plans: what the planner decided to ask the
- *		  API, in a form that survives copyObject (fdw_private) and that
+ *		  Request plans (plan.c): what the planner decided to ask the API,
+ *		  in a form that survives copyObject (fdw_private) and that
  *		  request.c turns into URLs once runtime values are known.
  *
  *-------------------------------------------------------------------------
@@ -11,35 +11,9 @@
 #define CIVIS_PLAN_H
 
 #include "civis_fdw.h"
+#include "decide.h"
 #include "nodes/pathnodes.h"
-
-/* ---------------- qual.c: planner expressions -> conditions ---------- */
-
-typedef enum CivisCondOp
-{
-	CIVIS_OP_EQ,				/* col = value (booleans: WHERE col, NOT col) */
-	CIVIS_OP_IN,				/* col IN (...), col = ANY (array) */
-	CIVIS_OP_LT,
-	CIVIS_OP_LE,
-	CIVIS_OP_GT,
-	CIVIS_OP_GE
-} CivisCondOp;
-
-typedef struct CivisCond
-{
-	CivisColumn *col;
-	CivisCondOp op;
-	Expr	   *value;			/* scalar, or an array for CIVIS_OP_IN */
-	RestrictInfo *rinfo;		/* the clause it came from */
-	List	   *const_values;	/* when value is a Const: its elements as
-								 * API text (String nodes), else NIL */
-	bool		is_const;
-	bool		const_null;		/* a Const NULL (or NULL element) */
-} CivisCond;
-
-extern List *civis_extract_conds(PlannerInfo *root, RelOptInfo *baserel,
-								 CivisTableInfo *info, List *clauses);
-extern char *civis_datum_to_api_text(Datum value, Oid typid);
+#include "qual.h"
 
 /* ---------------- plan.c: conditions -> request plan (pure) ---------- */
 
@@ -47,16 +21,23 @@ extern char *civis_datum_to_api_text(Datum value, Oid typid);
 typedef struct CivisArg
 {
 	char	   *param;			/* parameter name */
+	CivisArgKind kind;			/* what the condition is to the API */
 	bool		in_path;		/* fills {param} in the path */
-	bool		semantic;		/* decides which rows exist (never optional) */
+	bool		exact;			/* the column is marked exact */
 	bool		secret;			/* masked when shown */
 	bool		fanout;			/* several values: one request per value */
 	CivisListStyle list;		/* how several values go in one request */
 	int			expr_index;		/* index into fdw_exprs, -1 for const_text */
-	char	   *const_text;		/* a fixed value (scope default) */
+	char	   *const_text;		/* a fixed value; for a scope, its default */
 	char	   *allowed;		/* comma list of values the API accepts, or
 								 * NULL; a value outside is not sent */
 	AttrNumber	echo_attnum;	/* column that returns the value, or 0 */
+	Oid			coltype;		/* the column's type */
+	int32		coltypmod;
+	char	   *colname;		/* for messages */
+	bool		cursor_inclusive;	/* id >= n rather than id > n */
+	int			recheck_index;	/* clause in fdw_recheck_quals evaluated
+								 * when the value is not EXACT, or -1 */
 } CivisArg;
 
 typedef enum CivisPlanKind
@@ -77,8 +58,8 @@ typedef struct CivisRequestPlan
 	AttrNumber	order_attnum;	/* column checked to arrive in that order */
 	int			limit_expr;		/* index into fdw_exprs, or -1 */
 	int			offset_expr;	/* index into fdw_exprs, or -1 */
-	int			cursor_expr;	/* id > n on cursor paging: index, or -1 */
-	bool		cursor_inclusive;	/* id >= n rather than id > n */
+	char	   *hidden_key;		/* get-by-id: drop objects whose field of
+								 * this name is true, as the listing does */
 } CivisRequestPlan;
 
 /* What plan.c decided about each condition. */
@@ -86,6 +67,7 @@ typedef struct CivisPlanResult
 {
 	CivisRequestPlan *plan;
 	List	   *fdw_exprs;		/* value expressions, by expr_index */
+	List	   *arg_rinfos;		/* per plan->args: its clause, or NULL */
 	List	   *exact_rinfos;	/* conditions the API applies exactly */
 	List	   *pushed_rinfos;	/* every condition sent (exact or not) */
 	List	   *missing_path_params;	/* placeholders without a condition */
@@ -95,49 +77,7 @@ extern CivisPlanResult *civis_build_request_plan(CivisTableInfo *info,
 												 List *conds, bool optimise);
 extern List *civis_plan_serialize(const CivisRequestPlan *plan);
 extern CivisRequestPlan *civis_plan_deserialize(List *list);
+extern bool civis_plan_fans_out(const CivisRequestPlan *plan);
 extern List *civis_path_placeholders(const char *endpoint);
-
-/* ---------------- request.c: plan + values -> URLs -------------------- */
-
-/* One concrete request stream: a path with its fixed query parameters. */
-typedef struct CivisStream
-{
-	char	   *path;			/* encoded path */
-	char	   *shown_path;		/* path as shown (secrets masked) */
-	List	   *query;			/* CivisQueryPart *, in URL order */
-	List	   *echo;			/* CivisEcho *: constants for columns */
-	bool		empty;			/* a NULL semantic value: no rows at all */
-} CivisStream;
-
-typedef struct CivisQueryPart
-{
-	char	   *name;			/* e.g. "state" or "name[]" */
-	char	   *value;			/* raw (unencoded) value */
-	bool		secret;
-	bool		csv;			/* value is a comma list: keep commas */
-	bool		verbatim;		/* a placeholder shown by EXPLAIN ($1) */
-} CivisQueryPart;
-
-typedef struct CivisEcho
-{
-	AttrNumber	attnum;
-	char	   *value;			/* NULL for SQL NULL */
-} CivisEcho;
-
-/* Runtime values of the plan's expressions, as API text. */
-typedef struct CivisArgValues
-{
-	bool		isnull;			/* the whole value is NULL */
-	bool		placeholder;	/* EXPLAIN: texts holds "$1", not a value */
-	List	   *texts;			/* String nodes (one for scalars) */
-} CivisArgValues;
-
-extern List *civis_expand_streams(const CivisRequestPlan *plan,
-								  CivisArgValues *values, int nvalues,
-								  const char *relname);
-extern char *civis_build_url(const char *api_url, const CivisStream *stream,
-							 List *paging_parts, bool shown);
-extern CivisQueryPart *civis_query_part(const char *name, const char *value);
-extern void civis_value_texts(CivisArgValues *out, Datum value, Oid typid);
 
 #endif							/* CIVIS_PLAN_H */

@@ -34,10 +34,14 @@
 #include "utils/array.h"
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
+#include "miscadmin.h"
+#include "parser/parsetree.h"
 
 #include "civis_fdw.h"
 #include "plan.h"
+#include "estimate.h"
 #include "planner.h"
+#include "quirks.h"
 #include "scan.h"
 
 /* Planner state of one foreign relation (baserel->fdw_private). */
@@ -115,6 +119,23 @@ fanout_count(const CivisPlanResult *res, List *conds)
 	return n;
 }
 
+/*
+ * The user whose mapping a scan of this relation uses: the view owner's
+ * (checkAsUser) when reached through a view, else the current user.  The
+ * estimate runs as that user, like the scan.
+ */
+static Oid
+relation_user(PlannerInfo *root, RelOptInfo *baserel)
+{
+#if PG_VERSION_NUM >= 160000
+	return OidIsValid(baserel->userid) ? baserel->userid : GetUserId();
+#else
+	RangeTblEntry *rte = planner_rt_fetch(baserel->relid, root);
+
+	return OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+#endif
+}
+
 static void
 civisGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
@@ -149,7 +170,8 @@ civisGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntablei
 	 */
 	if (info->use_remote_estimate &&
 		civis_remote_estimate(info, fpinfo->base_plan->plan,
-							  fpinfo->base_plan->fdw_exprs, &remote_rows))
+							  fpinfo->base_plan->fdw_exprs,
+							  relation_user(root, baserel), &remote_rows))
 	{
 		List	   *unsent = NIL;
 		ListCell   *lc;
@@ -187,7 +209,7 @@ column_takes_parameter(const CivisRelInfo *fpinfo, const CivisColumn *col)
 	if (col->param && !col->scope_default)
 		return true;
 	return fpinfo->info->detail_endpoint != NULL &&
-		col->key && strcmp(col->key, "id") == 0;
+		col->key && strcmp(col->key, quirk_id_key) == 0;
 }
 
 typedef struct EcMatchArg
@@ -296,8 +318,10 @@ civisGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 		startup += disable_cost;
 		total += disable_cost;
 	}
+	/* a LATERAL reference makes even the plain path parameterized */
 	add_path(baserel, (Path *) make_path(root, baserel, baserel->rows,
-										 startup, total, NULL));
+										 startup, total,
+										 baserel->lateral_relids));
 
 	clauses = parameter_clauses(root, baserel, fpinfo);
 	foreach(lc, clauses)
@@ -341,9 +365,12 @@ civisGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
  *
  * As in postgres_fdw, a sort and a limit are pushed only through the
  * UPPERREL_ORDERED and UPPERREL_FINAL relations, and only when the result
- * cannot change: the query reads this one table, every condition is
+ * cannot change: the query reads this one table through one request
+ * stream (several streams are not merged in order), every condition is
  * applied exactly by the API (nothing stays local to filter rows after the
- * limit), and the sort is absent or pushed too.
+ * limit; a condition whose value turns out not exact at run time is
+ * filtered by the scan itself, which then counts the limit itself), and
+ * the sort is absent or pushed too.
  * ------------------------------------------------------------------ */
 
 /* Can a scan of this base relation take over the query's upper work? */
@@ -362,7 +389,8 @@ upper_pushable(PlannerInfo *root, RelOptInfo *base)
 		bms_membership(root->all_baserels) != BMS_SINGLETON ||
 		!bms_is_empty(base->lateral_relids) ||
 		res->missing_path_params != NIL ||
-		res->plan->kind != CIVIS_PLAN_LIST)
+		res->plan->kind != CIVIS_PLAN_LIST ||
+		civis_plan_fans_out(res->plan))
 		return false;
 
 	/* no condition may stay local */
@@ -474,7 +502,7 @@ pushable_sort(PlannerInfo *root, RelOptInfo *base, bool *desc)
 	else
 		return NULL;
 
-	if (strcmp(col->key, "id") != 0)
+	if (strcmp(col->key, quirk_id_key) != 0)
 	{
 		needed = const_rows_needed(root->parse);
 		if (needed < 0 || fpinfo->base_plan->plan->page_size <= 0 ||
@@ -609,8 +637,87 @@ retrieved_attrs(RelOptInfo *baserel, List *local_exprs, int natts)
 }
 
 /*
+ * A local test of a parameter-only column that no condition sends would
+ * read the NULL the column holds then, not what the API would say: an
+ * ERROR, never a silent answer ("q = 'a' OR state = 'failed'").
+ */
+static void
+check_local_clause(CivisTableInfo *info, CivisPlanResult *res, Node *clause,
+				   Index relid)
+{
+	int			i;
+
+	for (i = 0; i < info->ncolumns; i++)
+	{
+		CivisColumn *col = &info->columns[i];
+		ListCell   *lc;
+		bool		sent = false;
+
+		if (col->dropped || !col->param_only || col->is_path_param)
+			continue;
+		if (!civis_clause_uses_column(clause, relid, col->attnum))
+			continue;
+		foreach(lc, res->plan->args)
+			if (((CivisArg *) lfirst(lc))->echo_attnum == col->attnum)
+				sent = true;
+		if (!sent)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_UNABLE_TO_CREATE_EXECUTION),
+					 errmsg("condition on parameter-only column \"%s\" of foreign table \"%s\" cannot be sent to the API",
+							col->attname, info->relname),
+					 errdetail("\"%s\" is not a field of the API's rows: only the API can apply a condition on it, and it takes only =, IN and boolean tests, or an OR of those on the column alone.",
+							   col->attname),
+					 errhint("Write the condition on \"%s\" as = or IN, separately from conditions on other columns.",
+							 col->attname)));
+	}
+}
+
+/*
+ * The clauses of a scan split by what the plan decided: the Filter (sent
+ * loosely or not sent) and fdw_recheck_quals (applied exactly by the API
+ * for the values planning could know).  Each argument whose condition
+ * left the Filter records the index of its clause there, so the scan can
+ * evaluate it after all when its value at execution is not exact.
+ */
+static List *
+split_clauses(CivisTableInfo *info, CivisPlanResult *res, List *clauses,
+			  Index relid, List **recheck)
+{
+	List	   *local = NIL;
+	ListCell   *lc,
+			   *lr;
+
+	foreach(lc, clauses)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+
+		if (rinfo->pseudoconstant)
+			continue;
+		if (list_member_ptr(res->exact_rinfos, rinfo))
+			continue;
+		if (civis_debug_skip_recheck && list_member_ptr(res->pushed_rinfos, rinfo))
+			continue;
+		check_local_clause(info, res, (Node *) rinfo->clause, relid);
+		local = lappend(local, rinfo->clause);
+	}
+	*recheck = NIL;
+	forboth(lc, res->plan->args, lr, res->arg_rinfos)
+	{
+		CivisArg   *arg = lfirst(lc);
+		RestrictInfo *rinfo = lfirst(lr);
+
+		if (rinfo == NULL)
+			continue;
+		arg->recheck_index = list_length(*recheck);
+		*recheck = lappend(*recheck, rinfo->clause);
+	}
+	return local;
+}
+
+/*
  * The plan of a scan that also sorts and limits (an upper relation): the
- * scan tuple is fdw_scan_tlist, the base table's columns the target needs.
+ * scan tuple is fdw_scan_tlist, the base table's columns the target and
+ * the run-time rechecks need.
  */
 static ForeignScan *
 upper_plan(PlannerInfo *root, RelOptInfo *upperrel, List *tlist, Plan *outer_plan)
@@ -622,12 +729,16 @@ upper_plan(PlannerInfo *root, RelOptInfo *upperrel, List *tlist, Plan *outer_pla
 	List	   *scan_tlist;
 	List	   *attrs = NIL;
 	List	   *fdw_private;
+	List	   *recheck;
 	ListCell   *lc;
 
 	res = civis_build_request_plan(fpinfo->info,
 								   civis_extract_conds(root, base, fpinfo->info,
 													   base->baserestrictinfo),
 								   fpinfo->optimise);
+	/* upper_pushable saw to it that nothing stays in a Filter */
+	(void) split_clauses(fpinfo->info, res, base->baserestrictinfo,
+						 base->relid, &recheck);
 	if (upper->order_col)
 	{
 		res->plan->order_by = upper->order_col->order_by;
@@ -650,13 +761,16 @@ upper_plan(PlannerInfo *root, RelOptInfo *upperrel, List *tlist, Plan *outer_pla
 
 	scan_tlist = add_to_flat_tlist(NIL, pull_var_clause((Node *) tlist,
 														PVC_RECURSE_PLACEHOLDERS));
+	scan_tlist = add_to_flat_tlist(scan_tlist,
+								   pull_var_clause((Node *) recheck,
+												   PVC_RECURSE_PLACEHOLDERS));
 	foreach(lc, scan_tlist)
 		attrs = lappend_int(attrs, ((Var *) ((TargetEntry *) lfirst(lc))->expr)->varattno);
 
 	fdw_private = list_make3(civis_plan_serialize(res->plan), attrs,
 							 makeInteger(0));
 	return make_foreignscan(tlist, NIL, 0, res->fdw_exprs, fdw_private,
-							scan_tlist, NIL, outer_plan);
+							scan_tlist, recheck, outer_plan);
 }
 
 static ForeignScan *
@@ -667,9 +781,9 @@ civisGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	CivisRelInfo *fpinfo;
 	List	   *conds;
 	CivisPlanResult *res;
-	List	   *local = NIL;
+	List	   *local;
+	List	   *recheck;
 	List	   *fdw_private;
-	ListCell   *lc;
 
 	if (baserel->reloptkind == RELOPT_UPPER_REL)
 		return upper_plan(root, baserel, tlist, outer_plan);
@@ -683,25 +797,16 @@ civisGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	 * others are rechecked, because the API's filters are looser than
 	 * SQL's (substrings, case-insensitivity, inclusive bounds).
 	 */
-	foreach(lc, scan_clauses)
-	{
-		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
-
-		if (rinfo->pseudoconstant)
-			continue;
-		if (list_member_ptr(res->exact_rinfos, rinfo))
-			continue;
-		if (civis_debug_skip_recheck && list_member_ptr(res->pushed_rinfos, rinfo))
-			continue;
-		local = lappend(local, rinfo->clause);
-	}
+	local = split_clauses(fpinfo->info, res, scan_clauses, baserel->relid,
+						  &recheck);
 
 	fdw_private = list_make3(civis_plan_serialize(res->plan),
-							 retrieved_attrs(baserel, local, fpinfo->info->ncolumns),
+							 retrieved_attrs(baserel, list_concat_copy(local, recheck),
+											 fpinfo->info->ncolumns),
 							 makeInteger(list_length(local)));
 
 	return make_foreignscan(tlist, local, baserel->relid, res->fdw_exprs,
-							fdw_private, NIL, NIL, outer_plan);
+							fdw_private, NIL, recheck, outer_plan);
 }
 
 void

@@ -25,15 +25,4 @@ enum CivisFdwScanPrivateIndex
 
 extern void civis_planner_routines(FdwRoutine *routine);
 
-/* estimate.c: row estimates from the API (use_remote_estimate) */
-struct CivisRequestPlan;
-extern bool civis_remote_estimate(CivisTableInfo *info,
-								  const struct CivisRequestPlan *plan,
-								  List *fdw_exprs, double *rows);
-
-/* analyze.c: ANALYZE support */
-extern bool civisAnalyzeForeignTable(Relation relation,
-									 AcquireSampleRowsFunc *func,
-									 BlockNumber *totalpages);
-
 #endif							/* CIVIS_PLANNER_H */

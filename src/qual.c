@@ -19,12 +19,14 @@
  */
 #include "postgres.h"
 
+#include "access/sysattr.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/makefuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
@@ -32,7 +34,7 @@
 #include "utils/pg_locale.h"
 #include "utils/timestamp.h"
 
-#include "plan.h"
+#include "qual.h"
 
 /* The column a Var of this relation reads, or NULL. */
 static CivisColumn *
@@ -127,89 +129,6 @@ collation_ok(Oid collid)
 	return !OidIsValid(collid) || get_collation_isdeterministic(collid);
 }
 
-/* Format y-m-d h:m:s.fff the way the API writes timestamps. */
-static char *
-format_api_timestamp(Timestamp ts, bool is_tz)
-{
-	struct pg_tm tm;
-	fsec_t		fsec;
-
-	if (TIMESTAMP_NOT_FINITE(ts))
-		return NULL;
-	/* A NULL time zone gives UTC fields for timestamptz. */
-	if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
-		return NULL;
-	return psprintf("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-					tm.tm_year, tm.tm_mon, tm.tm_mday,
-					tm.tm_hour, tm.tm_min, tm.tm_sec, (int) (fsec / 1000));
-}
-
-/*
- * A value as the API expects it in a parameter: booleans as true/false,
- * timestamps in UTC ISO 8601, dates as YYYY-MM-DD, everything else by its
- * output function.  NULL when the value has no API form (infinity).
- */
-char *
-civis_datum_to_api_text(Datum value, Oid typid)
-{
-	switch (typid)
-	{
-		case BOOLOID:
-			return pstrdup(DatumGetBool(value) ? "true" : "false");
-		case TIMESTAMPTZOID:
-			return format_api_timestamp(DatumGetTimestampTz(value), true);
-		case TIMESTAMPOID:
-			return format_api_timestamp(DatumGetTimestamp(value), false);
-		case DATEOID:
-			{
-				DateADT		d = DatumGetDateADT(value);
-				int			y,
-							m,
-							day;
-
-				if (DATE_NOT_FINITE(d))
-					return NULL;
-				j2date(d + POSTGRES_EPOCH_JDATE, &y, &m, &day);
-				return psprintf("%04d-%02d-%02d", y, m, day);
-			}
-		default:
-			{
-				Oid			outfunc;
-				bool		isvarlena;
-
-				getTypeOutputInfo(typid, &outfunc, &isvarlena);
-				return OidOutputFunctionCall(outfunc, value);
-			}
-	}
-}
-
-/* Fill const_values of a condition whose value is a Const. */
-static void
-fill_const_values(CivisCond *cond)
-{
-	Const	   *c;
-
-	while (IsA(cond->value, RelabelType))
-		cond->value = ((RelabelType *) cond->value)->arg;
-	if (!IsA(cond->value, Const))
-		return;
-	c = (Const *) cond->value;
-	cond->is_const = true;
-	if (c->constisnull)
-	{
-		cond->const_null = true;
-		return;
-	}
-	{
-		CivisArgValues texts = {0};
-
-		/* the same texts the executor would send for this value */
-		civis_value_texts(&texts, c->constvalue, c->consttype);
-		cond->const_null = texts.isnull;
-		cond->const_values = texts.texts;
-	}
-}
-
 static CivisCond *
 make_cond(CivisColumn *col, CivisCondOp op, Expr *value, RestrictInfo *rinfo)
 {
@@ -219,7 +138,9 @@ make_cond(CivisColumn *col, CivisCondOp op, Expr *value, RestrictInfo *rinfo)
 	cond->op = op;
 	cond->value = value;
 	cond->rinfo = rinfo;
-	fill_const_values(cond);
+	while (IsA(cond->value, RelabelType))
+		cond->value = ((RelabelType *) cond->value)->arg;
+	cond->is_const = IsA(cond->value, Const);
 	return cond;
 }
 
@@ -232,12 +153,138 @@ bool_cond(CivisColumn *col, bool value, RestrictInfo *rinfo)
 					 (Expr *) makeBoolConst(value, false), rinfo);
 }
 
-/* Recognise one clause, or return NULL. */
+static CivisCond *clause_to_cond(PlannerInfo *root, RelOptInfo *baserel,
+								 CivisTableInfo *info, RestrictInfo *rinfo,
+								 Node *clause);
+
+/*
+ * An OR whose arms are all =, IN or a boolean test on one column becomes
+ * one IN over all their values: "job_id = 7 OR job_id = 406" is
+ * "job_id IN (7, 406)".  NULL and FALSE arms match nothing and are
+ * dropped.  Any other OR is not a condition the API can take.
+ */
+static CivisCond *
+or_to_in(PlannerInfo *root, RelOptInfo *baserel, CivisTableInfo *info,
+		 RestrictInfo *rinfo, BoolExpr *or)
+{
+	CivisColumn *col = NULL;
+	List	   *elems = NIL;
+	Oid			elemtype = InvalidOid;
+	bool		all_const = true;
+	ListCell   *lc;
+
+	foreach(lc, or->args)
+	{
+		Node	   *arm = lfirst(lc);
+		CivisCond  *c;
+		List	   *values = NIL;
+		ListCell   *lv;
+
+		if (IsA(arm, Const))
+		{
+			if (((Const *) arm)->constisnull || !DatumGetBool(((Const *) arm)->constvalue))
+				continue;
+			return NULL;		/* an arm that is always true */
+		}
+		c = clause_to_cond(root, baserel, info, rinfo, arm);
+		if (c == NULL || (col != NULL && c->col != col) ||
+			(c->op != CIVIS_OP_EQ && c->op != CIVIS_OP_IN))
+			return NULL;
+		col = c->col;
+		if (c->op == CIVIS_OP_EQ)
+			values = list_make1(c->value);
+		else
+		{
+			Const	   *arr = (Const *) c->value;
+			Datum	   *items;
+			bool	   *nulls;
+			int			n,
+						i;
+			int16		typlen;
+			bool		typbyval;
+			char		typalign;
+			Oid			et;
+
+			if (!IsA(arr, Const))
+				return NULL;
+			if (arr->constisnull)
+				continue;
+			et = get_element_type(arr->consttype);
+			get_typlenbyvalalign(et, &typlen, &typbyval, &typalign);
+			deconstruct_array(DatumGetArrayTypeP(arr->constvalue), et, typlen,
+							  typbyval, typalign, &items, &nulls, &n);
+			for (i = 0; i < n; i++)
+				if (!nulls[i])
+					values = lappend(values,
+									 makeConst(et, -1, arr->constcollid, typlen,
+											   items[i], false, typbyval));
+		}
+		foreach(lv, values)
+		{
+			Expr	   *v = lfirst(lv);
+
+			if (IsA(v, Const) && ((Const *) v)->constisnull)
+				continue;
+			if (OidIsValid(elemtype) && exprType((Node *) v) != elemtype)
+				return NULL;
+			elemtype = exprType((Node *) v);
+			if (!IsA(v, Const))
+				all_const = false;
+			elems = lappend(elems, v);
+		}
+	}
+	if (col == NULL)
+		return NULL;
+	if (elems == NIL)
+	{
+		/* every arm matches nothing: an empty IN, which matches nothing */
+		if (!OidIsValid(elemtype))
+			elemtype = col->atttypid;
+		all_const = true;
+	}
+	if (!OidIsValid(get_array_type(elemtype)))
+		return NULL;
+	if (all_const)
+	{
+		int			n = list_length(elems);
+		Datum	   *items = palloc(sizeof(Datum) * Max(n, 1));
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+		int			i = 0;
+
+		get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+		foreach(lc, elems)
+			items[i++] = ((Const *) lfirst(lc))->constvalue;
+		return make_cond(col, CIVIS_OP_IN,
+						 (Expr *) makeConst(get_array_type(elemtype), -1,
+											InvalidOid, -1,
+											PointerGetDatum(construct_array(items, n, elemtype,
+																			typlen, typbyval,
+																			typalign)),
+											false, false),
+						 rinfo);
+	}
+	else
+	{
+		ArrayExpr  *arr = makeNode(ArrayExpr);
+
+		arr->array_typeid = get_array_type(elemtype);
+		arr->element_typeid = elemtype;
+		arr->elements = elems;
+		arr->multidims = false;
+		arr->location = -1;
+		return make_cond(col, CIVIS_OP_IN, (Expr *) arr, rinfo);
+	}
+}
+
+/* Recognise one clause (or an arm of an OR), or return NULL. */
 static CivisCond *
 clause_to_cond(PlannerInfo *root, RelOptInfo *baserel, CivisTableInfo *info,
-			   RestrictInfo *rinfo)
+			   RestrictInfo *rinfo, Node *clause)
 {
-	Node	   *clause = (Node *) rinfo->clause;
+	if (is_orclause(clause))
+		return or_to_in(root, baserel, info, rinfo, (BoolExpr *) clause);
 
 	if (IsA(clause, Var))
 		return bool_cond(var_column(clause, baserel, info), true, rinfo);
@@ -317,9 +364,19 @@ civis_extract_conds(PlannerInfo *root, RelOptInfo *baserel,
 
 		if (rinfo->pseudoconstant)
 			continue;
-		cond = clause_to_cond(root, baserel, info, rinfo);
+		cond = clause_to_cond(root, baserel, info, rinfo, (Node *) rinfo->clause);
 		if (cond)
 			conds = lappend(conds, cond);
 	}
 	return conds;
+}
+
+/* Does the clause read column attnum of relation relid? */
+bool
+civis_clause_uses_column(Node *clause, Index relid, AttrNumber attnum)
+{
+	Bitmapset  *attrs = NULL;
+
+	pull_varattnos(clause, relid, &attrs);
+	return bms_is_member(attnum - FirstLowInvalidHeapAttributeNumber, attrs);
 }

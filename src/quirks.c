@@ -301,3 +301,48 @@ civis_quirk_synthetic(const char *param, int index)
 	}
 	return NULL;
 }
+
+/* ------------------------------------------------------------------
+ * Run-time quirks
+ * ------------------------------------------------------------------ */
+
+/*
+ * Items are identified by "id": the cursor of last_id paging counts it
+ * (GET /jobs/{id}/runs/{run_id}/logs, civis-api-resources "last_id") and
+ * the detail endpoints take it (GET /jobs/{id}).
+ */
+const char *const quirk_id_key = "id";
+
+/*
+ * Window paging (deployment logs) moves start_at to the last entry's
+ * "createdAt"; start_at is inclusive, so entries at that instant repeat.
+ */
+const char *const quirk_window_key = "createdAt";
+
+/* Sorting is "order" plus "order_dir" (asc/desc) on every listing. */
+const char *const quirk_order_param = "order";
+const char *const quirk_order_dir_param = "order_dir";
+
+/*
+ * "hidden": "when true, list hidden items instead of visible ones"
+ * (GET /jobs/ and 40 other listings).  Without the parameter a listing
+ * leaves hidden items out, but GET /jobs/{id} returns them with
+ * "hidden": true, so get-by-id must drop them to return what the listing
+ * returns.
+ */
+bool
+civis_quirk_param_hides_rows(const char *param)
+{
+	return strcmp(param, "hidden") == 0;
+}
+
+/*
+ * 404 answers both "no such object" and "not yours to see"
+ * (civis-api-facts: detail and sub-resource GETs): for get-by-id and for
+ * a parent resource in the path it means no rows, not an error.
+ */
+bool
+civis_quirk_status_means_no_rows(long status)
+{
+	return status == 404;
+}

@@ -2,7 +2,8 @@
  *
  * quirks.h
  *		  The one reviewed list of things the real Civis API does that its
- *		  Swagger spec does not say.  Read by spec.c and import.c only.
+ *		  Swagger spec does not say: the spec-time ones (read by spec.c and
+ *		  import.c) and the run-time ones (read by the planner and the scan).
  *
  * Path patterns: segments separated by '/', a trailing '/' is ignored.
  *   "{}"  matches any one {placeholder} segment
@@ -59,5 +60,17 @@ extern const CivisFilterQuirk *civis_quirk_filter(const char *path,
 												  const char *param_type);
 extern const CivisSyntheticQuirk *civis_quirk_synthetic(const char *param,
 														int index);
+
+/*
+ * Run-time quirks: what the scan must know of the API's behaviour.  Read
+ * by plan.c, scan.c and paging.c; each value is defined in quirks.c with
+ * where it was seen.
+ */
+extern const char *const quirk_id_key;			/* the id field */
+extern const char *const quirk_window_key;		/* window paging's field */
+extern const char *const quirk_order_param;		/* sort parameter */
+extern const char *const quirk_order_dir_param; /* its direction */
+extern bool civis_quirk_param_hides_rows(const char *param);
+extern bool civis_quirk_status_means_no_rows(long status);
 
 #endif							/* CIVIS_QUIRKS_H */

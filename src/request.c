@@ -14,13 +14,15 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
+
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/lsyscache.h"
 #include "nodes/pg_list.h"
 #include "nodes/value.h"
 
-#include "plan.h"
+#include "request.h"
 
 #define MAX_STREAMS 10000
 #define SECRET_MASK "********"
@@ -35,57 +37,6 @@ civis_query_part(const char *name, const char *value)
 	return part;
 }
 
-/*
- * The API texts of a runtime value: one for a scalar, one per non-NULL
- * element for an array (IN lists, = ANY).
- */
-void
-civis_value_texts(CivisArgValues *out, Datum value, Oid typid)
-{
-	Oid			elemtype = get_element_type(typid);
-
-	if (OidIsValid(elemtype))
-	{
-		ArrayType  *arr = DatumGetArrayTypeP(value);
-		int16		typlen;
-		bool		typbyval;
-		char		typalign;
-		Datum	   *elems;
-		bool	   *nulls;
-		int			n,
-					i;
-
-		get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-		deconstruct_array(arr, elemtype, typlen, typbyval, typalign,
-						  &elems, &nulls, &n);
-		for (i = 0; i < n; i++)
-		{
-			char	   *text;
-
-			if (nulls[i])
-				continue;
-			/* a value with no API form (infinity) cannot be sent: none is */
-			text = civis_datum_to_api_text(elems[i], elemtype);
-			if (text == NULL)
-			{
-				out->isnull = true;
-				out->texts = NIL;
-				return;
-			}
-			out->texts = lappend(out->texts, makeString(text));
-		}
-	}
-	else
-	{
-		char	   *text = civis_datum_to_api_text(value, typid);
-
-		if (text == NULL)
-			out->isnull = true;
-		else
-			out->texts = list_make1(makeString(text));
-	}
-}
-
 static CivisStream *
 copy_stream(const CivisStream *src)
 {
@@ -95,7 +46,6 @@ copy_stream(const CivisStream *src)
 	s->shown_path = pstrdup(src->shown_path);
 	s->query = list_copy(src->query);
 	s->echo = list_copy(src->echo);
-	s->empty = src->empty;
 	return s;
 }
 
@@ -116,87 +66,6 @@ substitute(const char *path, const char *param, const char *value)
 	return buf.data;
 }
 
-static void
-check_path_value(const char *param, const char *value, const char *relname)
-{
-	if (value[0] == '\0' || strcmp(value, ".") == 0 || strcmp(value, "..") == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid value \"%s\" for path parameter \"%s\" of foreign table \"%s\"",
-						value, param, relname),
-				 errhint("Path parameters cannot be empty, \".\" or \"..\".")));
-}
-
-/* The values of one argument as a list of C strings, NULLs dropped. */
-static List *
-arg_texts(const CivisArg *arg, CivisArgValues *values, bool *isnull)
-{
-	List	   *result = NIL;
-	ListCell   *lc;
-
-	*isnull = false;
-	if (arg->expr_index < 0)
-		return list_make1(arg->const_text);
-	if (values[arg->expr_index].isnull)
-	{
-		*isnull = true;
-		return NIL;
-	}
-	foreach(lc, values[arg->expr_index].texts)
-	{
-		char	   *v = strVal(lfirst(lc));
-		ListCell   *lc2;
-		bool		dup = false;
-
-		/* IN (1, 1) matches a row once: never fetch a value twice */
-		foreach(lc2, result)
-			if (strcmp((char *) lfirst(lc2), v) == 0)
-				dup = true;
-		if (!dup)
-			result = lappend(result, v);
-	}
-	return result;
-}
-
-/*
- * An optimisation is sent only when every value is acceptable: inside the
- * parameter's documented values, and without commas in a comma list.
- * Otherwise it is left out and PostgreSQL filters alone.
- */
-static bool
-optimisation_sendable(const CivisArg *arg, List *texts)
-{
-	ListCell   *lc;
-
-	if (texts == NIL)
-		return false;
-	foreach(lc, texts)
-	{
-		const char *v = lfirst(lc);
-		const char *p;
-		bool		found = false;
-
-		if (arg->list == CIVIS_LIST_CSV && strchr(v, ',') != NULL)
-			return false;
-		if (arg->allowed == NULL)
-			continue;
-		for (p = arg->allowed; *p;)
-		{
-			const char *end = strchr(p, ',');
-			size_t		n = end ? (size_t) (end - p) : strlen(p);
-
-			if (n == strlen(v) && strncmp(p, v, n) == 0)
-				found = true;
-			if (!end)
-				break;
-			p = end + 1;
-		}
-		if (!found)
-			return false;
-	}
-	return true;
-}
-
 static CivisQueryPart *
 add_query(CivisStream *s, const CivisArg *arg, const char *name, const char *value)
 {
@@ -210,14 +79,12 @@ add_query(CivisStream *s, const CivisArg *arg, const char *name, const char *val
 /* Apply one value of an argument to one stream. */
 static void
 apply_value(CivisStream *s, const CivisArg *arg, const char *value,
-			bool placeholder, const char *relname)
+			bool placeholder, const CivisValue *v)
 {
 	if (arg->in_path)
 	{
 		const char *encoded = placeholder ? value : civis_url_escape(value);
 
-		if (!placeholder)
-			check_path_value(arg->param, value, relname);
 		s->path = substitute(s->path, arg->param, encoded);
 		s->shown_path = substitute(s->shown_path, arg->param,
 								   arg->secret && !placeholder ? SECRET_MASK : encoded);
@@ -232,7 +99,15 @@ apply_value(CivisStream *s, const CivisArg *arg, const char *value,
 		CivisEcho  *echo = palloc0(sizeof(CivisEcho));
 
 		echo->attnum = arg->echo_attnum;
-		echo->value = pstrdup(value);
+		echo->text = pstrdup(value);
+		/* a scalar echoes the condition's own value, not re-parsed text */
+		if (v && !v->unknown && !v->isnull &&
+			!OidIsValid(get_element_type(v->typid)))
+		{
+			echo->has_datum = true;
+			echo->datum = civis_value_to_column(v->value, v->typid,
+												arg->coltype, arg->coltypmod);
+		}
 		s->echo = lappend(s->echo, echo);
 	}
 }
@@ -269,18 +144,19 @@ apply_list(CivisStream *s, const CivisArg *arg, List *texts, bool placeholder)
 }
 
 /*
- * The concrete request streams of a plan: one, or several when a semantic
- * argument fans out over several values.  A NULL semantic value gives a
- * single stream marked empty (no row can match).
+ * The concrete request streams of a plan for one execution's values: one,
+ * or several when a semantic argument fans out over several values.  Each
+ * argument's value is decided here by civis_decide, and only here.
  */
-List *
-civis_expand_streams(const CivisRequestPlan *plan, CivisArgValues *values,
-					 int nvalues, const char *relname)
+void
+civis_expand(const CivisRequestPlan *plan, CivisValue *values,
+			 const char *relname, bool raise, CivisExpansion *out)
 {
 	CivisStream *first = palloc0(sizeof(CivisStream));
 	List	   *streams;
 	ListCell   *lc;
 
+	memset(out, 0, sizeof(CivisExpansion));
 	first->path = pstrdup(plan->endpoint);
 	first->shown_path = pstrdup(plan->endpoint);
 	streams = list_make1(first);
@@ -288,25 +164,64 @@ civis_expand_streams(const CivisRequestPlan *plan, CivisArgValues *values,
 	foreach(lc, plan->args)
 	{
 		CivisArg   *arg = lfirst(lc);
-		bool		isnull;
-		List	   *texts = arg_texts(arg, values, &isnull);
-		bool		placeholder = arg->expr_index >= 0 &&
-			values[arg->expr_index].placeholder;
+		CivisDecision *d = palloc0(sizeof(CivisDecision));
+		CivisValue *v = arg->expr_index >= 0 ? &values[arg->expr_index] : NULL;
+		bool		placeholder = v && v->unknown;
+		List	   *texts;
 		List	   *next = NIL;
 		ListCell   *ls;
 
-		if (arg->semantic && (isnull || texts == NIL))
+		if (v)
+			civis_decide(arg, v, d);
+		else
 		{
-			first->empty = true;
-			return list_make1(first);
+			CivisValue	none = {0};
+
+			civis_decide(arg, &none, d);
 		}
-		if (!arg->semantic && !placeholder && !optimisation_sendable(arg, texts))
+		out->decisions = lappend(out->decisions, d);
+
+		switch (d->outcome)
+		{
+			case CIVIS_NO_ROWS:
+				out->no_rows = true;
+				out->streams = NIL;
+				return;
+			case CIVIS_ERROR:
+				if (raise)
+					civis_raise_decision(arg, d, relname);
+				out->error = true;
+				out->streams = NIL;
+				return;
+			case CIVIS_NOT_SENT:
+			case CIVIS_LOOSE:
+				if (arg->recheck_index >= 0)
+					out->rechecks = lappend_int(out->rechecks, arg->recheck_index);
+				break;
+			case CIVIS_EXACT:
+				break;
+		}
+		texts = d->texts;
+		if (d->outcome == CIVIS_NOT_SENT)
+		{
+			/* a scope column falls back to its default; others are left out */
+			if (arg->kind != CIVIS_ARG_SCOPE || arg->const_text == NULL)
+				continue;
+			texts = list_make1(arg->const_text);
+		}
+		if (texts == NIL)
 			continue;
+		if (arg->kind == CIVIS_ARG_CURSOR)
+		{
+			out->cursor_start = linitial(texts);
+			out->cursor_shown = placeholder;
+			continue;
+		}
 
 		if (!arg->fanout && (list_length(texts) == 1 || arg->list == CIVIS_LIST_NONE))
 		{
 			foreach(ls, streams)
-				apply_value(lfirst(ls), arg, linitial(texts), placeholder, relname);
+				apply_value(lfirst(ls), arg, linitial(texts), placeholder, v);
 			continue;
 		}
 		if (!arg->fanout)
@@ -331,13 +246,15 @@ civis_expand_streams(const CivisRequestPlan *plan, CivisArgValues *values,
 			{
 				CivisStream *s = copy_stream(lfirst(ls));
 
-				apply_value(s, arg, lfirst(lv), placeholder, relname);
+				CHECK_FOR_INTERRUPTS();
+				apply_value(s, arg, lfirst(lv), placeholder,
+							list_length(texts) == 1 ? v : NULL);
 				next = lappend(next, s);
 			}
 		}
 		streams = next;
 	}
-	return streams;
+	out->streams = streams;
 }
 
 static int

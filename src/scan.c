@@ -36,9 +36,10 @@
 #include "utils/typcache.h"
 
 #include "civis_fdw.h"
-#include "plan.h"
+#include "request.h"
 #include "planner.h"
 #include "paging.h"
+#include "quirks.h"
 #include "scan.h"
 
 
@@ -88,6 +89,16 @@ typedef struct CivisScanState
 	int64		skip;
 	int64		remaining;
 
+	/*
+	 * Conditions the plan removed from the Filter (fdw_recheck_quals, one
+	 * ExprState each) and which of them this execution's values need
+	 * evaluated here after all (civis_decide said LOOSE or NOT_SENT).
+	 */
+	int			nrecheck;
+	ExprState **recheck_states;
+	List	   *active_rechecks;	/* integer list of indexes */
+	int64		rows_removed;		/* by those rechecks */
+
 	/* a scan of an upper relation decodes into the table's width first */
 	bool		upper;
 	Datum	   *rel_values;
@@ -100,19 +111,22 @@ typedef struct CivisScanState
 	bool		have_prev;
 	bool		prev_null;
 	Datum		prev_value;
-	MemoryContext order_cxt[2];
-	int			order_flip;
+	MemoryContext order_cxt;	/* holds prev_value only */
 } CivisScanState;
 
 /* ------------------------------------------------------------------
  * Values of the plan's expressions
  * ------------------------------------------------------------------ */
 
-static CivisArgValues *
+/*
+ * The values of the plan's expressions for this (re)scan, copied into
+ * rescan_cxt: per-tuple memory does not live as long as the streams.
+ */
+static CivisValue *
 evaluate_values(CivisScanState *st, ExprContext *econtext)
 {
 	int			n = list_length(st->expr_states);
-	CivisArgValues *values = palloc0(sizeof(CivisArgValues) * Max(n, 1));
+	CivisValue *values = palloc0(sizeof(CivisValue) * Max(n, 1));
 	ListCell   *lc1,
 			   *lc2;
 	int			i = 0;
@@ -121,17 +135,17 @@ evaluate_values(CivisScanState *st, ExprContext *econtext)
 	{
 		ExprState  *state = lfirst(lc1);
 		Expr	   *expr = lfirst(lc2);
-		bool		isnull;
-		Datum		value;
 		MemoryContext old;
+		int16		typlen;
+		bool		typbyval;
 
+		values[i].typid = exprType((Node *) expr);
 		old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
-		value = ExecEvalExpr(state, econtext, &isnull);
+		values[i].value = ExecEvalExpr(state, econtext, &values[i].isnull);
 		MemoryContextSwitchTo(old);
-		if (isnull)
-			values[i].isnull = true;
-		else
-			civis_value_texts(&values[i], value, exprType((Node *) expr));
+		get_typlenbyval(values[i].typid, &typlen, &typbyval);
+		if (!values[i].isnull)
+			values[i].value = datumCopy(values[i].value, typbyval, typlen);
 		i++;
 	}
 	return values;
@@ -244,10 +258,8 @@ scan_create(Relation rel, CivisRequestPlan *plan, List *retrieved_attrs,
 			elog(ERROR, "no comparison function for type %u", att->atttypid);
 		fmgr_info_cxt(tce->cmp_proc, &st->order_cmp, scan_cxt);
 		st->order_collation = att->attcollation;
-		st->order_cxt[0] = AllocSetContextCreate(scan_cxt, "civis_fdw order",
-												 ALLOCSET_SMALL_SIZES);
-		st->order_cxt[1] = AllocSetContextCreate(scan_cxt, "civis_fdw order",
-												 ALLOCSET_SMALL_SIZES);
+		st->order_cxt = AllocSetContextCreate(scan_cxt, "civis_fdw order",
+											  ALLOCSET_SMALL_SIZES);
 	}
 
 	missing_path_param_error(st->info, st->plan);
@@ -305,6 +317,17 @@ civisBeginForeignScan(ForeignScanState *node, int eflags)
 	st->upper = (fsplan->scan.scanrelid == 0);
 	old = MemoryContextSwitchTo(st->scan_cxt);
 	st->expr_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
+	st->nrecheck = list_length(fsplan->fdw_recheck_quals);
+	if (st->nrecheck > 0)
+	{
+		ListCell   *lc;
+		int			i = 0;
+
+		st->recheck_states = palloc(sizeof(ExprState *) * st->nrecheck);
+		foreach(lc, fsplan->fdw_recheck_quals)
+			st->recheck_states[i++] = ExecInitQual(list_make1(lfirst(lc)),
+												   (PlanState *) node);
+	}
 	MemoryContextSwitchTo(old);
 	node->fdw_state = st;
 }
@@ -314,7 +337,7 @@ civisBeginForeignScan(ForeignScanState *node, int eflags)
  * the wanted rows (one stream), or the rows counted across streams.
  */
 static void
-apply_limit(CivisScanState *st, CivisArgValues *values, int nstreams)
+apply_limit(CivisScanState *st, CivisValue *values, int nstreams)
 {
 	const CivisRequestPlan *plan = st->plan;
 	int64		count,
@@ -328,7 +351,8 @@ apply_limit(CivisScanState *st, CivisArgValues *values, int nstreams)
 	offset = civis_limit_value(values, plan->offset_expr, true);
 	st->remaining = count;
 	st->skip = offset;
-	if (nstreams == 1)
+	/* rows the scan filters itself are not counted by pages */
+	if (nstreams == 1 && st->active_rechecks == NIL)
 		civis_paging_limit(&st->sstate[0], plan, count, offset, &st->skip);
 }
 
@@ -337,24 +361,20 @@ static void
 start_streams(CivisScanState *st, ExprContext *econtext)
 {
 	MemoryContext old = MemoryContextSwitchTo(st->rescan_cxt);
-	CivisArgValues *values;
-	const char *cursor_start;
+	CivisValue *values;
+	CivisExpansion exp;
 	int			n,
 				i;
 
 	values = econtext ? evaluate_values(st, econtext)
-		: palloc0(sizeof(CivisArgValues));
-	st->streams = civis_expand_streams(st->plan, values,
-									   list_length(st->exprs), st->info->relname);
-	cursor_start = civis_paging_cursor_start(st->plan, values);
+		: palloc0(sizeof(CivisValue));
+	civis_expand(st->plan, values, st->info->relname, true, &exp);
+	st->streams = exp.streams;
+	st->active_rechecks = exp.rechecks;
 	n = list_length(st->streams);
-	st->sstate = palloc0(sizeof(CivisPaging) * n);
+	st->sstate = palloc0(sizeof(CivisPaging) * Max(n, 1));
 	for (i = 0; i < n; i++)
-	{
-		civis_paging_init(&st->sstate[i], st->plan, cursor_start);
-		if (((CivisStream *) list_nth(st->streams, i))->empty)
-			st->sstate[i].done = true;
-	}
+		civis_paging_init(&st->sstate[i], st->plan, exp.cursor_start);
 	apply_limit(st, values, n);
 	st->cur = -1;
 	st->started = true;
@@ -402,8 +422,12 @@ fill_ahead(CivisScanState *st)
 		CivisPaging *ss = &st->sstate[st->cur];
 		int64		last = ss->total_pages;
 
-		/* a pushed LIMIT says which pages are needed before any arrives */
-		if (ss->last_page > 0 && (last < 0 || ss->last_page < last))
+		/*
+		 * Only pages known to exist are fetched ahead: a pushed LIMIT may
+		 * stop earlier, but before the first page says how many there are,
+		 * a LIMIT alone (LIMIT 9223372036854775807) proves nothing.
+		 */
+		if (ss->last_page > 0 && last >= 0 && ss->last_page < last)
 			last = ss->last_page;
 		if (last > st->info->max_pages)
 			last = st->info->max_pages;
@@ -498,7 +522,7 @@ static bool
 status_means_empty(CivisScanState *st, long status)
 {
 	/* a detail or a parent resource that does not exist */
-	return status == 404 &&
+	return civis_quirk_status_means_no_rows(status) &&
 		(st->plan->kind == CIVIS_PLAN_DETAIL ||
 		 strchr(st->plan->endpoint, '{') != NULL);
 }
@@ -520,7 +544,10 @@ next_stream(CivisScanState *st)
 		{
 			CivisEcho  *echo = lfirst(lc);
 
-			civis_decoder_set_constant(st->decoder, echo->attnum, echo->value);
+			if (echo->has_datum)
+				civis_decoder_set_datum(st->decoder, echo->attnum, echo->datum);
+			else
+				civis_decoder_set_constant(st->decoder, echo->attnum, echo->text);
 		}
 		st->nprev = st->ncur = 0;
 		return true;
@@ -620,7 +647,7 @@ load_next_page(CivisScanState *st)
 		{
 			while (st->item < st->nitems && st->item < ss->window_repeat)
 			{
-				char	   *at = civis_page_item_text(st->page, st->item, "createdAt");
+				char	   *at = civis_page_item_text(st->page, st->item, quirk_window_key);
 
 				if (at == NULL || strcmp(at, ss->window_start) != 0)
 					break;
@@ -681,14 +708,13 @@ check_order(CivisScanState *st, Datum value, bool isnull)
 						   st->plan->order_desc ? "DESC" : "ASC", st->plan->order_by),
 				 errhint("Set civis_fdw.enable_pushdown = off (or the table option pushdown 'false') to sort locally.")));
 
-	/* keep this value, alternating between two contexts */
-	st->order_flip = 1 - st->order_flip;
-	MemoryContextReset(st->order_cxt[st->order_flip]);
+	/* keep this value (the previous one is no longer needed) */
+	MemoryContextReset(st->order_cxt);
 	st->have_prev = true;
 	st->prev_null = isnull;
 	if (!isnull)
 	{
-		MemoryContext old = MemoryContextSwitchTo(st->order_cxt[st->order_flip]);
+		MemoryContext old = MemoryContextSwitchTo(st->order_cxt);
 
 		att = TupleDescAttr(RelationGetDescr(st->rel), st->plan->order_attnum - 1);
 		st->prev_value = datumCopy(value, att->attbyval, att->attlen);
@@ -712,12 +738,6 @@ next_row(CivisScanState *st, Datum *values, bool *isnull)
 	{
 		MemoryContext old;
 
-		if (st->remaining == 0)
-		{
-			/* the pushed LIMIT is met: pages fetched ahead are not needed */
-			civis_http_discard_all(st->http);
-			return false;
-		}
 		if (st->page == NULL || st->item >= st->nitems)
 		{
 			if (!load_next_page(st))
@@ -732,6 +752,19 @@ next_row(CivisScanState *st, Datum *values, bool *isnull)
 			continue;
 		}
 
+		/* get-by-id: an object the listing would have hidden (quirks.c) */
+		if (st->plan->hidden_key)
+		{
+			char	   *hidden = civis_page_item_text(st->page, st->item,
+													  st->plan->hidden_key);
+
+			if (hidden && strcmp(hidden, "true") == 0)
+			{
+				st->item++;
+				continue;
+			}
+		}
+
 		old = MemoryContextSwitchTo(st->row_cxt);
 		civis_decode_item(st->decoder, st->page, st->item, dvalues, dnulls);
 		MemoryContextSwitchTo(old);
@@ -739,13 +772,6 @@ next_row(CivisScanState *st, Datum *values, bool *isnull)
 		if (st->plan->order_attnum > 0)
 			check_order(st, dvalues[st->plan->order_attnum - 1],
 						dnulls[st->plan->order_attnum - 1]);
-		if (st->skip > 0)
-		{
-			st->skip--;
-			continue;
-		}
-		if (st->remaining > 0)
-			st->remaining--;
 		st->rows++;
 		if (st->upper)
 		{
@@ -763,18 +789,60 @@ next_row(CivisScanState *st, Datum *values, bool *isnull)
 	}
 }
 
+/*
+ * Does the row in the scan slot pass the conditions this execution must
+ * evaluate itself?  Each is one clause the plan removed from the Filter,
+ * so NULL counts as false, as in a WHERE clause.
+ */
+static bool
+recheck_row(CivisScanState *st, ExprContext *econtext, TupleTableSlot *slot)
+{
+	ListCell   *lc;
+
+	econtext->ecxt_scantuple = slot;
+	foreach(lc, st->active_rechecks)
+		if (!ExecQual(st->recheck_states[lfirst_int(lc)], econtext))
+			return false;
+	return true;
+}
+
 static TupleTableSlot *
 civisIterateForeignScan(ForeignScanState *node)
 {
 	CivisScanState *st = node->fdw_state;
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
 
-	ExecClearTuple(slot);
 	if (!st->started)
-		start_streams(st, node->ss.ps.ps_ExprContext);
-	if (next_row(st, slot->tts_values, slot->tts_isnull))
+		start_streams(st, econtext);
+	for (;;)
+	{
+		ExecClearTuple(slot);
+		if (st->remaining == 0)
+		{
+			/* the pushed LIMIT is met: pages fetched ahead are not needed */
+			civis_http_discard_all(st->http);
+			return slot;
+		}
+		if (!next_row(st, slot->tts_values, slot->tts_isnull))
+			return slot;
 		ExecStoreVirtualTuple(slot);
-	return slot;
+		if (st->active_rechecks != NIL && !recheck_row(st, econtext, slot))
+		{
+			st->rows_removed++;
+			ResetExprContext(econtext);
+			continue;
+		}
+		/* a pushed OFFSET/LIMIT counts the rows that pass */
+		if (st->skip > 0)
+		{
+			st->skip--;
+			continue;
+		}
+		if (st->remaining > 0)
+			st->remaining--;
+		return slot;
+	}
 }
 
 static void
@@ -810,7 +878,8 @@ civisEndForeignScan(ForeignScanState *node)
 /* For explain.c: the scan's statistics. */
 void
 civis_scan_stats(ForeignScanState *node, const CivisHttpStats **http,
-				 int64 *pages, int64 *rows, int64 *duplicates)
+				 int64 *pages, int64 *rows, int64 *duplicates,
+				 int64 *removed)
 {
 	CivisScanState *st = node->fdw_state;
 
@@ -818,6 +887,7 @@ civis_scan_stats(ForeignScanState *node, const CivisHttpStats **http,
 	*pages = st ? st->pages : 0;
 	*rows = st ? st->rows : 0;
 	*duplicates = st ? st->duplicates : 0;
+	*removed = st ? st->rows_removed : 0;
 }
 
 /* For explain.c: the plan and the table of a scan. */

@@ -15,12 +15,9 @@
 
 extern void civis_scan_routines(FdwRoutine *routine);
 
-/* The paging parameters of the first request of a stream. */
-extern List *civis_first_page_parts(const CivisRequestPlan *plan,
-									const CivisTableInfo *info,
-									CivisArgValues *values);
 extern void civis_scan_stats(ForeignScanState *node, const CivisHttpStats **http,
-							 int64 *pages, int64 *rows, int64 *duplicates);
+							 int64 *pages, int64 *rows, int64 *duplicates,
+							 int64 *removed);
 extern void civis_scan_plan(ForeignScanState *node, CivisRequestPlan **plan,
 							CivisTableInfo **info);
 

@@ -382,7 +382,13 @@ class DataStore:
         parent_path = self.norm(path).rsplit("/", 1)[0] + "/"
         for row in self.rows(parent, parent_path, {}):
             if str(row.data.get("id")) == str(args[last]):
-                return self._merge_detail(schema, self.item_schema(parent), row.data, obj)
+                out = self._merge_detail(schema, self.item_schema(parent), row.data, obj)
+                # the real detail objects say whether the item is hidden or
+                # archived, whatever the listing's item carries
+                for field in ("hidden", "archived"):
+                    if field in (schema.get("properties") or {}):
+                        out[field] = row.meta[field]
+                return out
         raise not_found("%s not found" % path)
 
     @staticmethod

@@ -1,0 +1,301 @@
+/*-------------------------------------------------------------------------
+ *
+ * decide.c
+ *		  One decision per condition and value: EXACT, LOOSE, NOT_SENT,
+ *		  NO_ROWS or ERROR.
+ *
+ * Planning calls civis_decide with the value UNKNOWN when it is known only
+ * at execution; a condition leaves the local Filter only if that gives
+ * EXACT.  The scan calls it again with the actual value at scan start and
+ * handles whatever it says for that execution: a condition the plan
+ * removed is evaluated locally when its value turns out LOOSE or NOT_SENT
+ * (scan.c, "runtime recheck").  EXPLAIN calls it too.  So the plan, the
+ * request and EXPLAIN cannot disagree about a value.
+ *
+ * The rules, for every kind of condition:
+ *
+ *  - NULL, an empty array or an array of NULLs: NO_ROWS (SQL's x = NULL
+ *    and x = ANY('{}') match nothing).  NULL elements of a non-empty
+ *    array are dropped.
+ *  - A value the API cannot take as it is (no API form such as infinity,
+ *    outside the parameter's documented values, a comma inside a comma
+ *    list, "", "." or ".." in a path, a type the API compares otherwise):
+ *    an optimisation (filter, range, cursor) is NOT_SENT; a scope column
+ *    that is a real field sends its default and is evaluated locally;
+ *    a path parameter, a parameter-only column or get-by-id: ERROR,
+ *    because no local test can stand in for the API there.
+ *  - A list of values longer than CIVIS_MAX_LIST_TEXT bytes in one
+ *    parameter: as a value the API cannot take.
+ *  - Cursor starts: id >= -9223372036854775808 (or any start below the
+ *    first id) is NOT_SENT; id > 9223372036854775807 is NO_ROWS.
+ *  - Otherwise: path, parameter-only, get-by-id and cursor are EXACT;
+ *    filters and scopes are EXACT when the column is marked exact and the
+ *    value was not rounded; ranges are always LOOSE (value.c widens them).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "utils/lsyscache.h"
+
+#include "decide.h"
+#include "plan.h"
+
+/*
+ * The longest list of values sent in one parameter.  URLs of more than
+ * about 8 kB are refused by common servers and proxies; a longer list is
+ * not sent, and the local filter applies it.
+ */
+#define CIVIS_MAX_LIST_TEXT 4000
+
+const char *
+civis_outcome_name(CivisOutcome outcome)
+{
+	switch (outcome)
+	{
+		case CIVIS_EXACT:
+			return "exact";
+		case CIVIS_LOOSE:
+			return "loose";
+		case CIVIS_NOT_SENT:
+			return "not sent";
+		case CIVIS_NO_ROWS:
+			return "no rows";
+		case CIVIS_ERROR:
+			return "error";
+	}
+	return "?";
+}
+
+static bool
+kind_is_semantic(CivisArgKind kind)
+{
+	return kind == CIVIS_ARG_PATH || kind == CIVIS_ARG_PARAM_ONLY ||
+		kind == CIVIS_ARG_DETAIL_ID;
+}
+
+/* A value the API cannot take: what that means for this kind. */
+static void
+unsendable(const CivisArg *arg, const char *text, const char *why,
+		   CivisDecision *d)
+{
+	d->texts = NIL;
+	if (!kind_is_semantic(arg->kind))
+	{
+		/* an optimisation, or a scope that falls back to its default */
+		d->outcome = CIVIS_NOT_SENT;
+		return;
+	}
+	d->outcome = CIVIS_ERROR;
+	if (arg->in_path && arg->kind == CIVIS_ARG_PATH && text &&
+		(text[0] == '\0' || strcmp(text, ".") == 0 || strcmp(text, "..") == 0))
+	{
+		d->error = psprintf("invalid value \"%s\" for path parameter \"%s\"",
+							text, arg->param);
+		d->hint = pstrdup("Path parameters cannot be empty, \".\" or \"..\".");
+		return;
+	}
+	d->error = text
+		? psprintf("value \"%s\" of column \"%s\" cannot be sent as parameter \"%s\"",
+				   text, arg->colname ? arg->colname : arg->param, arg->param)
+		: psprintf("the value of column \"%s\" cannot be sent as parameter \"%s\"",
+				   arg->colname ? arg->colname : arg->param, arg->param);
+	d->hint = psprintf("%s; the API decides which rows this column's condition selects, so it cannot be evaluated locally.",
+					   why);
+}
+
+static int64
+int_value(const CivisValue *v)
+{
+	switch (v->typid)
+	{
+		case INT2OID:
+			return DatumGetInt16(v->value);
+		case INT4OID:
+			return DatumGetInt32(v->value);
+		default:
+			return DatumGetInt64(v->value);
+	}
+}
+
+/* id > n / id >= n as last_id on cursor paging. */
+static void
+decide_cursor(const CivisArg *arg, const CivisValue *v, CivisDecision *d)
+{
+	int64		n = int_value(v);
+	int64		last_id;
+
+	if (arg->cursor_inclusive)
+	{
+		if (n == PG_INT64_MIN)
+		{
+			d->outcome = CIVIS_NOT_SENT;
+			return;
+		}
+		last_id = n - 1;
+	}
+	else
+	{
+		if (n == PG_INT64_MAX)
+		{
+			d->outcome = CIVIS_NO_ROWS;
+			return;
+		}
+		last_id = n;
+	}
+	/* before the first id: the cursor's own start (0) reads everything */
+	if (last_id < 0)
+	{
+		d->outcome = CIVIS_NOT_SENT;
+		return;
+	}
+	d->outcome = CIVIS_EXACT;
+	d->texts = list_make1(psprintf(INT64_FORMAT, last_id));
+}
+
+/* The outcome for a value known only at execution. */
+static CivisOutcome
+unknown_outcome(const CivisArg *arg)
+{
+	switch (arg->kind)
+	{
+		case CIVIS_ARG_FILTER:
+		case CIVIS_ARG_SCOPE:
+			return arg->exact ? CIVIS_EXACT : CIVIS_LOOSE;
+		case CIVIS_ARG_RANGE_LOWER:
+		case CIVIS_ARG_RANGE_UPPER:
+			return CIVIS_LOOSE;
+		default:
+			return CIVIS_EXACT;
+	}
+}
+
+void
+civis_decide(const CivisArg *arg, const CivisValue *v, CivisDecision *d)
+{
+	CivisEncoded enc;
+	CivisBound	bound = CIVIS_BOUND_NONE;
+	ListCell   *lc;
+
+	memset(d, 0, sizeof(CivisDecision));
+	if (arg->kind == CIVIS_ARG_FIXED)
+	{
+		d->outcome = CIVIS_EXACT;
+		d->texts = list_make1(arg->const_text);
+		return;
+	}
+	if (!civis_types_comparable(arg->coltype,
+								OidIsValid(get_element_type(v->typid))
+								? get_element_type(v->typid) : v->typid))
+	{
+		unsendable(arg, NULL, "The API compares values of this type differently", d);
+		return;
+	}
+	if (v->unknown)
+	{
+		d->outcome = unknown_outcome(arg);
+		if (v->shown)
+			d->texts = list_make1(arg->kind == CIVIS_ARG_CURSOR && arg->cursor_inclusive
+								  ? psprintf("%s - 1", v->shown) : v->shown);
+		return;
+	}
+	if (v->isnull)
+	{
+		d->outcome = CIVIS_NO_ROWS;
+		return;
+	}
+	if (arg->kind == CIVIS_ARG_CURSOR)
+	{
+		decide_cursor(arg, v, d);
+		return;
+	}
+
+	if (arg->kind == CIVIS_ARG_RANGE_LOWER)
+		bound = CIVIS_BOUND_LOWER;
+	else if (arg->kind == CIVIS_ARG_RANGE_UPPER)
+		bound = CIVIS_BOUND_UPPER;
+	civis_encode_value(v->value, v->typid, arg->coltype, bound, &enc);
+	if (enc.all_null)
+	{
+		d->outcome = CIVIS_NO_ROWS;
+		return;
+	}
+	if (enc.unsendable)
+	{
+		unsendable(arg, NULL, "The value has no form the API accepts (infinity or NaN)", d);
+		return;
+	}
+	if (enc.lossy && kind_is_semantic(arg->kind))
+	{
+		unsendable(arg, NULL, "The API keeps only milliseconds", d);
+		return;
+	}
+	if (list_length(enc.texts) > 1 && !arg->fanout && arg->list == CIVIS_LIST_NONE)
+	{
+		unsendable(arg, NULL, "The parameter takes one value", d);
+		return;
+	}
+	foreach(lc, enc.texts)
+	{
+		const char *t = lfirst(lc);
+
+		if (arg->allowed && !civis_list_contains(arg->allowed, t))
+		{
+			unsendable(arg, t, psprintf("The API accepts only %s", arg->allowed), d);
+			return;
+		}
+		if (arg->list == CIVIS_LIST_CSV && strchr(t, ',') != NULL)
+		{
+			unsendable(arg, t, "The API splits this parameter's values at commas", d);
+			return;
+		}
+		if (arg->in_path &&
+			(t[0] == '\0' || strcmp(t, ".") == 0 || strcmp(t, "..") == 0))
+		{
+			unsendable(arg, t, "A path segment cannot be empty, \".\" or \"..\"", d);
+			return;
+		}
+	}
+
+	/* a list longer than a URL can carry is left to the local filter */
+	if (!arg->fanout && list_length(enc.texts) > 1)
+	{
+		int			len = 0;
+
+		foreach(lc, enc.texts)
+			len += strlen(lfirst(lc)) + 1;
+		if (len > CIVIS_MAX_LIST_TEXT)
+		{
+			unsendable(arg, NULL, "The list is too long for a URL", d);
+			return;
+		}
+	}
+
+	d->texts = enc.texts;
+	switch (arg->kind)
+	{
+		case CIVIS_ARG_FILTER:
+		case CIVIS_ARG_SCOPE:
+			d->outcome = (arg->exact && !enc.lossy) ? CIVIS_EXACT : CIVIS_LOOSE;
+			break;
+		case CIVIS_ARG_RANGE_LOWER:
+		case CIVIS_ARG_RANGE_UPPER:
+			d->outcome = CIVIS_LOOSE;
+			break;
+		default:
+			d->outcome = CIVIS_EXACT;
+			break;
+	}
+}
+
+/* Raise the ERROR of a decision, naming the table. */
+void
+civis_raise_decision(const CivisArg *arg, const CivisDecision *d,
+					 const char *relname)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s of foreign table \"%s\"", d->error, relname),
+			 d->hint ? errhint("%s", d->hint) : 0));
+}
