@@ -642,10 +642,14 @@ param_sql_type(SwaggerDoc *doc, cJSON *param, const char **list)
  * properties include every property of the list item with an identical
  * schema.  The item must have an "id": the executor puts the row's id in
  * the final placeholder and the list endpoint's own path parameters in the
- * others.  NULL when there is none.
+ * others.  If the listing hides rows unless a parameter asks for them
+ * (must_carry, "hidden"), the detail must carry that field, so that
+ * get-by-id can leave out what the listing leaves out.  NULL when there is
+ * none.
  */
 static char *
-detail_endpoint(SwaggerDoc *doc, const char *path, cJSON *item)
+detail_endpoint(SwaggerDoc *doc, const char *path, cJSON *item,
+				const char *must_carry)
 {
 	size_t		baselen = strlen(path);
 	cJSON	   *props = cJSON_GetObjectItemCaseSensitive(item, "properties");
@@ -689,6 +693,10 @@ detail_endpoint(SwaggerDoc *doc, const char *path, cJSON *item)
 		detail = resolve(doc, get_200_schema(op));
 		if (detail == NULL || !is_object_schema(detail) ||
 			civis_quirk_array_response(cand))
+			continue;
+		if (must_carry &&
+			cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(detail, "properties"),
+											 must_carry) == NULL)
 			continue;
 
 		cJSON_ArrayForEach(prop, props)
@@ -782,7 +790,19 @@ read_endpoint(SwaggerDoc *doc, const char *path, cJSON *path_item, cJSON *op,
 			ep->order_values = parse_enumeration(accepted);
 	}
 
-	ep->detail_endpoint = detail_endpoint(doc, path, item);
+	{
+		const char *must_carry = NULL;
+		ListCell   *lc;
+
+		foreach(lc, ep->params)
+		{
+			CivisSpecParam *p = lfirst(lc);
+
+			if (strcmp(p->in, "query") == 0 && civis_quirk_param_hides_rows(p->name))
+				must_carry = p->name;
+		}
+		ep->detail_endpoint = detail_endpoint(doc, path, item, must_carry);
+	}
 	return ep;
 }
 
