@@ -154,6 +154,47 @@ decide_cursor(const CivisArg *arg, const CivisValue *v, CivisDecision *d)
 	d->texts = list_make1(psprintf(INT64_FORMAT, last_id));
 }
 
+/*
+ * Can every text be sent as it is?  If not, *d says what that means for
+ * this kind of condition.
+ */
+static bool
+texts_sendable(const CivisArg *arg, List *texts, CivisDecision *d)
+{
+	ListCell   *lc;
+	int			len = 0;
+
+	foreach(lc, texts)
+	{
+		const char *t = lfirst(lc);
+
+		if (arg->allowed && !civis_list_contains(arg->allowed, t))
+		{
+			unsendable(arg, t, psprintf("The API accepts only %s", arg->allowed), d);
+			return false;
+		}
+		if (arg->list == CIVIS_LIST_CSV && strchr(t, ',') != NULL)
+		{
+			unsendable(arg, t, "The API splits this parameter's values at commas", d);
+			return false;
+		}
+		if (arg->in_path &&
+			(t[0] == '\0' || strcmp(t, ".") == 0 || strcmp(t, "..") == 0))
+		{
+			unsendable(arg, t, "A path segment cannot be empty, \".\" or \"..\"", d);
+			return false;
+		}
+		len += strlen(t) + 1;
+	}
+	/* a list longer than a URL can carry is left to the local filter */
+	if (!arg->fanout && list_length(texts) > 1 && len > CIVIS_MAX_LIST_TEXT)
+	{
+		unsendable(arg, NULL, "The list is too long for a URL", d);
+		return false;
+	}
+	return true;
+}
+
 /* The outcome for a value known only at execution. */
 static CivisOutcome
 unknown_outcome(const CivisArg *arg)
@@ -176,7 +217,6 @@ civis_decide(const CivisArg *arg, const CivisValue *v, CivisDecision *d)
 {
 	CivisEncoded enc;
 	CivisBound	bound = CIVIS_BOUND_NONE;
-	ListCell   *lc;
 
 	memset(d, 0, sizeof(CivisDecision));
 	if (arg->kind == CIVIS_ARG_FIXED)
@@ -236,41 +276,8 @@ civis_decide(const CivisArg *arg, const CivisValue *v, CivisDecision *d)
 		unsendable(arg, NULL, "The parameter takes one value", d);
 		return;
 	}
-	foreach(lc, enc.texts)
-	{
-		const char *t = lfirst(lc);
-
-		if (arg->allowed && !civis_list_contains(arg->allowed, t))
-		{
-			unsendable(arg, t, psprintf("The API accepts only %s", arg->allowed), d);
-			return;
-		}
-		if (arg->list == CIVIS_LIST_CSV && strchr(t, ',') != NULL)
-		{
-			unsendable(arg, t, "The API splits this parameter's values at commas", d);
-			return;
-		}
-		if (arg->in_path &&
-			(t[0] == '\0' || strcmp(t, ".") == 0 || strcmp(t, "..") == 0))
-		{
-			unsendable(arg, t, "A path segment cannot be empty, \".\" or \"..\"", d);
-			return;
-		}
-	}
-
-	/* a list longer than a URL can carry is left to the local filter */
-	if (!arg->fanout && list_length(enc.texts) > 1)
-	{
-		int			len = 0;
-
-		foreach(lc, enc.texts)
-			len += strlen(lfirst(lc)) + 1;
-		if (len > CIVIS_MAX_LIST_TEXT)
-		{
-			unsendable(arg, NULL, "The list is too long for a URL", d);
-			return;
-		}
-	}
+	if (!texts_sendable(arg, enc.texts, d))
+		return;
 
 	d->texts = enc.texts;
 	switch (arg->kind)

@@ -23,6 +23,7 @@
 #include "request.h"
 #include "planner.h"
 #include "paging.h"
+#include "explain.h"
 #include "scan.h"
 
 #define MAX_SHOWN_REQUESTS 20
@@ -171,7 +172,7 @@ explain_stats(ForeignScanState *node, ExplainState *es)
 }
 
 void
-civis_explain_scan(ForeignScanState *node, ExplainState *es)
+civisExplainForeignScan(ForeignScanState *node, ExplainState *es)
 {
 	/* a scan of an upper relation (it also sorts or limits) names its table */
 	if (((ForeignScan *) node->ss.ps.plan)->scan.scanrelid == 0)

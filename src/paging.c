@@ -63,10 +63,10 @@ stable_order(const CivisTableInfo *info)
 
 List *
 civis_paging_parts(const CivisRequestPlan *plan, const CivisTableInfo *info,
-		   const CivisPaging *st)
+		   const CivisPaging *ps)
 {
 	List	   *parts = NIL;
-	int			size = st->page_size;
+	int			size = ps->page_size;
 
 	if (plan->order_by)
 	{
@@ -84,30 +84,30 @@ civis_paging_parts(const CivisRequestPlan *plan, const CivisTableInfo *info,
 		case CIVIS_PAGING_PAGES:
 			if (size > 0)
 				add_part(&parts, "limit", int64_text(size));
-			add_part(&parts, "page_num", int64_text(st->next_page));
+			add_part(&parts, "page_num", int64_text(ps->next_page));
 			break;
 		case CIVIS_PAGING_AUTO:
 			/* a hand-written table: follow the headers if there are any */
-			if (st->next_page > 1)
+			if (ps->next_page > 1)
 			{
-				if (st->per_page > 0)
-					add_part(&parts, "limit", int64_text(st->per_page));
-				add_part(&parts, "page_num", int64_text(st->next_page));
+				if (ps->per_page > 0)
+					add_part(&parts, "limit", int64_text(ps->per_page));
+				add_part(&parts, "page_num", int64_text(ps->next_page));
 			}
 			break;
 		case CIVIS_PAGING_CURSOR:
-			add_part(&parts, "last_id", int64_text(st->last_id));
+			add_part(&parts, "last_id", int64_text(ps->last_id));
 			if (size > 0)
 				add_part(&parts, "limit", int64_text(size));
 			break;
 		case CIVIS_PAGING_WINDOW:
-			if (st->window_start)
-				add_part(&parts, "start_at", st->window_start);
+			if (ps->window_start)
+				add_part(&parts, "start_at", ps->window_start);
 			if (size > 0)
 				add_part(&parts, "limit", int64_text(size));
 			break;
 		case CIVIS_PAGING_OFFSET:
-			add_part(&parts, "offset", int64_text(st->offset));
+			add_part(&parts, "offset", int64_text(ps->offset));
 			if (size > 0)
 				add_part(&parts, "limit", int64_text(size));
 			break;
@@ -119,22 +119,22 @@ civis_paging_parts(const CivisRequestPlan *plan, const CivisTableInfo *info,
 
 /* Initial paging state; cursor_start is the pushed "id > n" or NULL. */
 void
-civis_paging_init(CivisPaging *st, const CivisRequestPlan *plan,
+civis_paging_init(CivisPaging *ps, const CivisRequestPlan *plan,
 				  const char *cursor_start)
 {
-	memset(st, 0, sizeof(CivisPaging));
-	st->first_ticket = -1;
-	st->next_page = 1;
-	st->next_submit = 1;
-	st->page_size = plan->page_size;
-	st->last_page = -1;
-	st->total_pages = -1;
-	st->per_page = -1;
-	st->total_entries = -1;
-	st->last_id = 0;
+	memset(ps, 0, sizeof(CivisPaging));
+	ps->first_ticket = -1;
+	ps->next_page = 1;
+	ps->next_submit = 1;
+	ps->page_size = plan->page_size;
+	ps->last_page = -1;
+	ps->total_pages = -1;
+	ps->per_page = -1;
+	ps->total_entries = -1;
+	ps->last_id = 0;
 	if (cursor_start)
 	{
-		st->last_id = strtoll(cursor_start, NULL, 10);
+		ps->last_id = strtoll(cursor_start, NULL, 10);
 	}
 }
 
@@ -147,21 +147,21 @@ List *
 civis_first_page_parts(const CivisRequestPlan *plan, const CivisTableInfo *info,
 					   const CivisExpansion *exp, CivisValue *values)
 {
-	CivisPaging st;
+	CivisPaging ps;
 	List	   *parts;
 	ListCell   *lc;
 
-	civis_paging_init(&st, plan, exp->cursor_shown ? NULL : exp->cursor_start);
+	civis_paging_init(&ps, plan, exp->cursor_shown ? NULL : exp->cursor_start);
 	if ((plan->limit_expr < 0 || !values[plan->limit_expr].unknown) &&
 		(plan->offset_expr < 0 || !values[plan->offset_expr].unknown) &&
 		(plan->limit_expr >= 0 || plan->offset_expr >= 0))
 	{
 		int64		skip;
 
-		civis_paging_limit(&st, plan, civis_limit_value(values, plan->limit_expr, false),
+		civis_paging_limit(&ps, plan, civis_limit_value(values, plan->limit_expr, false),
 						   civis_limit_value(values, plan->offset_expr, true), &skip);
 	}
-	parts = civis_paging_parts(plan, info, &st);
+	parts = civis_paging_parts(plan, info, &ps);
 	if (exp->cursor_shown)
 		foreach(lc, parts)
 		{
@@ -200,7 +200,7 @@ civis_limit_value(CivisValue *values, int index, bool is_offset)
  * sizes needing the fewest pages, the one transferring the fewest rows.
  */
 static void
-plan_limit_pages(CivisPaging *ss, int max_size, int64 offset, int64 count,
+plan_limit_pages(CivisPaging *ps, int max_size, int64 offset, int64 count,
 				 int64 *skip)
 {
 	int64		best_n = PG_INT64_MAX,
@@ -225,11 +225,11 @@ plan_limit_pages(CivisPaging *ss, int max_size, int64 offset, int64 count,
 			best_p = p;
 		}
 	}
-	ss->page_size = best_p;
-	ss->next_page = offset / best_p + 1;
-	ss->next_submit = ss->next_page;
-	ss->last_page = last_row / best_p + 1;
-	*skip = offset - (ss->next_page - 1) * best_p;
+	ps->page_size = best_p;
+	ps->next_page = offset / best_p + 1;
+	ps->next_submit = ps->next_page;
+	ps->last_page = last_row / best_p + 1;
+	*skip = offset - (ps->next_page - 1) * best_p;
 }
 
 /*
@@ -237,14 +237,14 @@ plan_limit_pages(CivisPaging *ss, int max_size, int64 offset, int64 count,
  * set to the rows to drop before the first wanted one.
  */
 void
-civis_paging_limit(CivisPaging *ss, const CivisRequestPlan *plan, int64 count,
+civis_paging_limit(CivisPaging *ps, const CivisRequestPlan *plan, int64 count,
 			 int64 offset, int64 *skip)
 {
 	int			max_size = plan->page_size;
 
 	if (count == 0)
 	{
-		ss->done = true;
+		ps->done = true;
 		return;
 	}
 	if (count < 0 || max_size <= 0)
@@ -252,23 +252,83 @@ civis_paging_limit(CivisPaging *ss, const CivisRequestPlan *plan, int64 count,
 	switch (plan->paging)
 	{
 		case CIVIS_PAGING_PAGES:
-			plan_limit_pages(ss, max_size, offset, count, skip);
+			plan_limit_pages(ps, max_size, offset, count, skip);
 			break;
 		case CIVIS_PAGING_OFFSET:
 			/* the API skips: offset=O&limit=L */
-			ss->offset = offset;
-			ss->page_size = (int) Min(count, max_size);
+			ps->offset = offset;
+			ps->page_size = (int) Min(count, max_size);
 			*skip = 0;
 			break;
 		case CIVIS_PAGING_CURSOR:
 		case CIVIS_PAGING_WINDOW:
 			/* no way to jump ahead: read offset + count rows */
-			ss->page_size = (int) ((count > max_size - offset) ? max_size
+			ps->page_size = (int) ((count > max_size - offset) ? max_size
 								   : offset + count);
 			break;
 		default:
 			break;
 	}
+}
+
+/*
+ * How many entries at the start of a page repeat the previous window's
+ * last ones: start_at is inclusive, so a window starts with the entries
+ * at that instant that were already returned.
+ */
+int
+civis_paging_repeats(const CivisPaging *ps, const CivisRequestPlan *plan,
+					 const CivisPage *page, int count)
+{
+	int			n = 0;
+
+	if (plan->paging != CIVIS_PAGING_WINDOW || ps->window_start == NULL)
+		return 0;
+	while (n < count && n < ps->window_repeat)
+	{
+		char	   *at = civis_page_item_text(page, n, quirk_window_key);
+
+		if (at == NULL || strcmp(at, ps->window_start) != 0)
+			break;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * The next window of a window-paged stream.  start_at is inclusive and log
+ * entries have no id: the next window starts at the last timestamp seen,
+ * and the entries with that timestamp already returned are skipped there
+ * (civis_paging_repeats).
+ */
+static void
+advance_window(CivisPaging *ps, const CivisTableInfo *info,
+			   const CivisPage *page, int count, const char *shown,
+			   MemoryContext cxt)
+{
+	char	   *last = civis_page_item_text(page, count - 1, quirk_window_key);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	int			repeat = 0;
+	int			i;
+
+	for (i = count - 1; i >= 0 && last; i--)
+	{
+		char	   *at = civis_page_item_text(page, i, quirk_window_key);
+
+		if (at == NULL || strcmp(at, last) != 0)
+			break;
+		repeat++;
+	}
+	if (last == NULL || repeat == count)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("cannot page through foreign table \"%s\": a whole page of entries has one timestamp",
+						info->relname),
+				 errcontext("Civis API request: GET %s", shown),
+				 errhint("Raise the table option page_size.")));
+	ps->window_start = pstrdup(last);
+	ps->window_repeat = repeat;
+	MemoryContextSwitchTo(old);
 }
 
 /*
@@ -278,16 +338,16 @@ civis_paging_limit(CivisPaging *ss, const CivisRequestPlan *plan, int64 count,
  * Allocations that must outlive the page go in "cxt".
  */
 void
-civis_paging_advance(CivisPaging *ss, const CivisRequestPlan *plan,
+civis_paging_advance(CivisPaging *ps, const CivisRequestPlan *plan,
 					 const CivisTableInfo *info, const CivisPage *page,
 					 int count, bool has_ids, int64 max_id,
 					 const CivisResponse *resp, const char *shown,
 					 MemoryContext cxt)
 {
-	int			size = ss->page_size;
+	int			size = ps->page_size;
 
-	ss->pages++;
-	if (ss->pages > info->max_pages)
+	ps->pages++;
+	if (ps->pages > info->max_pages)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("listing of foreign table \"%s\" exceeds max_pages (%d)",
@@ -297,16 +357,16 @@ civis_paging_advance(CivisPaging *ss, const CivisRequestPlan *plan,
 
 	if (resp->total_entries >= 0)
 	{
-		if (ss->total_entries < 0)
-			ss->total_entries = resp->total_entries;
-		else if (ss->total_entries != resp->total_entries)
+		if (ps->total_entries < 0)
+			ps->total_entries = resp->total_entries;
+		else if (ps->total_entries != resp->total_entries)
 		{
 			ereport(NOTICE,
 					(errmsg("the listing of foreign table \"%s\" changed while it was read (%lld rows, now %lld)",
-							info->relname, (long long) ss->total_entries,
+							info->relname, (long long) ps->total_entries,
 							(long long) resp->total_entries),
 					 errdetail("Rows that moved between pages are returned once; rows added or removed meanwhile may be missing.")));
-			ss->total_entries = resp->total_entries;
+			ps->total_entries = resp->total_entries;
 		}
 	}
 
@@ -316,73 +376,44 @@ civis_paging_advance(CivisPaging *ss, const CivisRequestPlan *plan,
 		case CIVIS_PAGING_AUTO:
 			if (resp->total_pages >= 0)
 			{
-				ss->total_pages = resp->total_pages;
-				ss->per_page = resp->per_page;
-				if (ss->next_page >= resp->total_pages)
-					ss->done = true;
+				ps->total_pages = resp->total_pages;
+				ps->per_page = resp->per_page;
+				if (ps->next_page >= resp->total_pages)
+					ps->done = true;
 			}
 			else if (plan->paging == CIVIS_PAGING_AUTO || count == 0)
-				ss->done = true;
-			if (ss->last_page > 0 && ss->next_page >= ss->last_page)
-				ss->done = true;
+				ps->done = true;
+			if (ps->last_page > 0 && ps->next_page >= ps->last_page)
+				ps->done = true;
 			break;
 		case CIVIS_PAGING_CURSOR:
 			if (count == 0)
-				ss->done = true;
-			else if (!has_ids || max_id <= ss->last_id)
+				ps->done = true;
+			else if (!has_ids || max_id <= ps->last_id)
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_ERROR),
 						 errmsg("cursor paging of foreign table \"%s\" made no progress",
 								info->relname),
 						 errcontext("Civis API request: GET %s", shown)));
 			else
-				ss->last_id = max_id;
+				ps->last_id = max_id;
 			break;
 		case CIVIS_PAGING_WINDOW:
 			if (count == 0 || (size > 0 && count < size))
-				ss->done = true;
+				ps->done = true;
 			else
-			{
-				/*
-				 * start_at is inclusive and log entries have no id: the next
-				 * window starts at the last timestamp seen, and the entries
-				 * with that timestamp already returned are skipped there.
-				 */
-				char	   *last = civis_page_item_text(page, count - 1, quirk_window_key);
-				MemoryContext old = MemoryContextSwitchTo(cxt);
-				int			repeat = 0;
-				int			i;
-
-				for (i = count - 1; i >= 0 && last; i--)
-				{
-					char	   *at = civis_page_item_text(page, i, quirk_window_key);
-
-					if (at == NULL || strcmp(at, last) != 0)
-						break;
-					repeat++;
-				}
-				if (last == NULL || repeat == count)
-					ereport(ERROR,
-							(errcode(ERRCODE_FDW_ERROR),
-							 errmsg("cannot page through foreign table \"%s\": a whole page of entries has one timestamp",
-									info->relname),
-							 errcontext("Civis API request: GET %s", shown),
-							 errhint("Raise the table option page_size.")));
-				ss->window_start = pstrdup(last);
-				ss->window_repeat = repeat;
-				MemoryContextSwitchTo(old);
-			}
+				advance_window(ps, info, page, count, shown, cxt);
 			break;
 		case CIVIS_PAGING_OFFSET:
-			ss->offset += count;
+			ps->offset += count;
 			if (count == 0 || (size > 0 && count < size))
-				ss->done = true;
+				ps->done = true;
 			break;
 		case CIVIS_PAGING_NONE:
-			ss->done = true;
+			ps->done = true;
 			break;
 	}
 	/* pages next_page .. next_submit - 1 are the ones already in flight */
-	ss->next_page++;
+	ps->next_page++;
 }
 

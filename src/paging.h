@@ -46,6 +46,8 @@ extern List *civis_first_page_parts(const CivisRequestPlan *plan,
 extern int64 civis_limit_value(CivisValue *values, int index, bool is_offset);
 extern void civis_paging_limit(CivisPaging *ps, const CivisRequestPlan *plan,
 							   int64 count, int64 offset, int64 *skip);
+extern int	civis_paging_repeats(const CivisPaging *ps, const CivisRequestPlan *plan,
+								 const CivisPage *page, int count);
 extern void civis_paging_advance(CivisPaging *ps, const CivisRequestPlan *plan,
 								 const CivisTableInfo *info, const CivisPage *page,
 								 int count, bool has_ids, int64 max_id,

@@ -157,6 +157,73 @@ static CivisCond *clause_to_cond(PlannerInfo *root, RelOptInfo *baserel,
 								 CivisTableInfo *info, RestrictInfo *rinfo,
 								 Node *clause);
 
+/* The values an = or IN condition compares with; NIL for a NULL array. */
+static List *
+cond_values(CivisCond *c)
+{
+	Const	   *arr = (Const *) c->value;
+	Datum	   *items;
+	bool	   *nulls;
+	int			n,
+				i;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	Oid			et;
+	List	   *values = NIL;
+
+	if (c->op == CIVIS_OP_EQ)
+		return list_make1(c->value);
+	if (arr->constisnull)
+		return NIL;
+	et = get_element_type(arr->consttype);
+	get_typlenbyvalalign(et, &typlen, &typbyval, &typalign);
+	deconstruct_array(DatumGetArrayTypeP(arr->constvalue), et, typlen,
+					  typbyval, typalign, &items, &nulls, &n);
+	for (i = 0; i < n; i++)
+		if (!nulls[i])
+			values = lappend(values, makeConst(et, -1, arr->constcollid, typlen,
+											   items[i], false, typbyval));
+	return values;
+}
+
+/* One array of the values: a Const when all are, else an ARRAY[...]. */
+static Expr *
+array_of(List *elems, Oid elemtype)
+{
+	int			n = list_length(elems);
+	Datum	   *items;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	ListCell   *lc;
+	int			i = 0;
+
+	foreach(lc, elems)
+	{
+		if (!IsA(lfirst(lc), Const))
+		{
+			ArrayExpr  *arr = makeNode(ArrayExpr);
+
+			arr->array_typeid = get_array_type(elemtype);
+			arr->element_typeid = elemtype;
+			arr->elements = elems;
+			arr->multidims = false;
+			arr->location = -1;
+			return (Expr *) arr;
+		}
+	}
+	items = palloc(sizeof(Datum) * Max(n, 1));
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	foreach(lc, elems)
+		items[i++] = ((Const *) lfirst(lc))->constvalue;
+	return (Expr *) makeConst(get_array_type(elemtype), -1, InvalidOid, -1,
+							  PointerGetDatum(construct_array(items, n, elemtype,
+															  typlen, typbyval,
+															  typalign)),
+							  false, false);
+}
+
 /*
  * An OR whose arms are all =, IN or a boolean test on one column becomes
  * one IN over all their values: "job_id = 7 OR job_id = 406" is
@@ -170,14 +237,12 @@ or_to_in(PlannerInfo *root, RelOptInfo *baserel, CivisTableInfo *info,
 	CivisColumn *col = NULL;
 	List	   *elems = NIL;
 	Oid			elemtype = InvalidOid;
-	bool		all_const = true;
 	ListCell   *lc;
 
 	foreach(lc, or->args)
 	{
 		Node	   *arm = lfirst(lc);
 		CivisCond  *c;
-		List	   *values = NIL;
 		ListCell   *lv;
 
 		if (IsA(arm, Const))
@@ -188,38 +253,11 @@ or_to_in(PlannerInfo *root, RelOptInfo *baserel, CivisTableInfo *info,
 		}
 		c = clause_to_cond(root, baserel, info, rinfo, arm);
 		if (c == NULL || (col != NULL && c->col != col) ||
-			(c->op != CIVIS_OP_EQ && c->op != CIVIS_OP_IN))
+			(c->op != CIVIS_OP_EQ && c->op != CIVIS_OP_IN) ||
+			(c->op == CIVIS_OP_IN && !c->is_const))
 			return NULL;
 		col = c->col;
-		if (c->op == CIVIS_OP_EQ)
-			values = list_make1(c->value);
-		else
-		{
-			Const	   *arr = (Const *) c->value;
-			Datum	   *items;
-			bool	   *nulls;
-			int			n,
-						i;
-			int16		typlen;
-			bool		typbyval;
-			char		typalign;
-			Oid			et;
-
-			if (!IsA(arr, Const))
-				return NULL;
-			if (arr->constisnull)
-				continue;
-			et = get_element_type(arr->consttype);
-			get_typlenbyvalalign(et, &typlen, &typbyval, &typalign);
-			deconstruct_array(DatumGetArrayTypeP(arr->constvalue), et, typlen,
-							  typbyval, typalign, &items, &nulls, &n);
-			for (i = 0; i < n; i++)
-				if (!nulls[i])
-					values = lappend(values,
-									 makeConst(et, -1, arr->constcollid, typlen,
-											   items[i], false, typbyval));
-		}
-		foreach(lv, values)
+		foreach(lv, cond_values(c))
 		{
 			Expr	   *v = lfirst(lv);
 
@@ -228,54 +266,17 @@ or_to_in(PlannerInfo *root, RelOptInfo *baserel, CivisTableInfo *info,
 			if (OidIsValid(elemtype) && exprType((Node *) v) != elemtype)
 				return NULL;
 			elemtype = exprType((Node *) v);
-			if (!IsA(v, Const))
-				all_const = false;
 			elems = lappend(elems, v);
 		}
 	}
 	if (col == NULL)
 		return NULL;
-	if (elems == NIL)
-	{
-		/* every arm matches nothing: an empty IN, which matches nothing */
-		if (!OidIsValid(elemtype))
-			elemtype = col->atttypid;
-		all_const = true;
-	}
+	/* every arm matching nothing is an empty IN, which matches nothing */
+	if (!OidIsValid(elemtype))
+		elemtype = col->atttypid;
 	if (!OidIsValid(get_array_type(elemtype)))
 		return NULL;
-	if (all_const)
-	{
-		int			n = list_length(elems);
-		Datum	   *items = palloc(sizeof(Datum) * Max(n, 1));
-		int16		typlen;
-		bool		typbyval;
-		char		typalign;
-		int			i = 0;
-
-		get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-		foreach(lc, elems)
-			items[i++] = ((Const *) lfirst(lc))->constvalue;
-		return make_cond(col, CIVIS_OP_IN,
-						 (Expr *) makeConst(get_array_type(elemtype), -1,
-											InvalidOid, -1,
-											PointerGetDatum(construct_array(items, n, elemtype,
-																			typlen, typbyval,
-																			typalign)),
-											false, false),
-						 rinfo);
-	}
-	else
-	{
-		ArrayExpr  *arr = makeNode(ArrayExpr);
-
-		arr->array_typeid = get_array_type(elemtype);
-		arr->element_typeid = elemtype;
-		arr->elements = elems;
-		arr->multidims = false;
-		arr->location = -1;
-		return make_cond(col, CIVIS_OP_IN, (Expr *) arr, rinfo);
-	}
+	return make_cond(col, CIVIS_OP_IN, array_of(elems, elemtype), rinfo);
 }
 
 /* Recognise one clause (or an arm of an OR), or return NULL. */

@@ -144,6 +144,52 @@ apply_list(CivisStream *s, const CivisArg *arg, List *texts, bool placeholder)
 }
 
 /*
+ * Put an argument's texts into every stream: one value, a list in one
+ * parameter, or a fan-out (every stream times every value).
+ */
+static List *
+apply_texts(List *streams, const CivisArg *arg, List *texts, bool placeholder,
+			const CivisValue *v, const char *relname)
+{
+	List	   *next = NIL;
+	ListCell   *ls;
+
+	if (!arg->fanout && (list_length(texts) == 1 || arg->list == CIVIS_LIST_NONE))
+	{
+		foreach(ls, streams)
+			apply_value(lfirst(ls), arg, linitial(texts), placeholder, v);
+		return streams;
+	}
+	if (!arg->fanout)
+	{
+		foreach(ls, streams)
+			apply_list(lfirst(ls), arg, texts, placeholder);
+		return streams;
+	}
+	if ((int64) list_length(streams) * list_length(texts) > MAX_STREAMS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the conditions on foreign table \"%s\" need more than %d requests",
+						relname, MAX_STREAMS),
+				 errhint("Narrow the IN lists on parameter columns.")));
+	foreach(ls, streams)
+	{
+		ListCell   *lv;
+
+		foreach(lv, texts)
+		{
+			CivisStream *s = copy_stream(lfirst(ls));
+
+			CHECK_FOR_INTERRUPTS();
+			apply_value(s, arg, lfirst(lv), placeholder,
+						list_length(texts) == 1 ? v : NULL);
+			next = lappend(next, s);
+		}
+	}
+	return next;
+}
+
+/*
  * The concrete request streams of a plan for one execution's values: one,
  * or several when a semantic argument fans out over several values.  Each
  * argument's value is decided here by civis_decide, and only here.
@@ -168,8 +214,6 @@ civis_expand(const CivisRequestPlan *plan, CivisValue *values,
 		CivisValue *v = arg->expr_index >= 0 ? &values[arg->expr_index] : NULL;
 		bool		placeholder = v && v->unknown;
 		List	   *texts;
-		List	   *next = NIL;
-		ListCell   *ls;
 
 		if (v)
 			civis_decide(arg, v, d);
@@ -218,41 +262,7 @@ civis_expand(const CivisRequestPlan *plan, CivisValue *values,
 			continue;
 		}
 
-		if (!arg->fanout && (list_length(texts) == 1 || arg->list == CIVIS_LIST_NONE))
-		{
-			foreach(ls, streams)
-				apply_value(lfirst(ls), arg, linitial(texts), placeholder, v);
-			continue;
-		}
-		if (!arg->fanout)
-		{
-			foreach(ls, streams)
-				apply_list(lfirst(ls), arg, texts, placeholder);
-			continue;
-		}
-
-		/* fan out: every stream times every value */
-		if ((int64) list_length(streams) * list_length(texts) > MAX_STREAMS)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("the conditions on foreign table \"%s\" need more than %d requests",
-							relname, MAX_STREAMS),
-					 errhint("Narrow the IN lists on parameter columns.")));
-		foreach(ls, streams)
-		{
-			ListCell   *lv;
-
-			foreach(lv, texts)
-			{
-				CivisStream *s = copy_stream(lfirst(ls));
-
-				CHECK_FOR_INTERRUPTS();
-				apply_value(s, arg, lfirst(lv), placeholder,
-							list_length(texts) == 1 ? v : NULL);
-				next = lappend(next, s);
-			}
-		}
-		streams = next;
+		streams = apply_texts(streams, arg, texts, placeholder, v, relname);
 	}
 	out->streams = streams;
 }

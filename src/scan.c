@@ -40,6 +40,7 @@
 #include "planner.h"
 #include "paging.h"
 #include "quirks.h"
+#include "explain.h"
 #include "scan.h"
 
 
@@ -63,7 +64,7 @@ typedef struct CivisScanState
 	MemoryContext row_cxt;		/* one row's Datums */
 
 	List	   *streams;		/* CivisStream * */
-	CivisPaging *sstate;		/* per stream */
+	CivisPaging *paging;		/* paging state per stream */
 	int			cur;			/* current stream */
 	bool		started;
 
@@ -123,15 +124,15 @@ typedef struct CivisScanState
  * rescan_cxt: per-tuple memory does not live as long as the streams.
  */
 static CivisValue *
-evaluate_values(CivisScanState *st, ExprContext *econtext)
+evaluate_values(CivisScanState *fsstate, ExprContext *econtext)
 {
-	int			n = list_length(st->expr_states);
+	int			n = list_length(fsstate->expr_states);
 	CivisValue *values = palloc0(sizeof(CivisValue) * Max(n, 1));
 	ListCell   *lc1,
 			   *lc2;
 	int			i = 0;
 
-	forboth(lc1, st->expr_states, lc2, st->exprs)
+	forboth(lc1, fsstate->expr_states, lc2, fsstate->exprs)
 	{
 		ExprState  *state = lfirst(lc1);
 		Expr	   *expr = lfirst(lc2);
@@ -228,24 +229,24 @@ scan_create(Relation rel, CivisRequestPlan *plan, List *retrieved_attrs,
 {
 	MemoryContext scan_cxt;
 	MemoryContext old;
-	CivisScanState *st;
+	CivisScanState *fsstate;
 	char	   *api_key;
 
 	scan_cxt = AllocSetContextCreate(parent, "civis_fdw scan",
 									 ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(scan_cxt);
 
-	st = palloc0(sizeof(CivisScanState));
-	st->scan_cxt = scan_cxt;
-	st->rel = rel;
-	st->info = civis_get_table_info(RelationGetRelid(rel));
-	st->plan = plan;
-	st->retrieved_attrs = retrieved_attrs;
-	st->exprs = exprs;
-	st->remaining = -1;
-	st->natts = RelationGetDescr(rel)->natts;
-	st->rel_values = palloc0(sizeof(Datum) * Max(st->natts, 1));
-	st->rel_nulls = palloc0(sizeof(bool) * Max(st->natts, 1));
+	fsstate = palloc0(sizeof(CivisScanState));
+	fsstate->scan_cxt = scan_cxt;
+	fsstate->rel = rel;
+	fsstate->info = civis_get_table_info(RelationGetRelid(rel));
+	fsstate->plan = plan;
+	fsstate->retrieved_attrs = retrieved_attrs;
+	fsstate->exprs = exprs;
+	fsstate->remaining = -1;
+	fsstate->natts = RelationGetDescr(rel)->natts;
+	fsstate->rel_values = palloc0(sizeof(Datum) * Max(fsstate->natts, 1));
+	fsstate->rel_nulls = palloc0(sizeof(bool) * Max(fsstate->natts, 1));
 
 	if (plan->order_attnum > 0)
 	{
@@ -256,30 +257,30 @@ scan_create(Relation rel, CivisRequestPlan *plan, List *retrieved_attrs,
 
 		if (!OidIsValid(tce->cmp_proc))
 			elog(ERROR, "no comparison function for type %u", att->atttypid);
-		fmgr_info_cxt(tce->cmp_proc, &st->order_cmp, scan_cxt);
-		st->order_collation = att->attcollation;
-		st->order_cxt = AllocSetContextCreate(scan_cxt, "civis_fdw order",
+		fmgr_info_cxt(tce->cmp_proc, &fsstate->order_cmp, scan_cxt);
+		fsstate->order_collation = att->attcollation;
+		fsstate->order_cxt = AllocSetContextCreate(scan_cxt, "civis_fdw order",
 											  ALLOCSET_SMALL_SIZES);
 	}
 
-	missing_path_param_error(st->info, st->plan);
+	missing_path_param_error(fsstate->info, fsstate->plan);
 
-	api_key = civis_get_api_key(st->info->serverid, userid);
-	civis_http_config_from_table(&st->cfg, st->info, api_key);
-	st->http = civis_http_begin(scan_cxt, &st->cfg);
-	st->decoder = civis_decoder_create(st->info, RelationGetDescr(rel),
-									   st->retrieved_attrs);
+	api_key = civis_get_api_key(fsstate->info->serverid, userid);
+	civis_http_config_from_table(&fsstate->cfg, fsstate->info, api_key);
+	fsstate->http = civis_http_begin(scan_cxt, &fsstate->cfg);
+	fsstate->decoder = civis_decoder_create(fsstate->info, RelationGetDescr(rel),
+									   fsstate->retrieved_attrs);
 
-	st->rescan_cxt = AllocSetContextCreate(scan_cxt, "civis_fdw streams",
+	fsstate->rescan_cxt = AllocSetContextCreate(scan_cxt, "civis_fdw streams",
 										   ALLOCSET_SMALL_SIZES);
-	st->page_cxt = AllocSetContextCreate(scan_cxt, "civis_fdw page",
+	fsstate->page_cxt = AllocSetContextCreate(scan_cxt, "civis_fdw page",
 										 ALLOCSET_DEFAULT_SIZES);
-	st->url_cxt = AllocSetContextCreate(scan_cxt, "civis_fdw url",
+	fsstate->url_cxt = AllocSetContextCreate(scan_cxt, "civis_fdw url",
 										ALLOCSET_SMALL_SIZES);
-	st->row_cxt = AllocSetContextCreate(scan_cxt, "civis_fdw row",
+	fsstate->row_cxt = AllocSetContextCreate(scan_cxt, "civis_fdw row",
 										ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(old);
-	return st;
+	return fsstate;
 }
 
 static void
@@ -290,7 +291,7 @@ civisBeginForeignScan(ForeignScanState *node, int eflags)
 	Relation	rel = node->ss.ss_currentRelation;
 	CivisRequestPlan *plan;
 	List	   *retrieved_attrs;
-	CivisScanState *st;
+	CivisScanState *fsstate;
 	MemoryContext old;
 	Index		rtindex = scan_rtindex(fsplan);
 
@@ -304,32 +305,32 @@ civisBeginForeignScan(ForeignScanState *node, int eflags)
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 	{
 		/* EXPLAIN needs only the plan and the table's options */
-		st = palloc0(sizeof(CivisScanState));
-		st->info = civis_get_table_info(RelationGetRelid(rel));
-		st->plan = plan;
-		st->exprs = fsplan->fdw_exprs;
-		node->fdw_state = st;
+		fsstate = palloc0(sizeof(CivisScanState));
+		fsstate->info = civis_get_table_info(RelationGetRelid(rel));
+		fsstate->plan = plan;
+		fsstate->exprs = fsplan->fdw_exprs;
+		node->fdw_state = fsstate;
 		return;
 	}
 
-	st = scan_create(rel, plan, retrieved_attrs, fsplan->fdw_exprs,
+	fsstate = scan_create(rel, plan, retrieved_attrs, fsplan->fdw_exprs,
 					 scan_user(node, rtindex), estate->es_query_cxt);
-	st->upper = (fsplan->scan.scanrelid == 0);
-	old = MemoryContextSwitchTo(st->scan_cxt);
-	st->expr_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
-	st->nrecheck = list_length(fsplan->fdw_recheck_quals);
-	if (st->nrecheck > 0)
+	fsstate->upper = (fsplan->scan.scanrelid == 0);
+	old = MemoryContextSwitchTo(fsstate->scan_cxt);
+	fsstate->expr_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
+	fsstate->nrecheck = list_length(fsplan->fdw_recheck_quals);
+	if (fsstate->nrecheck > 0)
 	{
 		ListCell   *lc;
 		int			i = 0;
 
-		st->recheck_states = palloc(sizeof(ExprState *) * st->nrecheck);
+		fsstate->recheck_states = palloc(sizeof(ExprState *) * fsstate->nrecheck);
 		foreach(lc, fsplan->fdw_recheck_quals)
-			st->recheck_states[i++] = ExecInitQual(list_make1(lfirst(lc)),
+			fsstate->recheck_states[i++] = ExecInitQual(list_make1(lfirst(lc)),
 												   (PlanState *) node);
 	}
 	MemoryContextSwitchTo(old);
-	node->fdw_state = st;
+	node->fdw_state = fsstate;
 }
 
 /*
@@ -337,55 +338,55 @@ civisBeginForeignScan(ForeignScanState *node, int eflags)
  * the wanted rows (one stream), or the rows counted across streams.
  */
 static void
-apply_limit(CivisScanState *st, CivisValue *values, int nstreams)
+apply_limit(CivisScanState *fsstate, CivisValue *values, int nstreams)
 {
-	const CivisRequestPlan *plan = st->plan;
+	const CivisRequestPlan *plan = fsstate->plan;
 	int64		count,
 				offset;
 
-	st->skip = 0;
-	st->remaining = -1;
+	fsstate->skip = 0;
+	fsstate->remaining = -1;
 	if (plan->limit_expr < 0 && plan->offset_expr < 0)
 		return;
 	count = civis_limit_value(values, plan->limit_expr, false);
 	offset = civis_limit_value(values, plan->offset_expr, true);
-	st->remaining = count;
-	st->skip = offset;
+	fsstate->remaining = count;
+	fsstate->skip = offset;
 	/* rows the scan filters itself are not counted by pages */
-	if (nstreams == 1 && st->active_rechecks == NIL)
-		civis_paging_limit(&st->sstate[0], plan, count, offset, &st->skip);
+	if (nstreams == 1 && fsstate->active_rechecks == NIL)
+		civis_paging_limit(&fsstate->paging[0], plan, count, offset, &fsstate->skip);
 }
 
 /* Expand the plan into streams with the current parameter values. */
 static void
-start_streams(CivisScanState *st, ExprContext *econtext)
+start_streams(CivisScanState *fsstate, ExprContext *econtext)
 {
-	MemoryContext old = MemoryContextSwitchTo(st->rescan_cxt);
+	MemoryContext old = MemoryContextSwitchTo(fsstate->rescan_cxt);
 	CivisValue *values;
 	CivisExpansion exp;
 	int			n,
 				i;
 
-	values = econtext ? evaluate_values(st, econtext)
+	values = econtext ? evaluate_values(fsstate, econtext)
 		: palloc0(sizeof(CivisValue));
-	civis_expand(st->plan, values, st->info->relname, true, &exp);
-	st->streams = exp.streams;
-	st->active_rechecks = exp.rechecks;
-	n = list_length(st->streams);
-	st->sstate = palloc0(sizeof(CivisPaging) * Max(n, 1));
+	civis_expand(fsstate->plan, values, fsstate->info->relname, true, &exp);
+	fsstate->streams = exp.streams;
+	fsstate->active_rechecks = exp.rechecks;
+	n = list_length(fsstate->streams);
+	fsstate->paging = palloc0(sizeof(CivisPaging) * Max(n, 1));
 	for (i = 0; i < n; i++)
-		civis_paging_init(&st->sstate[i], st->plan, exp.cursor_start);
-	apply_limit(st, values, n);
-	st->cur = -1;
-	st->started = true;
+		civis_paging_init(&fsstate->paging[i], fsstate->plan, exp.cursor_start);
+	apply_limit(fsstate, values, n);
+	fsstate->cur = -1;
+	fsstate->started = true;
 	MemoryContextSwitchTo(old);
 }
 
 static int
-submit_page(CivisScanState *st, int s, CivisPaging *ss, int64 page_num)
+submit_page(CivisScanState *fsstate, int s, CivisPaging *ps, int64 page_num)
 {
-	CivisStream *stream = list_nth(st->streams, s);
-	CivisPaging tmp = *ss;
+	CivisStream *stream = list_nth(fsstate->streams, s);
+	CivisPaging tmp = *ps;
 	List	   *parts;
 	char	   *url,
 			   *shown;
@@ -393,15 +394,15 @@ submit_page(CivisScanState *st, int s, CivisPaging *ss, int64 page_num)
 	MemoryContext old;
 
 	/* the transport keeps its own copies: nothing here outlives the call */
-	MemoryContextReset(st->url_cxt);
-	old = MemoryContextSwitchTo(st->url_cxt);
+	MemoryContextReset(fsstate->url_cxt);
+	old = MemoryContextSwitchTo(fsstate->url_cxt);
 	tmp.next_page = page_num;
-	parts = civis_paging_parts(st->plan, st->info, &tmp);
-	url = civis_build_url(st->info->api_url, stream, parts, false);
+	parts = civis_paging_parts(fsstate->plan, fsstate->info, &tmp);
+	url = civis_build_url(fsstate->info->api_url, stream, parts, false);
 	shown = civis_build_url(NULL, stream, parts, true);
-	ticket = civis_http_submit(st->http, url, shown);
+	ticket = civis_http_submit(fsstate->http, url, shown);
 	MemoryContextSwitchTo(old);
-	MemoryContextReset(st->url_cxt);
+	MemoryContextReset(fsstate->url_cxt);
 	return ticket;
 }
 
@@ -411,50 +412,50 @@ submit_page(CivisScanState *st, int s, CivisPaging *ss, int64 page_num)
  * once its total is known, then the first pages of the next streams.
  */
 static void
-fill_ahead(CivisScanState *st)
+fill_ahead(CivisScanState *fsstate)
 {
-	int			budget = st->info->max_in_flight - civis_http_in_flight(st->http);
-	int			n = list_length(st->streams);
+	int			budget = fsstate->info->max_in_flight - civis_http_in_flight(fsstate->http);
+	int			n = list_length(fsstate->streams);
 	int			s;
 
-	if (st->cur >= 0 && st->cur < n)
+	if (fsstate->cur >= 0 && fsstate->cur < n)
 	{
-		CivisPaging *ss = &st->sstate[st->cur];
-		int64		last = ss->total_pages;
+		CivisPaging *ps = &fsstate->paging[fsstate->cur];
+		int64		last = ps->total_pages;
 
 		/*
 		 * Only pages known to exist are fetched ahead: a pushed LIMIT may
 		 * stop earlier, but before the first page says how many there are,
 		 * a LIMIT alone (LIMIT 9223372036854775807) proves nothing.
 		 */
-		if (ss->last_page > 0 && last >= 0 && ss->last_page < last)
-			last = ss->last_page;
-		if (last > st->info->max_pages)
-			last = st->info->max_pages;
-		if (st->page_cap > 0 && last > st->page_cap)
-			last = st->page_cap;
+		if (ps->last_page > 0 && last >= 0 && ps->last_page < last)
+			last = ps->last_page;
+		if (last > fsstate->info->max_pages)
+			last = fsstate->info->max_pages;
+		if (fsstate->page_cap > 0 && last > fsstate->page_cap)
+			last = fsstate->page_cap;
 		/* pages that arrived but wait to be read count too: memory is bounded */
-		while (budget > 0 && !ss->done && last >= 0 &&
-			   ss->next_submit <= last &&
-			   ss->nahead < Min(MAX_AHEAD, 2 * st->info->max_in_flight) &&
-			   (st->plan->paging == CIVIS_PAGING_PAGES ||
-				st->plan->paging == CIVIS_PAGING_AUTO))
+		while (budget > 0 && !ps->done && last >= 0 &&
+			   ps->next_submit <= last &&
+			   ps->nahead < Min(MAX_AHEAD, 2 * fsstate->info->max_in_flight) &&
+			   (fsstate->plan->paging == CIVIS_PAGING_PAGES ||
+				fsstate->plan->paging == CIVIS_PAGING_AUTO))
 		{
-			int			slot = (ss->ahead_head + ss->nahead) % MAX_AHEAD;
+			int			slot = (ps->ahead_head + ps->nahead) % MAX_AHEAD;
 
-			ss->ahead[slot] = submit_page(st, st->cur, ss, ss->next_submit);
-			ss->nahead++;
-			ss->next_submit++;
+			ps->ahead[slot] = submit_page(fsstate, fsstate->cur, ps, ps->next_submit);
+			ps->nahead++;
+			ps->next_submit++;
 			budget--;
 		}
 	}
-	for (s = st->cur + 1; s < n && budget > 0; s++)
+	for (s = fsstate->cur + 1; s < n && budget > 0; s++)
 	{
-		CivisPaging *ss = &st->sstate[s];
+		CivisPaging *ps = &fsstate->paging[s];
 
-		if (!ss->done && ss->first_ticket < 0)
+		if (!ps->done && ps->first_ticket < 0)
 		{
-			ss->first_ticket = submit_page(st, s, ss, ss->next_page);
+			ps->first_ticket = submit_page(fsstate, s, ps, ps->next_page);
 			budget--;
 		}
 	}
@@ -481,150 +482,160 @@ id_in(const int64 *ids, int n, int64 id)
  * listing changed is dropped the second time.  Memory: two pages of ids.
  */
 static void
-collect_ids(CivisScanState *st)
+collect_ids(CivisScanState *fsstate)
 {
 	int			i,
-				n = st->nitems;
-	MemoryContext old = MemoryContextSwitchTo(st->rescan_cxt);
+				n = fsstate->nitems;
+	MemoryContext old = MemoryContextSwitchTo(fsstate->rescan_cxt);
 
-	if (st->prev_ids)
-		pfree(st->prev_ids);
-	st->prev_ids = st->cur_ids;
-	st->nprev = st->ncur;
-	st->cur_ids = palloc(sizeof(int64) * Max(n, 1));
-	st->ncur = 0;
+	if (fsstate->prev_ids)
+		pfree(fsstate->prev_ids);
+	fsstate->prev_ids = fsstate->cur_ids;
+	fsstate->nprev = fsstate->ncur;
+	fsstate->cur_ids = palloc(sizeof(int64) * Max(n, 1));
+	fsstate->ncur = 0;
 	MemoryContextSwitchTo(old);
 
 	/* one id lookup per item, here; the rows then only read the flag */
-	st->seen_before = MemoryContextAllocZero(st->page_cxt, sizeof(bool) * Max(n, 1));
+	fsstate->seen_before = MemoryContextAllocZero(fsstate->page_cxt, sizeof(bool) * Max(n, 1));
 	for (i = 0; i < n; i++)
 	{
 		bool		has_id;
-		int64		id = civis_page_item_id(st->page, i, &has_id);
+		int64		id = civis_page_item_id(fsstate->page, i, &has_id);
 
 		if (!has_id)
 			continue;
-		st->cur_ids[st->ncur++] = id;
-		st->seen_before[i] = id_in(st->prev_ids, st->nprev, id);
+		fsstate->cur_ids[fsstate->ncur++] = id;
+		fsstate->seen_before[i] = id_in(fsstate->prev_ids, fsstate->nprev, id);
 	}
-	qsort(st->cur_ids, st->ncur, sizeof(int64), cmp_int64);
+	qsort(fsstate->cur_ids, fsstate->ncur, sizeof(int64), cmp_int64);
 }
 
 static bool
-same_page_again(CivisScanState *st)
+same_page_again(CivisScanState *fsstate)
 {
-	return st->ncur > 0 && st->ncur == st->nprev &&
-		memcmp(st->cur_ids, st->prev_ids, sizeof(int64) * st->ncur) == 0;
+	return fsstate->ncur > 0 && fsstate->ncur == fsstate->nprev &&
+		memcmp(fsstate->cur_ids, fsstate->prev_ids, sizeof(int64) * fsstate->ncur) == 0;
 }
 
 /* A response status that means "no rows" rather than an error. */
 static bool
-status_means_empty(CivisScanState *st, long status)
+status_means_empty(CivisScanState *fsstate, long status)
 {
 	/* a detail or a parent resource that does not exist */
 	return civis_quirk_status_means_no_rows(status) &&
-		(st->plan->kind == CIVIS_PLAN_DETAIL ||
-		 strchr(st->plan->endpoint, '{') != NULL);
+		(fsstate->plan->kind == CIVIS_PLAN_DETAIL ||
+		 strchr(fsstate->plan->endpoint, '{') != NULL);
 }
 
 /* Switch to the next stream that may have rows; false at the end. */
 static bool
-next_stream(CivisScanState *st)
+next_stream(CivisScanState *fsstate)
 {
-	int			n = list_length(st->streams);
+	int			n = list_length(fsstate->streams);
 
-	while (++st->cur < n)
+	while (++fsstate->cur < n)
 	{
-		CivisStream *stream = list_nth(st->streams, st->cur);
+		CivisStream *stream = list_nth(fsstate->streams, fsstate->cur);
 		ListCell   *lc;
 
-		if (st->sstate[st->cur].done)
+		if (fsstate->paging[fsstate->cur].done)
 			continue;
 		foreach(lc, stream->echo)
 		{
 			CivisEcho  *echo = lfirst(lc);
 
 			if (echo->has_datum)
-				civis_decoder_set_datum(st->decoder, echo->attnum, echo->datum);
+				civis_decoder_set_datum(fsstate->decoder, echo->attnum, echo->datum);
 			else
-				civis_decoder_set_constant(st->decoder, echo->attnum, echo->text);
+				civis_decoder_set_constant(fsstate->decoder, echo->attnum, echo->text);
 		}
-		st->nprev = st->ncur = 0;
+		fsstate->nprev = fsstate->ncur = 0;
 		return true;
 	}
 	return false;
 }
 
-/* Load the next page with rows into st->page; false at the end. */
+/* The request of the stream's next page: fetched ahead, or sent now. */
+static int
+take_ticket(CivisScanState *fsstate, CivisPaging *ps)
+{
+	int			ticket;
+
+	if (ps->first_ticket >= 0)
+	{
+		ticket = ps->first_ticket;
+		ps->first_ticket = -1;
+		ps->next_submit = ps->next_page + 1;
+	}
+	else if (ps->nahead > 0)
+	{
+		ticket = ps->ahead[ps->ahead_head];
+		ps->ahead_head = (ps->ahead_head + 1) % MAX_AHEAD;
+		ps->nahead--;
+	}
+	else
+	{
+		ticket = submit_page(fsstate, fsstate->cur, ps, ps->next_page);
+		ps->next_submit = ps->next_page + 1;
+	}
+	return ticket;
+}
+
+/* Load the next page with rows into fsstate->page; false at the end. */
 static bool
-load_next_page(CivisScanState *st)
+load_next_page(CivisScanState *fsstate)
 {
 	for (;;)
 	{
-		CivisPaging *ss;
+		CivisPaging *ps;
 		int			ticket;
 		CivisResponse resp;
 		MemoryContext old;
 		CivisStream *stream;
 		char	   *shown;
 
-		if (st->cur < 0 || st->sstate[st->cur].done)
+		if (fsstate->cur < 0 || fsstate->paging[fsstate->cur].done)
 		{
-			if (!next_stream(st))
+			if (!next_stream(fsstate))
 				return false;
 		}
-		if (st->page_cap > 0 && st->pages >= st->page_cap)
+		if (fsstate->page_cap > 0 && fsstate->pages >= fsstate->page_cap)
 		{
-			st->capped = true;
-			civis_http_discard_all(st->http);
+			fsstate->capped = true;
+			civis_http_discard_all(fsstate->http);
 			return false;
 		}
-		ss = &st->sstate[st->cur];
-		stream = list_nth(st->streams, st->cur);
+		ps = &fsstate->paging[fsstate->cur];
+		stream = list_nth(fsstate->streams, fsstate->cur);
 
-		if (ss->first_ticket >= 0)
-		{
-			ticket = ss->first_ticket;
-			ss->first_ticket = -1;
-			ss->next_submit = ss->next_page + 1;
-		}
-		else if (ss->nahead > 0)
-		{
-			ticket = ss->ahead[ss->ahead_head];
-			ss->ahead_head = (ss->ahead_head + 1) % MAX_AHEAD;
-			ss->nahead--;
-		}
-		else
-		{
-			ticket = submit_page(st, st->cur, ss, ss->next_page);
-			ss->next_submit = ss->next_page + 1;
-		}
+		ticket = take_ticket(fsstate, ps);
 		/* pages known to be needed go out while this one is awaited */
-		fill_ahead(st);
+		fill_ahead(fsstate);
 
-		MemoryContextReset(st->page_cxt);
-		st->page = NULL;
-		st->nitems = st->item = 0;
-		old = MemoryContextSwitchTo(st->page_cxt);
+		MemoryContextReset(fsstate->page_cxt);
+		fsstate->page = NULL;
+		fsstate->nitems = fsstate->item = 0;
+		old = MemoryContextSwitchTo(fsstate->page_cxt);
 		{
-			CivisPaging tmp = *ss;
+			CivisPaging tmp = *ps;
 
-			shown = civis_build_url(NULL, stream, civis_paging_parts(st->plan, st->info, &tmp), true);
+			shown = civis_build_url(NULL, stream, civis_paging_parts(fsstate->plan, fsstate->info, &tmp), true);
 		}
-		civis_http_wait(st->http, ticket, &resp);
+		civis_http_wait(fsstate->http, ticket, &resp);
 
 		if (resp.status != 200)
 		{
-			if (!status_means_empty(st, resp.status))
-				civis_raise_http_error(&resp, shown, st->info->relname);
-			ss->done = true;
+			if (!status_means_empty(fsstate, resp.status))
+				civis_raise_http_error(&resp, shown, fsstate->info->relname);
+			ps->done = true;
 			MemoryContextSwitchTo(old);
 			continue;
 		}
 
-		st->page = civis_page_parse(resp.body, resp.body_len, shown,
-									st->info->relname);
-		st->nitems = civis_page_count(st->page);
+		fsstate->page = civis_page_parse(resp.body, resp.body_len, shown,
+									fsstate->info->relname);
+		fsstate->nitems = civis_page_count(fsstate->page);
 		MemoryContextSwitchTo(old);
 
 		/*
@@ -632,43 +643,34 @@ load_next_page(CivisScanState *st)
 		 * answers everything (the shares endpoints do that); in a paged
 		 * listing it would silently turn every page into one row.
 		 */
-		if (!civis_page_is_array(st->page) && st->plan->kind == CIVIS_PLAN_LIST &&
-			st->plan->paging != CIVIS_PAGING_NONE &&
-			(st->plan->paging != CIVIS_PAGING_AUTO || resp.total_pages >= 0))
+		if (!civis_page_is_array(fsstate->page) && fsstate->plan->kind == CIVIS_PLAN_LIST &&
+			fsstate->plan->paging != CIVIS_PAGING_NONE &&
+			(fsstate->plan->paging != CIVIS_PAGING_AUTO || resp.total_pages >= 0))
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 					 errmsg("the response to %s is a JSON object, not an array", shown),
 					 errdetail("The endpoint of foreign table \"%s\" pages its results, so each page must be a list.",
-							   st->info->relname),
+							   fsstate->info->relname),
 					 errhint("If this endpoint answers one object, set the table option paging 'none'.")));
 
 		/* a window repeats the entries at its start_at: skip those */
-		if (st->plan->paging == CIVIS_PAGING_WINDOW && ss->window_start)
-		{
-			while (st->item < st->nitems && st->item < ss->window_repeat)
-			{
-				char	   *at = civis_page_item_text(st->page, st->item, quirk_window_key);
+		fsstate->item = civis_paging_repeats(ps, fsstate->plan, fsstate->page,
+											 fsstate->nitems);
 
-				if (at == NULL || strcmp(at, ss->window_start) != 0)
-					break;
-				st->item++;
-			}
-		}
-
-		collect_ids(st);
-		if (same_page_again(st))
+		collect_ids(fsstate);
+		if (same_page_again(fsstate))
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
 					 errmsg("the Civis API returned the same page twice for foreign table \"%s\"",
-							st->info->relname),
+							fsstate->info->relname),
 					 errcontext("Civis API request: GET %s", shown),
 					 errhint("Its paging headers cannot be trusted; the result would be incomplete.")));
-		civis_paging_advance(ss, st->plan, st->info, st->page, st->nitems,
-							 st->ncur > 0, st->ncur > 0 ? st->cur_ids[st->ncur - 1] : 0,
-							 &resp, shown, st->rescan_cxt);
-		st->pages++;
-		fill_ahead(st);
-		if (st->item < st->nitems)
+		civis_paging_advance(ps, fsstate->plan, fsstate->info, fsstate->page, fsstate->nitems,
+							 fsstate->ncur > 0, fsstate->ncur > 0 ? fsstate->cur_ids[fsstate->ncur - 1] : 0,
+							 &resp, shown, fsstate->rescan_cxt);
+		fsstate->pages++;
+		fill_ahead(fsstate);
+		if (fsstate->item < fsstate->nitems)
 			return true;
 	}
 }
@@ -680,44 +682,44 @@ load_next_page(CivisScanState *st)
  * rather than a wrongly sorted result.
  */
 static void
-check_order(CivisScanState *st, Datum value, bool isnull)
+check_order(CivisScanState *fsstate, Datum value, bool isnull)
 {
 	bool		ok = true;
 	Form_pg_attribute att;
 
-	if (st->have_prev)
+	if (fsstate->have_prev)
 	{
-		if (st->prev_null != isnull)
-			ok = st->plan->order_desc ? st->prev_null : isnull;
+		if (fsstate->prev_null != isnull)
+			ok = fsstate->plan->order_desc ? fsstate->prev_null : isnull;
 		else if (!isnull)
 		{
-			int32		cmp = DatumGetInt32(FunctionCall2Coll(&st->order_cmp,
-															  st->order_collation,
-															  st->prev_value, value));
+			int32		cmp = DatumGetInt32(FunctionCall2Coll(&fsstate->order_cmp,
+															  fsstate->order_collation,
+															  fsstate->prev_value, value));
 
-			ok = st->plan->order_desc ? cmp >= 0 : cmp <= 0;
+			ok = fsstate->plan->order_desc ? cmp >= 0 : cmp <= 0;
 		}
 	}
 	if (!ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("the Civis API returned rows of foreign table \"%s\" out of the requested order",
-						st->info->relname),
+						fsstate->info->relname),
 				 errdetail("The query's ORDER BY %s %s was sent as order=%s.",
-						   st->info->columns[st->plan->order_attnum - 1].attname,
-						   st->plan->order_desc ? "DESC" : "ASC", st->plan->order_by),
+						   fsstate->info->columns[fsstate->plan->order_attnum - 1].attname,
+						   fsstate->plan->order_desc ? "DESC" : "ASC", fsstate->plan->order_by),
 				 errhint("Set civis_fdw.enable_pushdown = off (or the table option pushdown 'false') to sort locally.")));
 
 	/* keep this value (the previous one is no longer needed) */
-	MemoryContextReset(st->order_cxt);
-	st->have_prev = true;
-	st->prev_null = isnull;
+	MemoryContextReset(fsstate->order_cxt);
+	fsstate->have_prev = true;
+	fsstate->prev_null = isnull;
 	if (!isnull)
 	{
-		MemoryContext old = MemoryContextSwitchTo(st->order_cxt);
+		MemoryContext old = MemoryContextSwitchTo(fsstate->order_cxt);
 
-		att = TupleDescAttr(RelationGetDescr(st->rel), st->plan->order_attnum - 1);
-		st->prev_value = datumCopy(value, att->attbyval, att->attlen);
+		att = TupleDescAttr(RelationGetDescr(fsstate->rel), fsstate->plan->order_attnum - 1);
+		fsstate->prev_value = datumCopy(value, att->attbyval, att->attlen);
 		MemoryContextSwitchTo(old);
 	}
 }
@@ -728,57 +730,57 @@ check_order(CivisScanState *st, Datum value, bool isnull)
  * row_cxt until the next call.
  */
 static bool
-next_row(CivisScanState *st, Datum *values, bool *isnull)
+next_row(CivisScanState *fsstate, Datum *values, bool *isnull)
 {
-	Datum	   *dvalues = st->upper ? st->rel_values : values;
-	bool	   *dnulls = st->upper ? st->rel_nulls : isnull;
+	Datum	   *dvalues = fsstate->upper ? fsstate->rel_values : values;
+	bool	   *dnulls = fsstate->upper ? fsstate->rel_nulls : isnull;
 
-	MemoryContextReset(st->row_cxt);
+	MemoryContextReset(fsstate->row_cxt);
 	for (;;)
 	{
 		MemoryContext old;
 
-		if (st->page == NULL || st->item >= st->nitems)
+		if (fsstate->page == NULL || fsstate->item >= fsstate->nitems)
 		{
-			if (!load_next_page(st))
+			if (!load_next_page(fsstate))
 				return false;
 		}
 
 		/* a row that slid here from the previous page was returned there */
-		if (st->seen_before[st->item])
+		if (fsstate->seen_before[fsstate->item])
 		{
-			st->item++;
-			st->duplicates++;
+			fsstate->item++;
+			fsstate->duplicates++;
 			continue;
 		}
 
 		/* get-by-id: an object the listing would have hidden (quirks.c) */
-		if (st->plan->hidden_key)
+		if (fsstate->plan->hidden_key)
 		{
-			char	   *hidden = civis_page_item_text(st->page, st->item,
-													  st->plan->hidden_key);
+			char	   *hidden = civis_page_item_text(fsstate->page, fsstate->item,
+													  fsstate->plan->hidden_key);
 
 			if (hidden && strcmp(hidden, "true") == 0)
 			{
-				st->item++;
+				fsstate->item++;
 				continue;
 			}
 		}
 
-		old = MemoryContextSwitchTo(st->row_cxt);
-		civis_decode_item(st->decoder, st->page, st->item, dvalues, dnulls);
+		old = MemoryContextSwitchTo(fsstate->row_cxt);
+		civis_decode_item(fsstate->decoder, fsstate->page, fsstate->item, dvalues, dnulls);
 		MemoryContextSwitchTo(old);
-		st->item++;
-		if (st->plan->order_attnum > 0)
-			check_order(st, dvalues[st->plan->order_attnum - 1],
-						dnulls[st->plan->order_attnum - 1]);
-		st->rows++;
-		if (st->upper)
+		fsstate->item++;
+		if (fsstate->plan->order_attnum > 0)
+			check_order(fsstate, dvalues[fsstate->plan->order_attnum - 1],
+						dnulls[fsstate->plan->order_attnum - 1]);
+		fsstate->rows++;
+		if (fsstate->upper)
 		{
 			ListCell   *lc;
 			int			i = 0;
 
-			foreach(lc, st->retrieved_attrs)
+			foreach(lc, fsstate->retrieved_attrs)
 			{
 				values[i] = dvalues[lfirst_int(lc) - 1];
 				isnull[i] = dnulls[lfirst_int(lc) - 1];
@@ -795,13 +797,13 @@ next_row(CivisScanState *st, Datum *values, bool *isnull)
  * so NULL counts as false, as in a WHERE clause.
  */
 static bool
-recheck_row(CivisScanState *st, ExprContext *econtext, TupleTableSlot *slot)
+recheck_row(CivisScanState *fsstate, ExprContext *econtext, TupleTableSlot *slot)
 {
 	ListCell   *lc;
 
 	econtext->ecxt_scantuple = slot;
-	foreach(lc, st->active_rechecks)
-		if (!ExecQual(st->recheck_states[lfirst_int(lc)], econtext))
+	foreach(lc, fsstate->active_rechecks)
+		if (!ExecQual(fsstate->recheck_states[lfirst_int(lc)], econtext))
 			return false;
 	return true;
 }
@@ -809,38 +811,38 @@ recheck_row(CivisScanState *st, ExprContext *econtext, TupleTableSlot *slot)
 static TupleTableSlot *
 civisIterateForeignScan(ForeignScanState *node)
 {
-	CivisScanState *st = node->fdw_state;
+	CivisScanState *fsstate = node->fdw_state;
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
 	ExprContext *econtext = node->ss.ps.ps_ExprContext;
 
-	if (!st->started)
-		start_streams(st, econtext);
+	if (!fsstate->started)
+		start_streams(fsstate, econtext);
 	for (;;)
 	{
 		ExecClearTuple(slot);
-		if (st->remaining == 0)
+		if (fsstate->remaining == 0)
 		{
 			/* the pushed LIMIT is met: pages fetched ahead are not needed */
-			civis_http_discard_all(st->http);
+			civis_http_discard_all(fsstate->http);
 			return slot;
 		}
-		if (!next_row(st, slot->tts_values, slot->tts_isnull))
+		if (!next_row(fsstate, slot->tts_values, slot->tts_isnull))
 			return slot;
 		ExecStoreVirtualTuple(slot);
-		if (st->active_rechecks != NIL && !recheck_row(st, econtext, slot))
+		if (fsstate->active_rechecks != NIL && !recheck_row(fsstate, econtext, slot))
 		{
-			st->rows_removed++;
+			fsstate->rows_removed++;
 			ResetExprContext(econtext);
 			continue;
 		}
 		/* a pushed OFFSET/LIMIT counts the rows that pass */
-		if (st->skip > 0)
+		if (fsstate->skip > 0)
 		{
-			st->skip--;
+			fsstate->skip--;
 			continue;
 		}
-		if (st->remaining > 0)
-			st->remaining--;
+		if (fsstate->remaining > 0)
+			fsstate->remaining--;
 		return slot;
 	}
 }
@@ -848,30 +850,30 @@ civisIterateForeignScan(ForeignScanState *node)
 static void
 civisReScanForeignScan(ForeignScanState *node)
 {
-	CivisScanState *st = node->fdw_state;
+	CivisScanState *fsstate = node->fdw_state;
 
-	if (st->http == NULL)
+	if (fsstate->http == NULL)
 		return;
-	civis_http_discard_all(st->http);
-	MemoryContextReset(st->page_cxt);
-	MemoryContextReset(st->rescan_cxt);
-	st->page = NULL;
-	st->nitems = st->item = 0;
-	st->prev_ids = st->cur_ids = NULL;
-	st->nprev = st->ncur = 0;
-	st->streams = NIL;
-	st->started = false;
-	st->have_prev = false;
+	civis_http_discard_all(fsstate->http);
+	MemoryContextReset(fsstate->page_cxt);
+	MemoryContextReset(fsstate->rescan_cxt);
+	fsstate->page = NULL;
+	fsstate->nitems = fsstate->item = 0;
+	fsstate->prev_ids = fsstate->cur_ids = NULL;
+	fsstate->nprev = fsstate->ncur = 0;
+	fsstate->streams = NIL;
+	fsstate->started = false;
+	fsstate->have_prev = false;
 }
 
 static void
 civisEndForeignScan(ForeignScanState *node)
 {
-	CivisScanState *st = node->fdw_state;
+	CivisScanState *fsstate = node->fdw_state;
 
 	/* deleting the context runs the transport's cleanup callback */
-	if (st && st->scan_cxt)
-		MemoryContextDelete(st->scan_cxt);
+	if (fsstate && fsstate->scan_cxt)
+		MemoryContextDelete(fsstate->scan_cxt);
 	node->fdw_state = NULL;
 }
 
@@ -881,13 +883,13 @@ civis_scan_stats(ForeignScanState *node, const CivisHttpStats **http,
 				 int64 *pages, int64 *rows, int64 *duplicates,
 				 int64 *removed)
 {
-	CivisScanState *st = node->fdw_state;
+	CivisScanState *fsstate = node->fdw_state;
 
-	*http = (st && st->http) ? civis_http_stats(st->http) : NULL;
-	*pages = st ? st->pages : 0;
-	*rows = st ? st->rows : 0;
-	*duplicates = st ? st->duplicates : 0;
-	*removed = st ? st->rows_removed : 0;
+	*http = (fsstate && fsstate->http) ? civis_http_stats(fsstate->http) : NULL;
+	*pages = fsstate ? fsstate->pages : 0;
+	*rows = fsstate ? fsstate->rows : 0;
+	*duplicates = fsstate ? fsstate->duplicates : 0;
+	*removed = fsstate ? fsstate->rows_removed : 0;
 }
 
 /* For explain.c: the plan and the table of a scan. */
@@ -895,10 +897,10 @@ void
 civis_scan_plan(ForeignScanState *node, CivisRequestPlan **plan,
 				CivisTableInfo **info)
 {
-	CivisScanState *st = node->fdw_state;
+	CivisScanState *fsstate = node->fdw_state;
 
-	*plan = st->plan;
-	*info = st->info;
+	*plan = fsstate->plan;
+	*info = fsstate->info;
 }
 
 /* ------------------------------------------------------------------
@@ -909,46 +911,46 @@ CivisScanState *
 civis_scan_open(Relation rel, CivisRequestPlan *plan, List *retrieved_attrs,
 				Oid userid, int64 max_pages)
 {
-	CivisScanState *st = scan_create(rel, plan, retrieved_attrs, NIL, userid,
+	CivisScanState *fsstate = scan_create(rel, plan, retrieved_attrs, NIL, userid,
 									 CurrentMemoryContext);
 
-	st->page_cap = max_pages;
-	start_streams(st, NULL);
-	return st;
+	fsstate->page_cap = max_pages;
+	start_streams(fsstate, NULL);
+	return fsstate;
 }
 
 /* Did the scan stop at its page cap with more pages left? */
 bool
-civis_scan_capped(CivisScanState *st)
+civis_scan_capped(CivisScanState *fsstate)
 {
-	return st->capped;
+	return fsstate->capped;
 }
 
 /* X-Pagination-Total-Entries of the first stream's first page, or -1. */
 int64
-civis_scan_total_entries(CivisScanState *st)
+civis_scan_total_entries(CivisScanState *fsstate)
 {
-	if (st->sstate == NULL || list_length(st->streams) == 0)
+	if (fsstate->paging == NULL || list_length(fsstate->streams) == 0)
 		return -1;
-	return st->sstate[0].total_entries;
+	return fsstate->paging[0].total_entries;
 }
 
 bool
-civis_scan_next(CivisScanState *st, Datum *values, bool *isnull)
+civis_scan_next(CivisScanState *fsstate, Datum *values, bool *isnull)
 {
-	return next_row(st, values, isnull);
+	return next_row(fsstate, values, isnull);
 }
 
 int64
-civis_scan_pages_read(CivisScanState *st)
+civis_scan_pages_read(CivisScanState *fsstate)
 {
-	return st->pages;
+	return fsstate->pages;
 }
 
 void
-civis_scan_close(CivisScanState *st)
+civis_scan_close(CivisScanState *fsstate)
 {
-	MemoryContextDelete(st->scan_cxt);
+	MemoryContextDelete(fsstate->scan_cxt);
 }
 
 void
@@ -958,5 +960,5 @@ civis_scan_routines(FdwRoutine *routine)
 	routine->IterateForeignScan = civisIterateForeignScan;
 	routine->ReScanForeignScan = civisReScanForeignScan;
 	routine->EndForeignScan = civisEndForeignScan;
-	routine->ExplainForeignScan = civis_explain_scan;
+	routine->ExplainForeignScan = civisExplainForeignScan;
 }

@@ -9,9 +9,8 @@
 #ifndef CIVIS_SCAN_H
 #define CIVIS_SCAN_H
 
-#include "commands/explain.h"
 #include "foreign/fdwapi.h"
-#include "plan.h"
+#include "request.h"
 
 extern void civis_scan_routines(FdwRoutine *routine);
 
@@ -35,8 +34,5 @@ extern int64 civis_scan_total_entries(CivisScanState *st);
 extern bool civis_scan_next(CivisScanState *st, Datum *values, bool *isnull);
 extern int64 civis_scan_pages_read(CivisScanState *st);
 extern void civis_scan_close(CivisScanState *st);
-
-/* explain.c */
-extern void civis_explain_scan(ForeignScanState *node, ExplainState *es);
 
 #endif							/* CIVIS_SCAN_H */
