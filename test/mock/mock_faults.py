@@ -163,6 +163,8 @@ def dump(obj):
 #              and the content type "ctype" (default JSON)
 HOSTILE_KINDS = {"zeros", "empties", "endless", "spec", "raw"}
 _HOSTILE_CACHE = {}
+_HOSTILE_SERIAL = [0]
+_HOSTILE_LOCK = threading.Lock()
 
 
 def _repeated(unit, megabytes):
@@ -170,7 +172,7 @@ def _repeated(unit, megabytes):
     if key not in _HOSTILE_CACHE:
         n = max(1, int(megabytes * 1024 * 1024) // (len(unit) + 1))
         _HOSTILE_CACHE.clear()                      # one big body at a time
-        _HOSTILE_CACHE[key] = b"[" + b",".join([unit] * n) + b"]"
+        _HOSTILE_CACHE[key] = b"[" + (unit + b",") * (n - 1) + unit + b"]"
     return _HOSTILE_CACHE[key]
 
 
@@ -192,7 +194,11 @@ def hostile_body(kind, opts, resp):
                          ("X-Pagination-Total-Entries", "999999999000"),
                          ("X-Pagination-Per-Page", "1000"),
                          ("X-Pagination-Current-Page", "1")]
-        return _HOSTILE_CACHE[key]
+        # each page differs from the last (its first item), as real pages do
+        with _HOSTILE_LOCK:
+            _HOSTILE_SERIAL[0] += 1
+            serial = _HOSTILE_SERIAL[0]
+        return b'[{"id":%d,"name":"page %d"},' % (-serial, serial) + _HOSTILE_CACHE[key][1:]
     if kind == "raw":
         resp.status = int(opts.get("status", 200))
         resp.ctype = opts.get("ctype") or resp.ctype
