@@ -26,6 +26,12 @@
  *
  * Detail endpoint: see detail_endpoint().
  *
+ * The spec is untrusted input.  It is parsed against the same memory budget
+ * as a page (json_page.c), every loop over it checks for interrupts, no
+ * step is worse than linear in its size (indexes in SwaggerDoc; schema
+ * comparisons memoised), and an endpoint whose texts cannot go into the
+ * catalogs is skipped with a WARNING (endpoint_acceptable).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -146,6 +152,8 @@ find_ci(const char *hay, const char *needle)
 		return NULL;
 	for (const char *p = hay; *p; p++)
 	{
+		if (((p - hay) & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (pg_strncasecmp(p, needle, nl) == 0)
 			return p;
 	}
@@ -434,6 +442,7 @@ parse_page_size(const char *desc)
 		{
 			const char *q = p + strlen(forms[i]);
 
+			CHECK_FOR_INTERRUPTS();
 			while (*q == ' ')
 				q++;
 			if (isdigit((unsigned char) *q))
@@ -479,6 +488,7 @@ add_enum_values(List *values, const char *s, size_t len)
 		char	   *v;
 		size_t		vlen;
 
+		CHECK_FOR_INTERRUPTS();
 		if (or_ && (!and_ || or_ < and_))
 			sep = or_, seplen = 4;
 		else if (and_)
@@ -546,6 +556,7 @@ parse_enumeration(const char *desc)
 			const char *q = p + strlen(triggers[i].trigger);
 			const char *end;
 
+			CHECK_FOR_INTERRUPTS();
 			/* whole words only */
 			if (p > desc && isalpha((unsigned char) p[-1]))
 				continue;
@@ -579,6 +590,7 @@ parse_enumeration(const char *desc)
 		const char *close = strchr(p, ')');
 		bool		ok = true;
 
+		CHECK_FOR_INTERRUPTS();
 		if (close == NULL || memchr(p, '/', close - p) == NULL)
 			continue;
 		for (const char *c = p + 1; c < close; c++)
