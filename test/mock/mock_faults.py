@@ -164,6 +164,7 @@ def dump(obj):
 HOSTILE_KINDS = {"zeros", "empties", "endless", "spec", "raw"}
 _HOSTILE_CACHE = {}
 _HOSTILE_SERIAL = [0]
+_SPEC_CACHE = {}
 _HOSTILE_LOCK = threading.Lock()
 
 
@@ -207,7 +208,11 @@ def hostile_body(kind, opts, resp):
         if opts.get("spec_file"):
             with open(opts["spec_file"], "rb") as f:
                 return f.read()
-        return hostile_spec(opts.get("spec", "refs"))
+        name = opts.get("spec", "refs")
+        with _HOSTILE_LOCK:                         # built once: serving is then instant
+            if name not in _SPEC_CACHE:
+                _SPEC_CACHE[name] = hostile_spec(name)
+            return _SPEC_CACHE[name]
     raise ValueError("not a hostile kind: %s" % kind)
 
 
