@@ -213,6 +213,8 @@ extern void civis_http_config_from_table(CivisHttpConfig *cfg,
  * -------------------------------------------------------------------- */
 extern void civis_raise_http_error(const CivisResponse *resp, const char *shown,
 								   const char *relname) pg_attribute_noreturn();
+extern char *civis_message_text(const char *text, size_t len, int maxchars);
+extern int	civis_bidi_control_len(const char *s, size_t len);
 
 /* --------------------------------------------------------------------
  * json_page.c: a response body -> a page of JSON items;
@@ -236,7 +238,8 @@ extern int64 civis_page_item_id(const CivisPage *page, int index, bool *has_id);
 extern void civis_decode_item(CivisDecoder *dec, const CivisPage *page, int index,
 							  Datum *values, bool *nulls);
 extern char *civis_page_item_text(const CivisPage *page, int index, const char *key);
-extern void civis_json_init(void);
+extern char *civis_json_top_string(const char *body, size_t len,
+								   const char *key);
 extern const char *civis_json_library_version(void);
 
 /* --------------------------------------------------------------------

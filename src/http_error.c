@@ -23,9 +23,11 @@
  * the beginning of a textual body.  CONTEXT shows the request path with
  * secrets already masked by the caller.
  *
- * JSON proper is decode.c's business; here a small scanner reads only the
- * top-level string members of an error object, handling escapes, and
- * nothing else.
+ * JSON proper is json_page.c's business: civis_json_top_string parses an
+ * error body of at most 64 kB with cJSON, within a small memory budget.
+ *
+ * Text from the API reaches a message only through civis_message_text,
+ * which escapes what could forge log lines or reorder what a reader sees.
  *
  *-------------------------------------------------------------------------
  */
@@ -39,329 +41,107 @@
 #define DESCRIPTION_MAX_CHARS	500
 #define BODY_SNIPPET_BYTES		200
 
-/* ---- minimal scanner for {"key": "string", ...} ---- */
-
-typedef struct JsonScan
+/*
+ * The length of the bidirectional formatting character s starts with, or
+ * 0: ALM U+061C, LRM/RLM U+200E-U+200F, the embeddings and overrides
+ * U+202A-U+202E, the isolates U+2066-U+2069, and the line and paragraph
+ * separators U+2028-U+2029 (line breaks to some log readers).  s is UTF-8.
+ */
+int
+civis_bidi_control_len(const char *s, size_t len)
 {
-	const char *p;
-	const char *end;
-} JsonScan;
+	const unsigned char *u = (const unsigned char *) s;
 
-static void
-scan_ws(JsonScan *s)
-{
-	while (s->p < s->end &&
-		   (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
-		s->p++;
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static bool
-scan_hex4(JsonScan *s, unsigned int *out)
-{
-	unsigned int v = 0;
-	int			i;
-
-	if (s->end - s->p < 4)
-		return false;
-	for (i = 0; i < 4; i++)
-	{
-		int			h = hexval(s->p[i]);
-
-		if (h < 0)
-			return false;
-		v = (v << 4) | (unsigned int) h;
-	}
-	s->p += 4;
-	*out = v;
-	return true;
-}
-
-static void
-append_utf8(StringInfo buf, unsigned int cp)
-{
-	if (cp < 0x80)
-		appendStringInfoChar(buf, (char) cp);
-	else if (cp < 0x800)
-	{
-		appendStringInfoChar(buf, (char) (0xC0 | (cp >> 6)));
-		appendStringInfoChar(buf, (char) (0x80 | (cp & 0x3F)));
-	}
-	else if (cp < 0x10000)
-	{
-		appendStringInfoChar(buf, (char) (0xE0 | (cp >> 12)));
-		appendStringInfoChar(buf, (char) (0x80 | ((cp >> 6) & 0x3F)));
-		appendStringInfoChar(buf, (char) (0x80 | (cp & 0x3F)));
-	}
-	else
-	{
-		appendStringInfoChar(buf, (char) (0xF0 | (cp >> 18)));
-		appendStringInfoChar(buf, (char) (0x80 | ((cp >> 12) & 0x3F)));
-		appendStringInfoChar(buf, (char) (0x80 | ((cp >> 6) & 0x3F)));
-		appendStringInfoChar(buf, (char) (0x80 | (cp & 0x3F)));
-	}
+	if (len >= 2 && u[0] == 0xD8 && u[1] == 0x9C)
+		return 2;
+	if (len < 3 || u[0] != 0xE2)
+		return 0;
+	if (u[1] == 0x80 && (u[2] == 0x8E || u[2] == 0x8F ||
+						 (u[2] >= 0xA8 && u[2] <= 0xAE)))
+		return 3;
+	if (u[1] == 0x81 && u[2] >= 0xA6 && u[2] <= 0xA9)
+		return 3;
+	return 0;
 }
 
 /*
- * Scan a JSON string starting at the opening quote.  When buf is not NULL,
- * the decoded value (UTF-8) is appended to it.  Returns false on malformed
- * input.
+ * Text from the API (or any remote party) made safe for an ERROR, DETAIL,
+ * HINT, CONTEXT or WARNING, and so for the server log: the one function
+ * every such text goes through.
+ *
+ *   - control characters are escaped, so no text can start a new line of
+ *     the log or of a client's output: \n, \r, \t, other C0 and DEL as
+ *     \xHH, C1 (U+0080-U+009F) as \uHHHH;
+ *   - bidirectional formatting characters (civis_bidi_control_len) are
+ *     escaped as \uHHHH, so no text can reorder what a reader sees;
+ *   - the result is valid in the database encoding: a non-ASCII character
+ *     is kept only when that is UTF-8 and the character is valid UTF-8,
+ *     else it is shown as '?';
+ *   - at most maxchars characters of the text are shown ("..." marks the
+ *     cut), and trailing white space (a body's final newline) is dropped.
  */
-static bool
-scan_string(JsonScan *s, StringInfo buf)
-{
-	if (s->p >= s->end || *s->p != '"')
-		return false;
-	s->p++;
-	while (s->p < s->end)
-	{
-		char		c = *s->p++;
-
-		if (c == '"')
-			return true;
-		if (c != '\\')
-		{
-			if (buf)
-				appendStringInfoChar(buf, c);
-			continue;
-		}
-		if (s->p >= s->end)
-			return false;
-		c = *s->p++;
-		switch (c)
-		{
-			case '"':
-			case '\\':
-			case '/':
-				if (buf)
-					appendStringInfoChar(buf, c);
-				break;
-			case 'b':
-				if (buf)
-					appendStringInfoChar(buf, '\b');
-				break;
-			case 'f':
-				if (buf)
-					appendStringInfoChar(buf, '\f');
-				break;
-			case 'n':
-				if (buf)
-					appendStringInfoChar(buf, '\n');
-				break;
-			case 'r':
-				if (buf)
-					appendStringInfoChar(buf, '\r');
-				break;
-			case 't':
-				if (buf)
-					appendStringInfoChar(buf, '\t');
-				break;
-			case 'u':
-				{
-					unsigned int cp;
-
-					if (!scan_hex4(s, &cp))
-						return false;
-					if (cp >= 0xD800 && cp <= 0xDBFF)
-					{
-						unsigned int lo;
-
-						if (s->end - s->p >= 6 && s->p[0] == '\\' &&
-							s->p[1] == 'u')
-						{
-							s->p += 2;
-							if (!scan_hex4(s, &lo))
-								return false;
-							if (lo >= 0xDC00 && lo <= 0xDFFF)
-								cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-							else
-								cp = 0xFFFD;
-						}
-						else
-							cp = 0xFFFD;
-					}
-					else if (cp >= 0xDC00 && cp <= 0xDFFF)
-						cp = 0xFFFD;
-					if (cp == 0)
-						cp = 0xFFFD;	/* no NULs in messages */
-					if (buf)
-						append_utf8(buf, cp);
-				}
-				break;
-			default:
-				return false;
-		}
-	}
-	return false;
-}
-
-/* Skip any JSON value (string, number, literal, object, array). */
-static bool
-scan_skip_value(JsonScan *s)
-{
-	int			depth = 0;
-
-	scan_ws(s);
-	if (s->p >= s->end)
-		return false;
-	if (*s->p == '"')
-		return scan_string(s, NULL);
-	if (*s->p != '{' && *s->p != '[')
-	{
-		/* scalar: up to the next delimiter */
-		while (s->p < s->end && *s->p != ',' && *s->p != '}' &&
-			   *s->p != ']' && *s->p != ' ' && *s->p != '\t' &&
-			   *s->p != '\n' && *s->p != '\r')
-			s->p++;
-		return true;
-	}
-	while (s->p < s->end)
-	{
-		char		c = *s->p;
-
-		if (c == '"')
-		{
-			if (!scan_string(s, NULL))
-				return false;
-			continue;
-		}
-		s->p++;
-		if (c == '{' || c == '[')
-			depth++;
-		else if (c == '}' || c == ']')
-		{
-			if (--depth == 0)
-				return true;
-		}
-	}
-	return false;
-}
-
-/*
- * The decoded value of the top-level string member "key" of a JSON object,
- * or NULL when the body is not an object or has no such string member.
- */
-static char *
-json_top_string(const char *body, size_t len, const char *key)
-{
-	JsonScan	s;
-	StringInfoData k;
-
-	if (body == NULL)
-		return NULL;
-	s.p = body;
-	s.end = body + len;
-	scan_ws(&s);
-	if (s.p >= s.end || *s.p != '{')
-		return NULL;
-	s.p++;
-	initStringInfo(&k);
-	for (;;)
-	{
-		scan_ws(&s);
-		if (s.p >= s.end || *s.p == '}')
-			return NULL;
-		resetStringInfo(&k);
-		if (!scan_string(&s, &k))
-			return NULL;
-		scan_ws(&s);
-		if (s.p >= s.end || *s.p != ':')
-			return NULL;
-		s.p++;
-		scan_ws(&s);
-		if (strcmp(k.data, key) == 0 && s.p < s.end && *s.p == '"')
-		{
-			StringInfoData v;
-
-			initStringInfo(&v);
-			if (!scan_string(&s, &v))
-				return NULL;
-			return v.data;
-		}
-		if (!scan_skip_value(&s))
-			return NULL;
-		scan_ws(&s);
-		if (s.p < s.end && *s.p == ',')
-		{
-			s.p++;
-			continue;
-		}
-		return NULL;
-	}
-}
-
-/*
- * Make text from the API safe to put into a message: valid in the
- * database encoding (non-ASCII is kept only when that is UTF-8 and the
- * text is valid UTF-8), no control characters but newline and tab, and at
- * most maxchars characters (an ellipsis marks truncation).
- */
-static char *
-sanitize_text(const char *text, size_t len, int maxchars)
+char *
+civis_message_text(const char *text, size_t len, int maxchars)
 {
 	StringInfoData out;
-	bool		keep_utf8;
+	bool		db_utf8 = GetDatabaseEncoding() == PG_UTF8;
 	size_t		i = 0;
 	int			nchars = 0;
 
-	keep_utf8 = (GetDatabaseEncoding() == PG_UTF8) &&
-		pg_verify_mbstr(PG_UTF8, text, (int) Min(len, (size_t) INT_MAX), true);
-
 	initStringInfo(&out);
+	if (text == NULL)
+		return out.data;
+	while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t' ||
+					   text[len - 1] == '\n' || text[len - 1] == '\r'))
+		len--;
 	while (i < len)
 	{
 		unsigned char c = (unsigned char) text[i];
+		int			l;
 
 		if (nchars >= maxchars)
 		{
 			appendStringInfoString(&out, "...");
 			break;
 		}
-		if (c >= 0x80)
+		nchars++;
+		if (c < 0x80)
 		{
-			if (keep_utf8)
-			{
-				int			l = pg_utf_mblen((const unsigned char *) text + i);
-
-				if (l < 1 || i + l > len)
-					break;
-				appendBinaryStringInfo(&out, text + i, l);
-				i += l;
-			}
-			else
-			{
-				appendStringInfoChar(&out, '?');
-				i++;
-			}
-		}
-		else
-		{
-			if (c == '\0')
-				break;
-			if (c < 0x20 && c != '\n' && c != '\t')
-				appendStringInfoChar(&out, ' ');
+			if (c == '\n')
+				appendStringInfoString(&out, "\\n");
+			else if (c == '\r')
+				appendStringInfoString(&out, "\\r");
+			else if (c == '\t')
+				appendStringInfoString(&out, "\\t");
+			else if (c < 0x20 || c == 0x7F)
+				appendStringInfo(&out, "\\x%02x", c);
 			else
 				appendStringInfoChar(&out, (char) c);
 			i++;
+			continue;
 		}
-		nchars++;
+		l = pg_utf_mblen((const unsigned char *) text + i);
+		if (l < 2 || i + l > len ||
+			!pg_utf8_islegal((const unsigned char *) text + i, l))
+		{
+			appendStringInfoChar(&out, '?');
+			i++;
+			continue;
+		}
+		if (c == 0xC2 && (unsigned char) text[i + 1] <= 0x9F)
+			appendStringInfo(&out, "\\u%04x", (unsigned char) text[i + 1]);
+		else if (civis_bidi_control_len(text + i, len - i) == l)
+		{
+			pg_wchar	cp = utf8_to_unicode((const unsigned char *) text + i);
+
+			appendStringInfo(&out, "\\u%04x", (unsigned int) cp);
+		}
+		else if (db_utf8)
+			appendBinaryStringInfo(&out, text + i, l);
+		else
+			appendStringInfoChar(&out, '?');
+		i += l;
 	}
-	/* trailing white space (a body ending in a newline) is noise */
-	while (out.len > 0 && (out.data[out.len - 1] == '\n' ||
-						   out.data[out.len - 1] == ' ' ||
-						   out.data[out.len - 1] == '\t'))
-		out.data[--out.len] = '\0';
 	return out.data;
 }
 
@@ -492,19 +272,19 @@ civis_raise_http_error(const CivisResponse *resp, const char *shown,
 
 	/* DETAIL: the API's explanation, then the retry count */
 	initStringInfo(&detail);
-	desc = json_top_string(resp->body, resp->body_len, "errorDescription");
+	desc = civis_json_top_string(resp->body, resp->body_len, "errorDescription");
 	if (desc == NULL || desc[0] == '\0')
-		desc = json_top_string(resp->body, resp->body_len, "error");
+		desc = civis_json_top_string(resp->body, resp->body_len, "error");
 	if (desc != NULL && desc[0] != '\0')
 		appendStringInfoString(&detail,
-							   sanitize_text(desc, strlen(desc),
-											 DESCRIPTION_MAX_CHARS));
+							   civis_message_text(desc, strlen(desc),
+												  DESCRIPTION_MAX_CHARS));
 	else if (body_is_text(resp))
 		appendStringInfoString(&detail,
-							   sanitize_text(resp->body,
-											 Min(resp->body_len,
-												 (size_t) BODY_SNIPPET_BYTES),
-											 BODY_SNIPPET_BYTES));
+							   civis_message_text(resp->body,
+												  Min(resp->body_len,
+													  (size_t) BODY_SNIPPET_BYTES),
+												  BODY_SNIPPET_BYTES));
 	if (resp->attempts > 1)
 		appendStringInfo(&detail, "%sGave up after %d attempts.",
 						 detail.len > 0 ? "\n" : "", resp->attempts);

@@ -59,11 +59,15 @@
 #include "quirks.h"
 #include "spec.h"
 
+#include "access/htup_details.h"
+#include "catalog/heap.h"
 #include "commands/defrem.h"
 #include "foreign/foreign.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 
 typedef struct ImportColumn
@@ -85,10 +89,23 @@ typedef struct ImportColumn
 	bool		scalar;			/* ... of a scalar type */
 } ImportColumn;
 
+/*
+ * A set of names as PostgreSQL stores them (at most NAMEDATALEN - 1
+ * bytes): the tables of an import, or the columns of a table.  Finding a
+ * name and a free variant of it is O(1), whatever the spec repeats.
+ */
+typedef struct NameEntry
+{
+	char		name[NAMEDATALEN];	/* the key */
+	void	   *owner;			/* ImportColumn * or ImportTable * */
+	int			next_variant;	/* first variant of this name to try */
+} NameEntry;
+
 typedef struct ImportTable
 {
 	const CivisSpecEndpoint *ep;
 	char	   *name;
+	HTAB	   *column_names;	/* NameEntry of every column */
 	List	   *columns;		/* ImportColumn *, final order */
 	List	   *fields;			/* (b) */
 	List	   *path_cols;		/* (a) */
@@ -153,51 +170,134 @@ values_contain(List *values, const char *v)
 }
 
 /* --------------------------------------------------------------------
+ * Name sets
+ * -------------------------------------------------------------------- */
+
+static HTAB *
+name_set(const char *what, long nelem)
+{
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = NAMEDATALEN;
+	ctl.entrysize = sizeof(NameEntry);
+	ctl.hcxt = CurrentMemoryContext;
+	return hash_create(what, Max(nelem, 16), &ctl,
+					   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+}
+
+/*
+ * name as PostgreSQL would store it with reserve bytes left free for a
+ * suffix: cut to NAMEDATALEN - 1 - reserve bytes on a character boundary
+ * (spec.c has checked the text to be valid in the database encoding).
+ */
+static char *
+clip_name(const char *name, int reserve)
+{
+	int			len = strlen(name);
+	int			max = NAMEDATALEN - 1 - reserve;
+
+	if (len <= max)
+		return pstrdup(name);
+	return pnstrdup(name, pg_mbcliplen(name, len, max));
+}
+
+static NameEntry *
+name_find(HTAB *set, const char *name)
+{
+	return (NameEntry *) hash_search(set, name, HASH_FIND, NULL);
+}
+
+/*
+ * Claim a name of the set for owner: base itself when free, else the
+ * first free variant(base, n) for n = 1, 2, ...  Each base remembers how
+ * far its variants are taken, so N claims of one name cost O(N).
+ */
+static char *
+claim_name(HTAB *set, const char *base, void *owner,
+		   char *(*variant) (const char *base, int n, void *arg), void *arg)
+{
+	char	   *candidate = clip_name(base, 0);
+	NameEntry  *base_entry = name_find(set, candidate);
+	NameEntry  *entry;
+	bool		found;
+
+	if (base_entry != NULL)
+	{
+		int			n = Max(base_entry->next_variant, 1);
+
+		for (;; n++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			candidate = variant(base, n, arg);
+			if (name_find(set, candidate) == NULL)
+				break;
+		}
+		base_entry->next_variant = n + 1;
+	}
+	entry = (NameEntry *) hash_search(set, candidate, HASH_ENTER, &found);
+	Assert(!found);
+	entry->owner = owner;
+	entry->next_variant = 1;
+	return candidate;
+}
+
+/* base + suffix, base clipped so that the suffix survives */
+static char *
+with_suffix(const char *base, const char *suffix)
+{
+	return psprintf("%s%s", clip_name(base, strlen(suffix)), suffix);
+}
+
+/* --------------------------------------------------------------------
  * Columns
  * -------------------------------------------------------------------- */
+
+/*
+ * The column name a wanted name turns into before uniqueness: clipped to
+ * NAMEDATALEN - 1 bytes, and with a trailing '_' when it is the name of a
+ * system column (ctid, xmin, cmin, xmax, cmax, tableoid), which no user
+ * column may have.
+ */
+static char *
+column_form(const char *name)
+{
+	char	   *clipped = clip_name(name, 0);
+
+	if (SystemAttributeByName(clipped) != NULL)
+		return psprintf("%s_", clipped);
+	return clipped;
+}
 
 static ImportColumn *
 find_column(ImportTable *t, const char *name)
 {
-	List	   *lists[4] = {t->path_cols, t->fields, t->synthetic, t->param_cols};
+	NameEntry  *e = name_find(t->column_names, column_form(name));
 
-	for (int i = 0; i < 4; i++)
-	{
-		ListCell   *lc;
+	return e ? (ImportColumn *) e->owner : NULL;
+}
 
-		foreach(lc, lists[i])
-		{
-			ImportColumn *c = lfirst(lc);
-
-			if (strcmp(c->name, name) == 0)
-				return c;
-		}
-	}
-	return NULL;
+/* name_param, name_param2, ... */
+static char *
+column_variant(const char *base, int n, void *arg)
+{
+	return n == 1 ? with_suffix(base, "_param")
+		: with_suffix(base, psprintf("_param%d", n));
 }
 
 /*
- * A name for a new column that no existing column has: the name itself,
- * else name_param, name_param2, ...  (Only reached when a parameter-only
- * column would take the name of a non-scalar field.)
+ * A new column named name (column_form), or, when a column has that name
+ * already, name_param, name_param2, ...  (Only reached when a parameter-
+ * only column would take the name of a non-scalar field, or a spec repeats
+ * a name.)
  */
-static char *
-unique_column_name(ImportTable *t, const char *name)
-{
-	char	   *candidate = pstrdup(name);
-
-	for (int n = 1; find_column(t, candidate) != NULL; n++)
-		candidate = n == 1 ? psprintf("%s_param", name)
-			: psprintf("%s_param%d", name, n);
-	return candidate;
-}
-
 static ImportColumn *
-new_column(const char *name, const char *type)
+new_column(ImportTable *t, const char *name, const char *type)
 {
 	ImportColumn *c = palloc0(sizeof(ImportColumn));
 
-	c->name = pstrdup(name);
+	c->name = claim_name(t->column_names, column_form(name), c,
+						 column_variant, NULL);
 	c->type = type;
 	return c;
 }
@@ -231,12 +331,11 @@ build_field_columns(ImportTable *t)
 		if (type == NULL)
 			type = prop->sql_type;
 
-		c = new_column(civis_camel_to_snake(prop->name), type);
+		CHECK_FOR_INTERRUPTS();
+		c = new_column(t, civis_camel_to_snake(prop->name), type);
 		c->key = pstrdup(prop->name);
 		c->field = true;
 		c->scalar = prop->scalar && strcmp(type, "jsonb") != 0;
-		if (find_column(t, c->name) != NULL)
-			c->name = unique_column_name(t, c->name);
 		t->fields = lappend(t->fields, c);
 	}
 }
@@ -255,6 +354,7 @@ build_path_columns(ImportTable *t)
 		ImportColumn *c;
 		CivisSpecParam *param;
 
+		CHECK_FOR_INTERRUPTS();
 		if (close == NULL)
 			break;
 		pname = pnstrdup(p + 1, close - p - 1);
@@ -269,8 +369,7 @@ build_path_columns(ImportTable *t)
 			continue;
 		}
 		param = civis_spec_param(t->ep, "path", pname);
-		c = new_column(unique_column_name(t, colname),
-					   param ? param->sql_type : "text");
+		c = new_column(t, colname, param ? param->sql_type : "text");
 		c->param = pname;
 		c->param_only = true;
 		t->path_cols = lappend(t->path_cols, c);
@@ -320,7 +419,7 @@ try_synthetic(ImportTable *t, const char *pname, const char *list,
 		}
 		if (existing != NULL)
 			continue;
-		c = new_column(sq->column, sq->sql_type);
+		c = new_column(t, sq->column, sq->sql_type);
 		c->key = pstrdup(sq->key);
 		set_param_options(c, pname, list ? list : sq->list, values, NULL,
 						  sq->exact);
@@ -346,6 +445,7 @@ build_query_columns(ImportTable *t)
 		const char *match_name = pname;
 		ImportColumn *c;
 
+		CHECK_FOR_INTERRUPTS();
 		if (strcmp(param->in, "query") != 0 || is_paging_param(pname))
 			continue;
 
@@ -393,7 +493,7 @@ build_query_columns(ImportTable *t)
 		}
 
 		/* a parameter-only column */
-		c = new_column(unique_column_name(t, match_name), param->sql_type);
+		c = new_column(t, match_name, param->sql_type);
 		set_param_options(c, pname, list, values, fq, false);
 		c->param_only = true;
 		t->param_cols = lappend(t->param_cols, c);
@@ -410,6 +510,7 @@ apply_order(ImportTable *t)
 	{
 		ImportColumn *c = find_column(t, lfirst(lc));
 
+		CHECK_FOR_INTERRUPTS();
 		if (c && c->field && c->scalar && c->order_by == NULL)
 			c->order_by = pstrdup(lfirst(lc));
 	}
@@ -515,10 +616,39 @@ wanted_table(ImportForeignSchemaStmt *stmt, const char *name)
 	{
 		RangeVar   *rv = lfirst(lc);
 
+		CHECK_FOR_INTERRUPTS();
 		if (strcmp(rv->relname, name) == 0)
 			listed = true;
 	}
 	return stmt->list_type == FDW_IMPORT_SCHEMA_LIMIT_TO ? listed : !listed;
+}
+
+/* name_by_<placeholders> for n = 1, then name_2, name_3, ... */
+static char *
+table_variant(const char *name, int n, void *arg)
+{
+	const char *path = arg;
+
+	if (n == 1)
+	{
+		StringInfoData buf;
+		const char *p = path;
+
+		initStringInfo(&buf);
+		appendStringInfoString(&buf, "_by");
+		while ((p = strchr(p, '{')) != NULL)
+		{
+			const char *close = strchr(p, '}');
+
+			if (close == NULL)
+				break;
+			appendStringInfo(&buf, "_%s",
+							 civis_camel_to_snake(pnstrdup(p + 1, close - p - 1)));
+			p = close + 1;
+		}
+		return with_suffix(name, buf.data);
+	}
+	return with_suffix(name, psprintf("_%d", n));
 }
 
 /*
@@ -527,42 +657,9 @@ wanted_table(ImportForeignSchemaStmt *stmt, const char *name)
  * endpoint keeps the plain name.
  */
 static char *
-unique_table_name(List *taken, const char *path, const char *name)
+unique_table_name(HTAB *taken, ImportTable *t, const char *name)
 {
-	char	   *candidate = pstrdup(name);
-	ListCell   *lc;
-	bool		clash;
-
-	for (int n = 0;; n++)
-	{
-		clash = false;
-		foreach(lc, taken)
-			if (strcmp(((ImportTable *) lfirst(lc))->name, candidate) == 0)
-				clash = true;
-		if (!clash)
-			return candidate;
-		if (n == 0)
-		{
-			StringInfoData buf;
-			const char *p = path;
-
-			initStringInfo(&buf);
-			appendStringInfo(&buf, "%s_by", name);
-			while ((p = strchr(p, '{')) != NULL)
-			{
-				const char *close = strchr(p, '}');
-
-				if (close == NULL)
-					break;
-				appendStringInfo(&buf, "_%s",
-								 civis_camel_to_snake(pnstrdup(p + 1, close - p - 1)));
-				p = close + 1;
-			}
-			candidate = buf.data;
-		}
-		else
-			candidate = psprintf("%s_%d", name, n + 1);
-	}
+	return claim_name(taken, name, t, table_variant, (void *) t->ep->path);
 }
 
 /* The list endpoints of the spec the server's GET /endpoints answers with. */
@@ -597,6 +694,7 @@ civisImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 	ForeignServer *server;
 	List	   *endpoints;
 	List	   *tables = NIL;
+	HTAB	   *table_names;
 	List	   *statements = NIL;
 	List	   *result = NIL;
 
@@ -628,6 +726,7 @@ civisImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 	old = MemoryContextSwitchTo(cxt);
 
 	endpoints = fetch_spec(serverOid);
+	table_names = name_set("civis_fdw import tables", list_length(endpoints));
 
 	/* pass 1: the tables' names (independent of LIMIT TO) */
 	foreach(lc, endpoints)
@@ -636,12 +735,13 @@ civisImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 		char	   *name = civis_table_name_for_path(ep->path);
 		ImportTable *t;
 
+		CHECK_FOR_INTERRUPTS();
 		if (*name == '\0')
 			continue;
 
 		t = palloc0(sizeof(ImportTable));
 		t->ep = ep;
-		t->name = unique_table_name(tables, ep->path, name);
+		t->name = unique_table_name(table_names, t, name);
 		tables = lappend(tables, t);
 	}
 
@@ -650,11 +750,15 @@ civisImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 	{
 		ImportTable *t = lfirst(lc);
 
+		CHECK_FOR_INTERRUPTS();
 		if (!include_deprecated && t->ep->deprecated)
 			continue;
 		if (!wanted_table(stmt, t->name))
 			continue;
 
+		t->column_names = name_set("civis_fdw import columns",
+								   list_length(t->ep->properties) +
+								   list_length(t->ep->params));
 		build_field_columns(t);
 		build_path_columns(t);
 		build_query_columns(t);
@@ -664,6 +768,17 @@ civisImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 								 list_concat(list_copy(t->synthetic), t->param_cols));
 		if (t->columns == NIL)
 			continue;
+		if (list_length(t->columns) > MaxHeapAttributeNumber)
+		{
+			ereport(WARNING,
+					(errcode(ERRCODE_TOO_MANY_COLUMNS),
+					 errmsg("skipping endpoint \"%s\" of the Civis API spec",
+							t->ep->path),
+					 errdetail("Its table \"%s\" would have %d columns; a table can have at most %d.",
+							   t->name, list_length(t->columns),
+							   MaxHeapAttributeNumber)));
+			continue;
+		}
 		statements = lappend(statements,
 							 table_statement(t, stmt->local_schema,
 											 server->servername));
@@ -671,7 +786,10 @@ civisImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 
 	MemoryContextSwitchTo(old);
 	foreach(lc, statements)
+	{
+		CHECK_FOR_INTERRUPTS();
 		result = lappend(result, pstrdup(lfirst(lc)));
+	}
 	MemoryContextDelete(cxt);
 
 	return result;

@@ -13,10 +13,12 @@
  * helpers both need (number text, compact JSON, value excerpts for messages)
  * live here and are declared in json_page.h.
  *
- * Memory.  cJSON allocates through hooks that palloc in CurrentMemoryContext
- * (see civis_json_init).  A page therefore lives in whatever context the
- * scan parses it in, normally a per-page context that is reset for each new
- * page.
+ * Memory.  A body is parsed against a budget of CIVIS_JSON_TREE_LIMIT bytes
+ * (civis_json_parse): the tree is palloc'd in whatever context the scan
+ * parses it in, normally a per-page context that is reset for each new
+ * page, and a body whose tree would outgrow the budget is refused with
+ * SQLSTATE 54000.  The budget exists because a tree costs up to about 40
+ * times the bytes of its text (`[0,0,...]`).  Parsing can be cancelled.
  *
  * Strings.  The body is checked to be UTF-8 before parsing, and \u0000 is
  * refused (cJSON would cut the string there; PostgreSQL text cannot hold it
@@ -38,59 +40,159 @@
 #define PARSE_EXCERPT_CHARS 40
 
 /* --------------------------------------------------------------------
- * cJSON memory hooks
+ * Parsing with a memory budget
  * -------------------------------------------------------------------- */
 
+/*
+ * cJSON allocates through hooks that are global to the process.  They are
+ * set to ours only for the duration of one parse (civis_json_parse) and put
+ * back to cJSON's defaults (malloc/free) right after it, in PG_FINALLY, so
+ * that no other code in the backend -- another extension linking the same
+ * libcjson -- ever allocates through them.
+ *
+ * Inside a parse, every allocation is palloc'd in the memory context the
+ * budget was set up in (the scan's per-page context, or IMPORT's context)
+ * and counted against the budget's limit; past it the hook returns NULL, on
+ * which cJSON gives up the parse cleanly and returns NULL, and the caller
+ * raises SQLSTATE 54000.  The free hook does nothing: the trees are freed
+ * by resetting or deleting their context, never by cJSON_Delete (which,
+ * called after the parse, would hand palloc'd chunks to free()).  Nothing
+ * in civis_fdw calls cJSON_Delete, cJSON_Print* or cJSON_Create*.
+ *
+ * Every CIVIS_JSON_CFI_EVERY allocations the hook calls CHECK_FOR_INTERRUPTS,
+ * so a cancel or statement_timeout ends even a huge parse.  The ERROR it may
+ * raise longjmps out of the middle of cJSON's parser.  That is safe:
+ *   - the half-built tree is palloc'd in the budget's context, which the
+ *     error's cleanup (the scan's or IMPORT's context is a child of the
+ *     statement's) frees like any other allocation; nothing was malloc'd;
+ *   - cJSON's parser holds no locks and no static state besides the hooks
+ *     and the position of its last error, which each parse rewrites; its
+ *     parse buffer lives on the stack that the longjmp discards;
+ *   - the hooks themselves are restored by PG_FINALLY before the error
+ *     propagates further, so after any error the process is back on
+ *     malloc/free.
+ */
+#define CIVIS_JSON_CFI_EVERY 1024
+
+static CivisJsonBudget *active_budget = NULL;
+
 static void *
-civis_cjson_malloc(size_t size)
+budget_malloc(size_t size)
 {
-	return MemoryContextAllocExtended(CurrentMemoryContext, size,
-									  MCXT_ALLOC_HUGE);
+	CivisJsonBudget *b = active_budget;
+	void	   *p;
+
+	if (b == NULL)
+		return NULL;			/* hooks without a parse: cannot happen */
+	if (++b->nallocs % CIVIS_JSON_CFI_EVERY == 0)
+		CHECK_FOR_INTERRUPTS();
+	if (b->exceeded || size > b->limit - b->used)
+	{
+		b->exceeded = true;
+		return NULL;
+	}
+	p = MemoryContextAllocExtended(b->cxt, size,
+								   MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+	if (p == NULL)
+	{
+		b->exceeded = true;
+		return NULL;
+	}
+	b->used += GetMemoryChunkSpace(p);
+	if (b->used > b->limit)
+		b->exceeded = true;
+	return p;
 }
 
 static void
-civis_cjson_free(void *ptr)
+budget_free(void *ptr)
 {
-	/* pfree finds the owning context from the chunk header itself */
-	if (ptr != NULL)
-		pfree(ptr);
+	/* nothing: the budget's memory context owns every chunk */
+}
+
+/* A budget of limit bytes, allocating in CurrentMemoryContext. */
+void
+civis_json_budget_init(CivisJsonBudget *budget, Size limit)
+{
+	memset(budget, 0, sizeof(*budget));
+	budget->cxt = CurrentMemoryContext;
+	budget->limit = limit;
 }
 
 /*
- * Make cJSON allocate with palloc in CurrentMemoryContext.
- *
- * Why: every cJSON tree then lives in the memory context current when it is
- * built -- for a scan, the per-page context, which the scan resets for each
- * page and which PostgreSQL frees itself on ERROR -- so no tree can leak on
- * any path, including an ERROR thrown half-way through a parse.  An
- * allocation failure raises an ERROR that longjmps out of cJSON's parser;
- * that is safe because cJSON is plain C that holds no locks and keeps no
- * state that a half-finished call would leave inconsistent (its only
- * global, the error position, is rewritten by every parse).  The free hook
- * may receive any pointer the malloc hook returned, whatever context was
- * current then: pfree needs no context argument.
- *
- * The hooks are process-wide and stay installed for the life of the
- * backend; installing them again is a no-op.  Call this before any cJSON
- * call that allocates (civis_page_parse does so itself).  Custom hooks
- * disable cJSON's realloc shortcut, which only its printers use; trees
- * printed with cJSON_Print* are palloc'd too and must be freed with
- * cJSON_free or pfree, never free().
+ * Parse len bytes of JSON text (cJSON_ParseWithLengthOpts without requiring
+ * a NUL terminator) against the budget.  NULL when the text is no JSON or
+ * the budget ran out (budget->exceeded tells which); *parse_end as cJSON
+ * sets it.  See above for the hooks.
+ */
+cJSON *
+civis_json_parse(const char *text, size_t len, const char **parse_end,
+				 CivisJsonBudget *budget)
+{
+	CivisJsonBudget *saved = active_budget;
+	cJSON_Hooks hooks;
+	cJSON	   *volatile root = NULL;
+
+	hooks.malloc_fn = budget_malloc;
+	hooks.free_fn = budget_free;
+	active_budget = budget;
+	cJSON_InitHooks(&hooks);
+	PG_TRY();
+	{
+		root = cJSON_ParseWithLengthOpts(text, len, parse_end, false);
+	}
+	PG_FINALLY();
+	{
+		active_budget = saved;
+		if (saved == NULL)
+			cJSON_InitHooks(NULL);
+	}
+	PG_END_TRY();
+	return root;
+}
+
+/*
+ * The ERROR for a body whose tree would outgrow its budget.  The hint names
+ * both knobs: max_response_bytes bounds the body, page_size what a page
+ * holds.
  */
 void
-civis_json_init(void)
+civis_json_budget_error(const CivisJsonBudget *budget, size_t len,
+						const char *shown)
 {
-	static bool installed = false;
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("the response to %s is too large to parse", shown),
+			 errdetail("Its %zu bytes of JSON would take more than %zu MB of memory as a tree.",
+					   len, (size_t) (budget->limit / (1024 * 1024))),
+			 errhint("The max_response_bytes option of the foreign server bounds the size of a response; lower it (or the page_size option of the table) so that such responses are refused before they are parsed.")));
+}
 
-	if (!installed)
-	{
-		cJSON_Hooks hooks;
+/*
+ * The top-level string member "key" of a JSON object (an error body), or
+ * NULL when the body is no object, has no such string member or is larger
+ * than ERROR_BODY_MAX_BYTES.  The tree is left in CurrentMemoryContext.
+ */
+#define ERROR_BODY_MAX_BYTES (64 * 1024)
+#define ERROR_BODY_TREE_LIMIT ((Size) 4 * 1024 * 1024)
 
-		hooks.malloc_fn = civis_cjson_malloc;
-		hooks.free_fn = civis_cjson_free;
-		cJSON_InitHooks(&hooks);
-		installed = true;
-	}
+char *
+civis_json_top_string(const char *body, size_t len, const char *key)
+{
+	CivisJsonBudget budget;
+	cJSON	   *root;
+	const cJSON *v;
+
+	if (body == NULL || len == 0 || len > ERROR_BODY_MAX_BYTES)
+		return NULL;
+	civis_json_budget_init(&budget, ERROR_BODY_TREE_LIMIT);
+	root = civis_json_parse(body, len, NULL, &budget);
+	if (!cJSON_IsObject(root))
+		return NULL;
+	v = cJSON_GetObjectItemCaseSensitive(root, key);
+	if (!cJSON_IsString(v) || v->valuestring == NULL)
+		return NULL;
+	return pstrdup(v->valuestring);
 }
 
 /* The cJSON version this backend runs with (civis_fdw_version()). */
@@ -282,88 +384,29 @@ char *
 civis_value_excerpt(const cJSON *v)
 {
 	StringInfoData b;
-	const char *s;
-	int			len;
-	int			clip;
 
 	initStringInfo(&b);
 	civis_append_json(&b, v, VALUE_EXCERPT_BYTES);
-	if (GetDatabaseEncoding() == PG_UTF8)
-	{
-		s = b.data;
-		len = b.len;
-	}
-	else
-	{
-		/*
-		 * An error message must not fail on a character the database
-		 * encoding lacks: show each non-ASCII character as '?'.
-		 */
-		StringInfoData a;
-		int			i;
-
-		initStringInfo(&a);
-		for (i = 0; i < b.len; i++)
-		{
-			unsigned char c = (unsigned char) b.data[i];
-
-			if (c < 0x80)
-				appendStringInfoChar(&a, (char) c);
-			else if ((c & 0xC0) != 0x80)
-				appendStringInfoChar(&a, '?');
-		}
-		s = a.data;
-		len = a.len;
-	}
-	if (len <= VALUE_EXCERPT_BYTES)
-		return pstrdup(s);
-	clip = pg_mbcliplen(s, len, VALUE_EXCERPT_BYTES);
-	return psprintf("%.*s...", clip, s);
+	return civis_message_text(b.data, b.len, VALUE_EXCERPT_BYTES);
 }
 
 /*
  * A printable excerpt of the raw body from pos: at most PARSE_EXCERPT_CHARS
- * characters, control characters blanked, and non-ASCII characters kept
- * only when the database is UTF-8 (the body has been checked to be UTF-8).
+ * characters, made safe for a message by civis_message_text.
  */
 static char *
 body_excerpt(const char *body, size_t len, size_t pos)
 {
-	StringInfoData b;
-	bool		db_utf8 = (GetDatabaseEncoding() == PG_UTF8);
-	int			nchars = 0;
+	size_t		n;
 
 	/* do not start in the middle of a UTF-8 sequence */
 	while (pos > 0 && pos < len && (((unsigned char) body[pos]) & 0xC0) == 0x80)
 		pos--;
-
-	initStringInfo(&b);
-	while (pos < len && nchars < PARSE_EXCERPT_CHARS)
-	{
-		unsigned char c = (unsigned char) body[pos];
-
-		if (c < 0x80)
-		{
-			appendStringInfoChar(&b, (c < 0x20 || c == 0x7F) ? ' ' : (char) c);
-			pos++;
-		}
-		else
-		{
-			int			l = pg_utf_mblen((const unsigned char *) body + pos);
-
-			if (l < 1 || pos + l > len)
-				l = 1;
-			if (db_utf8)
-				appendBinaryStringInfo(&b, body + pos, l);
-			else
-				appendStringInfoChar(&b, '?');
-			pos += l;
-		}
-		nchars++;
-	}
-	if (pos < len)
-		appendStringInfoString(&b, "...");
-	return b.data;
+	if (pos >= len)
+		return pstrdup("");
+	/* enough bytes for PARSE_EXCERPT_CHARS characters, and one more */
+	n = Min(len - pos, (size_t) (PARSE_EXCERPT_CHARS + 1) * 4);
+	return civis_message_text(body + pos, n, PARSE_EXCERPT_CHARS);
 }
 
 /* --------------------------------------------------------------------
@@ -396,8 +439,11 @@ verify_utf8(const char *body, size_t len, const char *shown)
 
 	while (off < len)
 	{
-		size_t		chunk = Min(len - off, (size_t) (1 << 30));
-		int			ok = pg_encoding_verifymbstr(PG_UTF8, body + off, (int) chunk);
+		size_t		chunk = Min(len - off, (size_t) (1 << 20));
+		int			ok;
+
+		CHECK_FOR_INTERRUPTS();
+		ok = pg_encoding_verifymbstr(PG_UTF8, body + off, (int) chunk);
 
 		if ((size_t) ok == chunk)
 		{
@@ -441,9 +487,12 @@ refuse_nul_escapes(const char *body, size_t len, const char *shown)
 {
 	const char *p = body;
 	const char *end = body + len;
+	uint32		n = 0;
 
 	while (p < end && (p = memchr(p, '\\', end - p)) != NULL)
 	{
+		if (++n % (1 << 16) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (end - p >= 6 && p[1] == 'u' && memcmp(p + 2, "0000", 4) == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
@@ -471,6 +520,9 @@ diagnose_json(const char *body, size_t len, size_t errpos,
 	for (i = 0; i < len; i++)
 	{
 		char		c = body[i];
+
+		if (i % (1 << 20) == 0)
+			CHECK_FOR_INTERRUPTS();
 
 		if (i == errpos)
 			*depth_at_err = depth;
@@ -583,9 +635,11 @@ civis_page_parse(const char *body, size_t len, const char *shown,
 	size_t		start = 0;
 	const char *parse_end = NULL;
 	cJSON	   *root;
+	CivisJsonBudget budget;
 
 	if (shown == NULL)
 		shown = "the Civis API";
+	shown = civis_message_text(shown, strlen(shown), 1000);
 	if (body == NULL)
 		len = 0;
 
@@ -594,8 +648,6 @@ civis_page_parse(const char *body, size_t len, const char *shown,
 	errcb.arg = &pec;
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
-
-	civis_json_init();
 
 	/* a UTF-8 byte order mark, then whitespace */
 	if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0)
@@ -618,7 +670,10 @@ civis_page_parse(const char *body, size_t len, const char *shown,
 	verify_utf8(body, len, shown);
 	refuse_nul_escapes(body, len, shown);
 
-	root = cJSON_ParseWithLengthOpts(body, len, &parse_end, false);
+	civis_json_budget_init(&budget, CIVIS_JSON_TREE_LIMIT);
+	root = civis_json_parse(body, len, &parse_end, &budget);
+	if (root == NULL && budget.exceeded)
+		civis_json_budget_error(&budget, len, shown);
 	if (root == NULL)
 		report_parse_error(body, len, parse_end, shown);
 

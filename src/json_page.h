@@ -3,7 +3,8 @@
  * json_page.h
  *		  A parsed page of JSON items, and the JSON helpers that reading a
  *		  page and decoding its items share (json_page.c).  Included by
- *		  json_page.c and decode.c only: nothing else sees cJSON.
+ *		  json_page.c, decode.c and spec.c (which parses the Swagger spec
+ *		  with the same budgeted parser): nothing else sees cJSON.
  *
  *-------------------------------------------------------------------------
  */
@@ -32,6 +33,24 @@
 #define WHOLE_ITEM_KEY "."
 
 #define cjson_type(v) ((v)->type & 0xFF)
+
+/*
+ * Most memory the tree of one parsed body may take (civis_json_parse).  A
+ * tree of realistic items takes 3 to 10 times the bytes of its text, so any
+ * body within the default max_response_bytes parses; `[0,0,...]` takes
+ * about 40 times and is refused past about 6 MB.
+ */
+#define CIVIS_JSON_TREE_LIMIT ((Size) 256 * 1024 * 1024)
+
+/* The memory budget of a parse: see civis_json_parse in json_page.c. */
+typedef struct CivisJsonBudget
+{
+	MemoryContext cxt;			/* where the tree is palloc'd */
+	Size		limit;			/* bytes it may take */
+	Size		used;			/* bytes it took (chunk sizes) */
+	uint32		nallocs;
+	bool		exceeded;		/* an allocation was refused */
+} CivisJsonBudget;
 
 struct CivisPage
 {
@@ -62,6 +81,11 @@ extern double civis_json_number(const cJSON *v);
 extern int	civis_format_number(double d, char *out);
 extern void civis_append_json(StringInfo buf, const cJSON *v, int limit);
 extern char *civis_value_excerpt(const cJSON *v);
+extern void civis_json_budget_init(CivisJsonBudget *budget, Size limit);
+extern cJSON *civis_json_parse(const char *text, size_t len,
+							   const char **parse_end, CivisJsonBudget *budget);
+extern void civis_json_budget_error(const CivisJsonBudget *budget, size_t len,
+									const char *shown) pg_attribute_noreturn();
 extern const cJSON *civis_json_member(const cJSON *obj, const char *name,
 									  size_t len);
 

@@ -117,7 +117,7 @@ static const CivisOption civis_options[] = {
 #define DEFAULT_REQUEST_TIMEOUT_S	60
 #define DEFAULT_MAX_RETRIES			10	/* as civis-python */
 #define DEFAULT_RETRY_MAX_TIME_S	120
-#define DEFAULT_MAX_RESPONSE_BYTES	(64 * 1024 * 1024)
+#define DEFAULT_MAX_RESPONSE_BYTES	(16 * 1024 * 1024)
 #define DEFAULT_MAX_PAGES			100000
 #define DEFAULT_MAX_IN_FLIGHT		16
 #define DEFAULT_FANOUT_LIMIT		50

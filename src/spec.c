@@ -26,6 +26,12 @@
  *
  * Detail endpoint: see detail_endpoint().
  *
+ * The spec is untrusted input.  It is parsed against the same memory budget
+ * as a page (json_page.c), every loop over it checks for interrupts, no
+ * step is worse than linear in its size (indexes in SwaggerDoc; schema
+ * comparisons memoised), and an endpoint whose texts cannot go into the
+ * catalogs is skipped with a WARNING (endpoint_acceptable).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -34,21 +40,103 @@
 #include <limits.h>
 #include <math.h>
 
-#include <cjson/cJSON.h>
+#include "common/hashfn.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/hsearch.h"
 
 #include "civis_fdw.h"
+#include "json_page.h"
 #include "quirks.h"
 #include "spec.h"
 
 #define MAX_REF_DEPTH 64
 #define MAX_COMPARE_DEPTH 32
+/* the x-examples items looked at, in all (evidence, not data) */
+#define MAX_EXAMPLE_ITEMS 100
 
-/* The parts of the spec that "$ref"s and detail endpoints point into. */
+/*
+ * The parsed spec and indexes into it, so that no step is worse than
+ * linear in the spec's size: definitions by name, candidate detail paths
+ * by their parent path, and the schema comparisons already made.
+ */
 typedef struct SwaggerDoc
 {
 	cJSON	   *paths;
 	cJSON	   *defs;
+	HTAB	   *def_index;		/* StrEntry: definition name -> cJSON * */
+	HTAB	   *detail_index;	/* StrEntry: parent path -> List of path
+								 * items "<parent>/{x}" */
+	HTAB	   *compared;		/* PairEntry: schema_equal's memo */
+	CivisJsonBudget budget;		/* the spec's tree and its examples' */
 } SwaggerDoc;
+
+/* --------------------------------------------------------------------
+ * Hash tables keyed by strings of any length, or by pairs of schemas
+ * -------------------------------------------------------------------- */
+
+typedef struct StrEntry
+{
+	const char *key;			/* first: the hash key is this pointer's
+								 * string */
+	void	   *value;
+} StrEntry;
+
+static uint32
+str_key_hash(const void *key, Size keysize)
+{
+	const char *s = *(const char *const *) key;
+
+	return hash_bytes((const unsigned char *) s, (int) strlen(s));
+}
+
+static int
+str_key_match(const void *a, const void *b, Size keysize)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+static HTAB *
+str_table(const char *name, long nelem)
+{
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(const char *);
+	ctl.entrysize = sizeof(StrEntry);
+	ctl.hash = str_key_hash;
+	ctl.match = str_key_match;
+	ctl.hcxt = CurrentMemoryContext;
+	return hash_create(name, Max(nelem, 16), &ctl,
+					   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+}
+
+/* The entry of key, created with value NULL when missing. */
+static StrEntry *
+str_enter(HTAB *table, const char *key, bool *found)
+{
+	return (StrEntry *) hash_search(table, &key, HASH_ENTER, found);
+}
+
+static void *
+str_lookup(HTAB *table, const char *key)
+{
+	StrEntry   *e = (StrEntry *) hash_search(table, &key, HASH_FIND, NULL);
+
+	return e ? e->value : NULL;
+}
+
+typedef struct PairKey
+{
+	cJSON	   *a;
+	cJSON	   *b;
+} PairKey;
+
+typedef struct PairEntry
+{
+	PairKey		key;
+	char		state;			/* 'c' being compared, 't' equal, 'f' not */
+} PairEntry;
 
 /* --------------------------------------------------------------------
  * Small string helpers
@@ -64,6 +152,8 @@ find_ci(const char *hay, const char *needle)
 		return NULL;
 	for (const char *p = hay; *p; p++)
 	{
+		if (((p - hay) & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (pg_strncasecmp(p, needle, nl) == 0)
 			return p;
 	}
@@ -77,6 +167,19 @@ json_str(const cJSON *obj, const char *name)
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static const char *
+member_name(const cJSON *member)
+{
+	return member->string ? member->string : "";
+}
+
+static int
+cmp_member_names(const void *a, const void *b)
+{
+	return strcmp(member_name(*(const cJSON *const *) a),
+				  member_name(*(const cJSON *const *) b));
 }
 
 static char *
@@ -105,7 +208,7 @@ resolve(SwaggerDoc *doc, cJSON *schema)
 			return schema;
 		if (strncmp(ref, "#/definitions/", 14) != 0)
 			return NULL;
-		schema = cJSON_GetObjectItemCaseSensitive(doc->defs, ref + 14);
+		schema = str_lookup(doc->def_index, ref + 14);
 	}
 	return NULL;
 }
@@ -128,13 +231,25 @@ is_scalar_type(const char *type)
 		 strcmp(type, "boolean") == 0 || strcmp(type, "string") == 0);
 }
 
-/*
- * Structural equality of two schemas after resolving $refs: same type,
- * format, properties (names and schemas) and items.  Descriptions and
- * "required" lists are documentation and are not compared.
- */
+/* A schema's properties sorted by name (for comparing two in n log n). */
+static cJSON **
+sorted_properties(cJSON *props, int n)
+{
+	cJSON	  **arr = palloc(sizeof(cJSON *) * Max(n, 1));
+	cJSON	   *child;
+	int			i = 0;
+
+	cJSON_ArrayForEach(child, props)
+		arr[i++] = child;
+	qsort(arr, n, sizeof(cJSON *), cmp_member_names);
+	return arr;
+}
+
+static bool schema_equal(SwaggerDoc *doc, cJSON *a, cJSON *b, int depth);
+
+/* schema_equal of two resolved, distinct schemas (not memoised). */
 static bool
-schema_equal(SwaggerDoc *doc, cJSON *a, cJSON *b, int depth)
+schema_equal_resolved(SwaggerDoc *doc, cJSON *a, cJSON *b, int depth)
 {
 	const char *ta,
 			   *tb,
@@ -143,15 +258,7 @@ schema_equal(SwaggerDoc *doc, cJSON *a, cJSON *b, int depth)
 	cJSON	   *pa,
 			   *pb,
 			   *ia,
-			   *ib,
-			   *child;
-
-	a = resolve(doc, a);
-	b = resolve(doc, b);
-	if (a == b)
-		return true;
-	if (a == NULL || b == NULL || depth > MAX_COMPARE_DEPTH)
-		return false;
+			   *ib;
 
 	ta = json_str(a, "type");
 	tb = json_str(b, "type");
@@ -175,17 +282,66 @@ schema_equal(SwaggerDoc *doc, cJSON *a, cJSON *b, int depth)
 		return false;
 	if (pa)
 	{
-		if (cJSON_GetArraySize(pa) != cJSON_GetArraySize(pb))
-			return false;
-		cJSON_ArrayForEach(child, pa)
-		{
-			cJSON	   *other = cJSON_GetObjectItemCaseSensitive(pb, child->string);
+		int			n = cJSON_GetArraySize(pa);
+		cJSON	  **sa;
+		cJSON	  **sb;
+		bool		equal = true;
 
-			if (other == NULL || !schema_equal(doc, child, other, depth + 1))
-				return false;
+		if (n != cJSON_GetArraySize(pb))
+			return false;
+		sa = sorted_properties(pa, n);
+		sb = sorted_properties(pb, n);
+		for (int i = 0; i < n && equal; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			equal = strcmp(member_name(sa[i]), member_name(sb[i])) == 0 &&
+				schema_equal(doc, sa[i], sb[i], depth + 1);
 		}
+		pfree(sa);
+		pfree(sb);
+		return equal;
 	}
 	return true;
+}
+
+/*
+ * Structural equality of two schemas after resolving $refs: same type,
+ * format, properties (names and schemas) and items.  Descriptions and
+ * "required" lists are documentation and are not compared.
+ *
+ * Each pair of schemas is compared once (doc->compared remembers the
+ * outcome), so the work is linear in the spec's size even when chains of
+ * definitions refer to each other many times over; a pair met again while
+ * it is still being compared (a cycle) counts as unequal, as does anything
+ * deeper than MAX_COMPARE_DEPTH.
+ */
+static bool
+schema_equal(SwaggerDoc *doc, cJSON *a, cJSON *b, int depth)
+{
+	PairKey		key;
+	PairEntry  *entry;
+	bool		found;
+	bool		equal;
+
+	a = resolve(doc, a);
+	b = resolve(doc, b);
+	if (a == b)
+		return true;
+	if (a == NULL || b == NULL || depth > MAX_COMPARE_DEPTH)
+		return false;
+	CHECK_FOR_INTERRUPTS();
+	check_stack_depth();
+
+	key.a = a;
+	key.b = b;
+	entry = (PairEntry *) hash_search(doc->compared, &key, HASH_ENTER, &found);
+	if (found)
+		return entry->state == 't';
+	entry->state = 'c';
+	equal = schema_equal_resolved(doc, a, b, depth);
+	/* dynahash entries stay where they are while others are added */
+	entry->state = equal ? 't' : 'f';
+	return equal;
 }
 
 /* The GET operation's 200 schema, unresolved. */
@@ -232,6 +388,7 @@ collect_params(cJSON *path_item, cJSON *op)
 	/* (a "$ref" parameter has no name and "in" here and is skipped) */
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(op, "parameters"))
 	{
+		CHECK_FOR_INTERRUPTS();
 		if (json_str(p, "name") && json_str(p, "in"))
 			result = lappend(result, p);
 	}
@@ -248,6 +405,7 @@ collect_params(cJSON *path_item, cJSON *op)
 		{
 			cJSON	   *q = lfirst(lc);
 
+			CHECK_FOR_INTERRUPTS();
 			if (strcmp(json_str(q, "name"), name) == 0 &&
 				strcmp(json_str(q, "in"), in) == 0)
 				dup = true;
@@ -284,6 +442,7 @@ parse_page_size(const char *desc)
 		{
 			const char *q = p + strlen(forms[i]);
 
+			CHECK_FOR_INTERRUPTS();
 			while (*q == ' ')
 				q++;
 			if (isdigit((unsigned char) *q))
@@ -329,6 +488,7 @@ add_enum_values(List *values, const char *s, size_t len)
 		char	   *v;
 		size_t		vlen;
 
+		CHECK_FOR_INTERRUPTS();
 		if (or_ && (!and_ || or_ < and_))
 			sep = or_, seplen = 4;
 		else if (and_)
@@ -396,6 +556,7 @@ parse_enumeration(const char *desc)
 			const char *q = p + strlen(triggers[i].trigger);
 			const char *end;
 
+			CHECK_FOR_INTERRUPTS();
 			/* whole words only */
 			if (p > desc && isalpha((unsigned char) p[-1]))
 				continue;
@@ -429,6 +590,7 @@ parse_enumeration(const char *desc)
 		const char *close = strchr(p, ')');
 		bool		ok = true;
 
+		CHECK_FOR_INTERRUPTS();
 		if (close == NULL || memchr(p, '/', close - p) == NULL)
 			continue;
 		for (const char *c = p + 1; c < close; c++)
@@ -523,7 +685,7 @@ declared_sql_type(SwaggerDoc *doc, cJSON *prop, bool *scalar)
 
 /* Example items (cJSON objects) of the GET's recorded 200 responses. */
 static List *
-example_items(cJSON *op)
+example_items(SwaggerDoc *doc, cJSON *op)
 {
 	List	   *items = NIL;
 	cJSON	   *ex;
@@ -539,15 +701,23 @@ example_items(cJSON *op)
 			cJSON	   *parsed;
 			cJSON	   *it;
 
+			CHECK_FOR_INTERRUPTS();
+			if (list_length(items) >= MAX_EXAMPLE_ITEMS)
+				return items;
 			if (!cJSON_IsNumber(status) || status->valuedouble != 200 ||
 				body == NULL)
 				continue;
-			parsed = cJSON_Parse(body);
+			/* against the spec's budget; past it, examples are ignored */
+			parsed = civis_json_parse(body, strlen(body), NULL, &doc->budget);
 			if (!cJSON_IsArray(parsed))
 				continue;
 			cJSON_ArrayForEach(it, parsed)
+			{
+				if (list_length(items) >= MAX_EXAMPLE_ITEMS)
+					break;
 				if (cJSON_IsObject(it))
-				items = lappend(items, it);
+					items = lappend(items, it);
+			}
 		}
 	}
 	return items;
@@ -573,6 +743,7 @@ evidence_sql_type(List *items, const char *field, const char *declared)
 	{
 		cJSON	   *v = cJSON_GetObjectItemCaseSensitive(lfirst(lc), field);
 
+		CHECK_FOR_INTERRUPTS();
 		if (v == NULL || cJSON_IsNull(v))
 			continue;
 		nonnull++;
@@ -653,33 +824,30 @@ detail_endpoint(SwaggerDoc *doc, const char *path, cJSON *item,
 {
 	size_t		baselen = strlen(path);
 	cJSON	   *props = cJSON_GetObjectItemCaseSensitive(item, "properties");
-	cJSON	   *path_item;
+	List	   *candidates;
+	ListCell   *lc;
 	char	   *best = NULL;
 
 	if (cJSON_GetObjectItemCaseSensitive(props, "id") == NULL)
 		return NULL;
 	while (baselen > 0 && path[baselen - 1] == '/')
 		baselen--;
+	candidates = str_lookup(doc->detail_index, pnstrdup(path, baselen));
 
-	cJSON_ArrayForEach(path_item, doc->paths)
+	foreach(lc, candidates)
 	{
+		cJSON	   *path_item = lfirst(lc);
 		const char *cand = path_item->string;
-		const char *rest;
-		size_t		rlen;
+		const char *rest = cand + baselen + 1;
+		size_t		rlen = strlen(rest);
 		cJSON	   *op;
 		cJSON	   *detail;
 		cJSON	   *prop;
 		bool		ok = true;
 
-		if (strncmp(cand, path, baselen) != 0 || cand[baselen] != '/')
-			continue;
-		rest = cand + baselen + 1;
-		rlen = strlen(rest);
+		CHECK_FOR_INTERRUPTS();
 		if (rlen > 0 && rest[rlen - 1] == '/')
 			rlen--;
-		if (rlen < 3 || rest[0] != '{' || rest[rlen - 1] != '}' ||
-			memchr(rest, '/', rlen) != NULL)
-			continue;
 		/* the placeholder must be new to the list path */
 		{
 			char	   *ph = pnstrdup(rest, rlen);
@@ -705,6 +873,7 @@ detail_endpoint(SwaggerDoc *doc, const char *path, cJSON *item,
 																 cJSON_GetObjectItemCaseSensitive(detail, "properties"),
 																 prop->string);
 
+			CHECK_FOR_INTERRUPTS();
 			if (other == NULL || !schema_equal(doc, prop, other, 0))
 			{
 				ok = false;
@@ -717,6 +886,79 @@ detail_endpoint(SwaggerDoc *doc, const char *path, cJSON *item,
 			best = pstrdup(cand);
 	}
 	return best;
+}
+
+/*
+ * The parent of a path that may be a detail endpoint ("<parent>/{x}", one
+ * trailing '/' allowed, no '/' in the placeholder), or NULL.
+ */
+static char *
+detail_parent(const char *cand)
+{
+	size_t		len = strlen(cand);
+	const char *slash;
+	size_t		rlen;
+
+	if (len > 0 && cand[len - 1] == '/')
+		len--;
+	slash = NULL;
+	for (size_t i = 0; i < len; i++)
+		if (cand[i] == '/')
+			slash = cand + i;
+	if (slash == NULL)
+		return NULL;
+	rlen = len - (slash + 1 - cand);
+	if (rlen < 3 || slash[1] != '{' || slash[rlen] != '}')
+		return NULL;
+	return pnstrdup(cand, slash - cand);
+}
+
+/* The indexes of SwaggerDoc, built once per spec. */
+static void
+index_spec(SwaggerDoc *doc)
+{
+	cJSON	   *c;
+
+	doc->def_index = str_table("civis_fdw spec definitions",
+							   cJSON_GetArraySize(doc->defs));
+	cJSON_ArrayForEach(c, doc->defs)
+	{
+		StrEntry   *e;
+		bool		found;
+
+		CHECK_FOR_INTERRUPTS();
+		if (c->string == NULL)
+			continue;
+		e = str_enter(doc->def_index, c->string, &found);
+		if (!found)
+			e->value = c;		/* the first of duplicates, as cJSON finds */
+	}
+
+	doc->detail_index = str_table("civis_fdw spec detail paths",
+								  cJSON_GetArraySize(doc->paths));
+	cJSON_ArrayForEach(c, doc->paths)
+	{
+		char	   *parent;
+		StrEntry   *e;
+		bool		found;
+
+		CHECK_FOR_INTERRUPTS();
+		if (c->string == NULL || (parent = detail_parent(c->string)) == NULL)
+			continue;
+		e = str_enter(doc->detail_index, parent, &found);
+		e->value = lappend(found ? (List *) e->value : NIL, c);
+	}
+
+	{
+		HASHCTL		ctl;
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(PairKey);
+		ctl.entrysize = sizeof(PairEntry);
+		ctl.hcxt = CurrentMemoryContext;
+		doc->compared = hash_create("civis_fdw schema comparisons", 256, &ctl,
+									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
 }
 
 /* --------------------------------------------------------------------
@@ -754,7 +996,7 @@ read_endpoint(SwaggerDoc *doc, const char *path, cJSON *path_item, cJSON *op,
 			  cJSON *item)
 {
 	CivisSpecEndpoint *ep = palloc0(sizeof(CivisSpecEndpoint));
-	List	   *examples = example_items(op);
+	List	   *examples = example_items(doc, op);
 	CivisSpecParam *limit;
 	CivisSpecParam *order;
 	ListCell   *lc;
@@ -764,12 +1006,16 @@ read_endpoint(SwaggerDoc *doc, const char *path, cJSON *path_item, cJSON *op,
 	ep->deprecated = is_deprecated(op);
 
 	foreach(lc, collect_params(path_item, op))
+	{
+		CHECK_FOR_INTERRUPTS();
 		ep->params = lappend(ep->params, read_param(doc, lfirst(lc)));
+	}
 
 	cJSON_ArrayForEach(prop, cJSON_GetObjectItemCaseSensitive(item, "properties"))
 	{
 		CivisSpecProperty *p = palloc0(sizeof(CivisSpecProperty));
 
+		CHECK_FOR_INTERRUPTS();
 		p->name = prop->string;
 		p->sql_type = declared_sql_type(doc, prop, &p->scalar);
 		p->example_type = evidence_sql_type(examples, p->name, p->sql_type);
@@ -806,9 +1052,156 @@ read_endpoint(SwaggerDoc *doc, const char *path, cJSON *path_item, cJSON *op,
 	return ep;
 }
 
+/* --------------------------------------------------------------------
+ * The spec is untrusted input
+ * -------------------------------------------------------------------- */
+
+/*
+ * Why a text of the spec may not become a name, a path or an option value
+ * in the catalogs, or NULL when it may: it must be valid UTF-8 (and ASCII
+ * when the database encoding is not UTF-8), hold no control character
+ * (C0, DEL, C1; a NUL arrives here as U+0001, see civis_spec_read) and no
+ * bidirectional formatting character, and not be empty.
+ */
+static const char *
+text_problem(const char *text)
+{
+	const unsigned char *p = (const unsigned char *) text;
+	size_t		len;
+	bool		db_utf8 = GetDatabaseEncoding() == PG_UTF8;
+
+	if (text == NULL)
+		return NULL;
+	len = strlen(text);
+	if (len == 0)
+		return "is empty";
+	if (len > INT_MAX / 2 || !pg_verify_mbstr(PG_UTF8, text, (int) len, true))
+		return "is not valid UTF-8";
+	for (size_t i = 0; i < len; i++)
+	{
+		if (p[i] < 0x20 || p[i] == 0x7F)
+			return "contains a NUL or control character";
+		if (p[i] >= 0x80 && !db_utf8)
+			return "contains a non-ASCII character, and the database encoding is not UTF8";
+		if (p[i] == 0xC2 && p[i + 1] >= 0x80 && p[i + 1] <= 0x9F)
+			return "contains a control character";
+		if (civis_bidi_control_len(text + i, len - i) > 0)
+			return "contains a bidirectional formatting character";
+	}
+	return NULL;
+}
+
+/* A problem with a list of option values (char *), or NULL. */
+static const char *
+values_problem(List *values)
+{
+	ListCell   *lc;
+
+	foreach(lc, values)
+	{
+		const char *why = text_problem(lfirst(lc));
+
+		if (why != NULL)
+			return why;
+	}
+	return NULL;
+}
+
+/*
+ * Refuse an endpoint whose texts cannot all go into the catalogs: WARNING
+ * naming it and what is wrong, and false.  Everything IMPORT writes comes
+ * from the texts checked here (names of columns derive from property and
+ * parameter names; options from paths, names and enumerated values).
+ */
+static bool
+endpoint_acceptable(const CivisSpecEndpoint *ep)
+{
+	const char *what = NULL;
+	const char *name = NULL;
+	const char *why;
+	ListCell   *lc;
+
+	if ((why = text_problem(ep->path)) != NULL)
+		what = "its path";
+	else if ((why = text_problem(ep->detail_endpoint)) != NULL)
+		what = "its detail endpoint", name = ep->detail_endpoint;
+	else if ((why = text_problem(ep->order_default)) != NULL ||
+			 (why = values_problem(ep->order_values)) != NULL)
+		what = "the description of its \"order\" parameter";
+	foreach(lc, ep->properties)
+	{
+		CivisSpecProperty *prop = lfirst(lc);
+
+		if (what != NULL)
+			break;
+		if ((why = text_problem(prop->name)) != NULL)
+			what = "the name of a property", name = prop->name;
+	}
+	foreach(lc, ep->params)
+	{
+		CivisSpecParam *param = lfirst(lc);
+
+		if (what != NULL)
+			break;
+		if ((why = text_problem(param->name)) != NULL)
+			what = "the name of a parameter", name = param->name;
+		else if ((why = values_problem(param->values)) != NULL)
+			what = "the values described for a parameter", name = param->name;
+	}
+	if (what == NULL)
+	{
+		/* every {placeholder} becomes a column: none may be empty */
+		if (strstr(ep->path, "{}") != NULL)
+			what = "its path", why = "has an empty {} placeholder";
+		else
+			return true;
+	}
+	ereport(WARNING,
+			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+			 errmsg("skipping endpoint \"%s\" of the Civis API spec",
+					civis_message_text(ep->path, strlen(ep->path), 200)),
+			 name ? errdetail("The text \"%s\" in %s %s.",
+							  civis_message_text(name, strlen(name), 200),
+							  what, why)
+			 : errdetail("The text of %s %s.", what, why)));
+	return false;
+}
+
+/*
+ * A copy of the body in which every NUL -- the escape \u0000, or a raw
+ * byte -- is U+0001 instead.  cJSON would end a string at a NUL and so
+ * silently cut a name; U+0001, a control character, makes text_problem
+ * refuse the endpoint that uses the string instead.  A backslash inside a
+ * JSON string always starts a two-character escape, so skipping both keeps
+ * "\\u0000" (a backslash, then the text u0000) as it is.
+ */
+static char *
+nul_free_copy(const char *body, size_t len)
+{
+	char	   *copy = palloc_extended(len + 1, MCXT_ALLOC_HUGE);
+
+	memcpy(copy, body, len);
+	copy[len] = '\0';
+	for (size_t i = 0; i < len; i++)
+	{
+		if (i % (1 << 20) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (copy[i] == '\0')
+			copy[i] = '\x01';
+		else if (copy[i] == '\\' && i + 1 < len)
+		{
+			if (len - i >= 6 && memcmp(copy + i + 1, "u0000", 5) == 0)
+				copy[i + 5] = '1';
+			i++;
+		}
+	}
+	return copy;
+}
+
 /*
  * The list endpoints of a spec, in spec order (which decides who keeps a
- * contested table name).  Errors out when the body is no Swagger spec.
+ * contested table name).  Errors out when the body is no Swagger spec; an
+ * endpoint that cannot be imported is skipped with a WARNING.
  */
 List *
 civis_spec_read(const char *body, size_t len)
@@ -817,9 +1210,14 @@ civis_spec_read(const char *body, size_t len)
 	SwaggerDoc	doc;
 	cJSON	   *path_item;
 	List	   *endpoints = NIL;
+	char	   *text;
 
-	civis_json_init();
-	root = cJSON_ParseWithLength(body, len);
+	memset(&doc, 0, sizeof(doc));
+	text = nul_free_copy(body ? body : "", body ? len : 0);
+	civis_json_budget_init(&doc.budget, CIVIS_JSON_TREE_LIMIT);
+	root = civis_json_parse(text, len, NULL, &doc.budget);
+	if (root == NULL && doc.budget.exceeded)
+		civis_json_budget_error(&doc.budget, len, "GET /endpoints");
 	if (root == NULL || !cJSON_IsObject(root) ||
 		!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "paths")))
 		ereport(ERROR,
@@ -830,20 +1228,24 @@ civis_spec_read(const char *body, size_t len)
 						   " and has no \"paths\" object")));
 	doc.paths = cJSON_GetObjectItemCaseSensitive(root, "paths");
 	doc.defs = cJSON_GetObjectItemCaseSensitive(root, "definitions");
+	index_spec(&doc);
 
 	cJSON_ArrayForEach(path_item, doc.paths)
 	{
 		const char *path = path_item->string;
 		cJSON	   *op = cJSON_GetObjectItemCaseSensitive(path_item, "get");
 		cJSON	   *item;
+		CivisSpecEndpoint *ep;
 
+		CHECK_FOR_INTERRUPTS();
 		if (op == NULL || path == NULL)
 			continue;
 		item = list_item_definition(&doc, path, op);
 		if (item == NULL)
 			continue;
-		endpoints = lappend(endpoints,
-							read_endpoint(&doc, path, path_item, op, item));
+		ep = read_endpoint(&doc, path, path_item, op, item);
+		if (endpoint_acceptable(ep))
+			endpoints = lappend(endpoints, ep);
 	}
 	return endpoints;
 }

@@ -28,6 +28,7 @@ from mock_data import (ApiError, DataStore, Query, bad_request, expected_rows,  
                        sort_rows)
 from mock_faults import (CONNECTION_KINDS, STATUS_KINDS, FaultProfile, dump,  # noqa: E402
                          huge_body, mutate, status_body, transform_payload)
+from mock_faults import HOSTILE_KINDS, hostile_body  # noqa: E402  (hardening suite)
 from mock_spec import Spec  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -380,6 +381,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     @staticmethod
     def shape_body(resp, kind, opts):
+        if kind in HOSTILE_KINDS and resp.status == 200:
+            return hostile_body(kind, opts, resp)
         if resp.status != 200 or resp.payload is None:
             return resp.bytes()
         if kind == "huge":

@@ -148,3 +148,120 @@ def _retype(payload, rng):
 
 def dump(obj):
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+# ---------------------------------------------------------------------------
+# Hostile bodies (the hardening suite): pages built to exhaust memory, and
+# Swagger specs built to make IMPORT FOREIGN SCHEMA work forever.  Kinds:
+#   zeros      a page `[0,0,...]` of huge_mb MB (default 62)
+#   empties    a page `[{},{},...]` of huge_mb MB
+#   endless    a page of real rows of huge_mb MB whose headers claim
+#              999999999 pages (X-Pagination-Total-Pages)
+#   spec       for GET /endpoints: the spec named by "spec" (see
+#              hostile_spec), or the bytes of the file "spec_file"
+#   raw        the text "body" with the HTTP status "status" (default 200)
+#              and the content type "ctype" (default JSON)
+HOSTILE_KINDS = {"zeros", "empties", "endless", "spec", "raw"}
+_HOSTILE_CACHE = {}
+_HOSTILE_SERIAL = [0]
+_SPEC_CACHE = {}
+_HOSTILE_LOCK = threading.Lock()
+
+
+def _repeated(unit, megabytes):
+    key = (unit, megabytes)
+    if key not in _HOSTILE_CACHE:
+        n = max(1, int(megabytes * 1024 * 1024) // (len(unit) + 1))
+        _HOSTILE_CACHE.clear()                      # one big body at a time
+        _HOSTILE_CACHE[key] = b"[" + (unit + b",") * (n - 1) + unit + b"]"
+    return _HOSTILE_CACHE[key]
+
+
+def hostile_body(kind, opts, resp):
+    """The body of a hostile kind; may change resp's headers."""
+    mb = float(opts.get("huge_mb", 62))
+    if kind == "zeros":
+        return _repeated(b"0", mb)
+    if kind == "empties":
+        return _repeated(b"{}", mb)
+    if kind == "endless":
+        key = ("endless", mb)
+        if key not in _HOSTILE_CACHE:
+            _HOSTILE_CACHE.clear()
+            _HOSTILE_CACHE[key] = huge_body(resp.payload, mb)
+        resp.headers = [(h, v) for h, v in resp.headers
+                        if not h.lower().startswith("x-pagination-")]
+        resp.headers += [("X-Pagination-Total-Pages", "999999999"),
+                         ("X-Pagination-Total-Entries", "999999999000"),
+                         ("X-Pagination-Per-Page", "1000"),
+                         ("X-Pagination-Current-Page", "1")]
+        # each page differs from the last (its first item), as real pages do
+        with _HOSTILE_LOCK:
+            _HOSTILE_SERIAL[0] += 1
+            serial = _HOSTILE_SERIAL[0]
+        return b'[{"id":%d,"name":"page %d"},' % (-serial, serial) + _HOSTILE_CACHE[key][1:]
+    if kind == "raw":
+        resp.status = int(opts.get("status", 200))
+        resp.ctype = opts.get("ctype") or resp.ctype
+        return opts.get("body", "").encode("utf-8")
+    if kind == "spec":
+        if opts.get("spec_file"):
+            with open(opts["spec_file"], "rb") as f:
+                return f.read()
+        name = opts.get("spec", "refs")
+        with _HOSTILE_LOCK:                         # built once: serving is then instant
+            if name not in _SPEC_CACHE:
+                _SPEC_CACHE[name] = hostile_spec(name)
+            return _SPEC_CACHE[name]
+    raise ValueError("not a hostile kind: %s" % kind)
+
+
+def _list_path(ref):
+    return {"get": {"responses": {"200": {"description": "ok", "schema": {
+        "type": "array", "items": {"$ref": "#/definitions/%s" % ref}}}}}}
+
+
+def _detail_path(ref):
+    return {"get": {"responses": {"200": {"description": "ok", "schema": {
+        "$ref": "#/definitions/%s" % ref}}}}}
+
+
+def hostile_spec(name, depth=31, repeats=2000, endpoints=20000):
+    """Swagger specs of issue 11 (bytes):
+    refs     two parallel $ref chains X0..X30 and Y0..Y30, three properties
+             each pointing to the next, equal in structure; /things/ lists X0
+             items, /things/{id} answers a Y0 (comparing them takes 3^31
+             steps unless pairs are memoised)
+    dupkeys  the same path key /things/ `repeats` times
+    many     `endpoints` ordinary list endpoints"""
+    if name == "refs":
+        defs = {}
+        for chain in ("X", "Y"):
+            for i in range(depth):
+                nxt = {"$ref": "#/definitions/%s%d" % (chain, i + 1)} if i + 1 < depth \
+                    else {"type": "string"}
+                defs["%s%d" % (chain, i)] = {"type": "object", "properties": {
+                    "a": nxt, "b": nxt, "c": nxt}}
+        # structurally equal: a naive comparison explores all 3^depth paths
+        defs["X0"]["properties"]["id"] = {"type": "integer"}
+        defs["Y0"]["properties"]["id"] = {"type": "integer"}
+        spec = {"swagger": "2.0", "paths": {"/things/": _list_path("X0"),
+                                            "/things/{id}": _detail_path("Y0")},
+                "definitions": defs}
+        return dump(spec)
+    if name == "dupkeys":
+        item = dump(_list_path("Thing")).decode()
+        paths = ",".join('"/things/":%s' % item for _ in range(repeats))
+        defs = dump({"Thing": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "name": {"type": "string"}}}}).decode()
+        return ('{"swagger":"2.0","paths":{%s},"definitions":%s}' % (paths, defs)).encode()
+    if name == "many":
+        paths, defs = {}, {}
+        for i in range(endpoints):
+            paths["/things%d/" % i] = _list_path("Thing%d" % i)
+            paths["/things%d/{id}" % i] = _detail_path("Thing%d" % i)
+            defs["Thing%d" % i] = {"type": "object", "properties": {
+                "id": {"type": "integer"}, "name": {"type": "string"},
+                "createdAt": {"type": "string", "format": "date-time"}}}
+        return dump({"swagger": "2.0", "paths": paths, "definitions": defs})
+    raise ValueError("no hostile spec %r" % name)
