@@ -222,6 +222,49 @@ SET ROLE civis_ssrf_user;
 SELECT pg_temp.time_failure('SELECT count(*) FROM c_nxdomain_jobs') AS unresolvable;
 RESET ROLE;
 
+--
+-- 6. api_key_file (superuser only): the key is read from a file on the
+-- database server, so it never appears in the text of a statement.
+--
+SET ROLE civis_ssrf_user;
+CREATE USER MAPPING FOR CURRENT_USER SERVER s_mock OPTIONS (api_key_file '/etc/passwd');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+-- files in the data directory, written by the server itself (a relative
+-- api_key_file is relative to the data directory)
+SELECT current_setting('data_directory') || '/civis_ssrf_key' AS good_key,
+       current_setting('data_directory') || '/civis_ssrf_wrong_key' AS wrong_key,
+       current_setting('data_directory') || '/civis_ssrf_empty_key' AS empty_key \gset
+COPY (SELECT '  test-key-0123456789  ') TO :'good_key';
+COPY (SELECT 'dummy-wrong-key-from-file') TO :'wrong_key';
+COPY (SELECT '') TO :'empty_key';
+CREATE FOREIGN TABLE s_mock_jobs (id bigint) SERVER s_mock
+  OPTIONS (endpoint '/jobs/', paging 'pages', page_size '50');
+GRANT SELECT ON s_mock_jobs TO civis_ssrf_user;
+CREATE USER MAPPING FOR civis_ssrf_user SERVER s_mock
+  OPTIONS (api_key 'test-key-0123456789', api_key_file 'civis_ssrf_key');
+\echo :LAST_ERROR_SQLSTATE
+CREATE USER MAPPING FOR civis_ssrf_user SERVER s_mock OPTIONS (api_key_file 'civis_ssrf_key');
+SET ROLE civis_ssrf_user;
+SELECT count(*) AS rows_with_key_from_file FROM s_mock_jobs;
+-- the mapped user cannot change the mapping while it names a file
+ALTER USER MAPPING FOR CURRENT_USER SERVER s_mock OPTIONS (SET api_key_file 'civis_ssrf_wrong_key');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+ALTER USER MAPPING FOR civis_ssrf_user SERVER s_mock OPTIONS (SET api_key_file 'civis_ssrf_wrong_key');
+SET ROLE civis_ssrf_user;
+SELECT count(*) FROM s_mock_jobs;
+RESET ROLE;
+ALTER USER MAPPING FOR civis_ssrf_user SERVER s_mock OPTIONS (SET api_key_file 'civis_ssrf_empty_key');
+SET ROLE civis_ssrf_user;
+SELECT count(*) FROM s_mock_jobs;
+RESET ROLE;
+ALTER USER MAPPING FOR civis_ssrf_user SERVER s_mock OPTIONS (SET api_key_file 'civis_ssrf_no_such_file');
+SET ROLE civis_ssrf_user;
+SELECT count(*) FROM s_mock_jobs;
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+
 -- the backend is still fine
 SELECT count(*) > 0 AS still_working FROM civis.databases;
 SET client_min_messages = warning;

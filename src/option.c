@@ -23,6 +23,7 @@
 #include "catalog/pg_user_mapping.h"
 #include "commands/defrem.h"
 #include "miscadmin.h"
+#include "storage/fd.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -131,6 +132,8 @@ static const CivisOption civis_options[] = {
 
 	/* user mapping */
 	{"api_key", UserMappingRelationId, OPT_STRING},
+	{"api_key_file", UserMappingRelationId, OPT_SUPERUSER_STRING, 0,
+	"It names a file on the database server, read by the server's operating system user."},
 
 	{NULL, InvalidOid, OPT_STRING}
 };
@@ -714,6 +717,26 @@ civis_fdw_validator(PG_FUNCTION_ARGS)
 	if (catalog == ForeignServerRelationId)
 		(void) check_api_url_policy(api_url, allow_http, true);
 
+	/* one source of the key */
+	if (catalog == UserMappingRelationId)
+	{
+		bool		key = false;
+		bool		key_file = false;
+
+		foreach(lc, options)
+		{
+			DefElem    *def = (DefElem *) lfirst(lc);
+
+			key |= strcmp(def->defname, "api_key") == 0;
+			key_file |= strcmp(def->defname, "api_key_file") == 0;
+		}
+		if (key && key_file)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("options \"api_key\" and \"api_key_file\" cannot both be set"),
+					 errhint("Give the key itself, or the file that holds it.")));
+	}
+
 	PG_RETURN_VOID();
 }
 
@@ -975,6 +998,68 @@ user_mapping_exists(Oid userid, Oid serverid)
 }
 
 /*
+ * Read a key from the file named by api_key_file (superuser-only): its
+ * first line, without surrounding white space.  The file's content never
+ * appears in a message.
+ */
+#define API_KEY_FILE_MAX	4096
+
+static char *
+read_api_key_file(const char *path)
+{
+	FILE	   *f;
+	char	   *buf = palloc(API_KEY_FILE_MAX + 1);
+	size_t		n;
+	size_t		start = 0;
+	size_t		i;
+
+	f = AllocateFile(path, "r");
+	if (f == NULL)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open the API key file \"%s\": %m", path),
+				 errhint("The file named by the api_key_file option of the user mapping must be readable by the database server.")));
+	n = fread(buf, 1, API_KEY_FILE_MAX + 1, f);
+	if (ferror(f))
+	{
+		int			save_errno = errno;
+
+		FreeFile(f);
+		errno = save_errno;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read the API key file \"%s\": %m", path)));
+	}
+	FreeFile(f);
+	if (n > API_KEY_FILE_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the API key file \"%s\" is larger than %d bytes", path,
+						API_KEY_FILE_MAX)));
+	buf[n] = '\0';
+	n = strcspn(buf, "\r\n");	/* the first line */
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+		buf[--n] = '\0';
+	while (buf[start] == ' ' || buf[start] == '\t')
+		start++;
+	for (i = start; i < n; i++)
+		if ((unsigned char) buf[i] < 0x20 || buf[i] == 0x7f)
+			break;
+	if (start == n || i < n)
+	{
+		explicit_bzero(buf, API_KEY_FILE_MAX + 1);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the API key file \"%s\" holds no key", path),
+				 errhint("Its first line must be the key, printable characters only.")));
+	}
+	if (start > 0)
+		memmove(buf, buf + start, n - start + 1);
+	return buf;
+}
+
+/*
  * The api_key of the current user's mapping (or PUBLIC's) for a server.
  * ERRORs with a clear message when there is none; never prints the key.
  */
@@ -1001,6 +1086,8 @@ civis_get_api_key(Oid serverid, Oid userid)
 
 		if (strcmp(def->defname, "api_key") == 0)
 			return pstrdup(defGetString(def));
+		if (strcmp(def->defname, "api_key_file") == 0)
+			return read_api_key_file(defGetString(def));
 	}
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
