@@ -111,9 +111,9 @@ SQL
   fi
   if echo "$out" | grep -q "plain http is not allowed to host" && echo "$out" | grep -q "created:remote_http_ok" \
      && ! echo "$out" | grep -q "created:remote_http$"; then
-    pass http_only_loopback
+    pass http_only_allowed_hosts
   else
-    fail http_only_loopback "$out"
+    fail http_only_allowed_hosts "$out"
   fi
   rm -rf "$CERTS"
   [ "$FAILS" -eq 0 ]
