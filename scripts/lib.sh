@@ -32,9 +32,16 @@ build_and_install() {
   make -s install >/dev/null
 }
 
+# Hosts the test clusters let any server owner use (civis_fdw.allowed_hosts):
+# the bundled mock serves plain http on 127.0.0.1, the tls suite's mock https
+# on localhost.  Exempt from the address checks, like any allowed host; the
+# security tests narrow it again per session (sql/ssrf.sql).
+CIVIS_TEST_ALLOWED_HOSTS="api.civisanalytics.com, http://127.0.0.1, http://localhost"
+
 # pg_virtualenv with a UTF8 cluster, whatever the machine's locale.
 virtualenv() {
-  pg_virtualenv -t -v 15 -i '--encoding=UTF8 --locale=C.UTF-8' "$@"
+  pg_virtualenv -t -v 15 -i '--encoding=UTF8 --locale=C.UTF-8' \
+    -o "civis_fdw.allowed_hosts=$CIVIS_TEST_ALLOWED_HOSTS" "$@"
 }
 
 # Start the mock Civis API in the background; sets CIVIS_MOCK_URL, MOCK_PID.

@@ -41,6 +41,7 @@ runuser -u postgres -- valgrind --quiet --tool=memcheck --trace-children=yes \
     --suppressions="$W/valgrind.supp" \
     --log-file="$W/vg/vg.%p.log" \
     /usr/lib/postgresql/15/bin/postgres -D "$W/data" -p "$PORT" -k "$W" -c listen_addresses='' \
+    -c "civis_fdw.allowed_hosts=$CIVIS_TEST_ALLOWED_HOSTS" \
     >"$W/postmaster.out" 2>&1 &
 export PGHOST=$W PGPORT=$PORT PGUSER=postgres
 VG_PID=$!

@@ -79,6 +79,15 @@ _PG_init(void)
 							 GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
 							 NULL, NULL, NULL);
 
+	DefineCustomStringVariable("civis_fdw.allowed_hosts",
+							   "Hosts any server owner may point a civis_fdw server at.",
+							   "Comma-separated host[:port] entries; prefix one with http:// to allow plain http to it. Other hosts need a superuser, and their addresses are checked when connecting.",
+							   &civis_allowed_hosts,
+							   "api.civisanalytics.com",
+							   PGC_SUSET,
+							   GUC_LIST_INPUT,
+							   civis_check_allowed_hosts, NULL, NULL);
+
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("civis_fdw");
 #else

@@ -43,6 +43,7 @@
 #include "lib/stringinfo.h"
 #include "nodes/execnodes.h"
 #include "nodes/pathnodes.h"
+#include "utils/guc.h"
 #include "utils/relcache.h"
 
 #define CIVIS_FDW_VERSION "1.0.0"
@@ -118,6 +119,9 @@ typedef struct CivisTableInfo
 	int			fanout_limit;
 	bool		use_remote_estimate;
 	bool		allow_insecure_http;
+	bool		allow_private_addresses;	/* superuser-only exemption */
+	bool		host_allowed;	/* api_url's host in civis_fdw.allowed_hosts */
+	char	   *proxy;			/* superuser-only; NULL: no proxy at all */
 	char	   *ca_file;
 	double		request_cost;
 	double		row_cost;
@@ -142,6 +146,9 @@ extern char *civis_get_api_key(Oid serverid, Oid userid);
 extern CivisPagingKind civis_parse_paging(const char *value);
 extern const char *civis_paging_name(CivisPagingKind kind);
 extern CivisColumn *civis_column_by_param(CivisTableInfo *info, const char *param);
+extern char *civis_allowed_hosts;
+extern bool civis_check_allowed_hosts(char **newval, void **extra,
+									  GucSource source);
 
 /* --------------------------------------------------------------------
  * naming.c (pure functions, palloc'd results)
@@ -165,6 +172,18 @@ typedef struct CivisHttpConfig
 	int			max_retries;	/* retries after the first attempt */
 	long		retry_max_time_ms;	/* total time budget for retries */
 	int			max_in_flight;
+
+	/*
+	 * Where requests may go.  A host in civis_fdw.allowed_hosts (trusted)
+	 * is connected to whatever its address; so is any host of a server with
+	 * allow_private_addresses or a proxy (both superuser-only).  Otherwise
+	 * loopback, private, link-local and other non-public addresses are
+	 * refused before any packet is sent.  Bodies of non-2xx responses are
+	 * handed on only from a trusted host.
+	 */
+	bool		trusted_host;
+	bool		allow_private_addresses;
+	const char *proxy;			/* NULL: no proxy, whatever the environment */
 } CivisHttpConfig;
 
 typedef struct CivisHttpStats
@@ -190,6 +209,8 @@ typedef struct CivisResponse
 	int64		ratelimit_remaining;	/* -1 when absent */
 	int			attempts;
 	double		elapsed_ms;
+	bool		body_withheld;	/* a non-2xx body from a host not in
+								 * civis_fdw.allowed_hosts: left out */
 } CivisResponse;
 
 typedef struct CivisHttp CivisHttp;

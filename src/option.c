@@ -12,6 +12,7 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <math.h>
 
@@ -22,7 +23,9 @@
 #include "catalog/pg_user_mapping.h"
 #include "commands/defrem.h"
 #include "miscadmin.h"
+#include "storage/fd.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
@@ -42,7 +45,8 @@ typedef enum CivisOptionType
 	OPT_PATH,					/* endpoint path template */
 	OPT_PAGING,
 	OPT_LIST,
-	OPT_SUPERUSER_STRING		/* only superusers may set it */
+	OPT_SUPERUSER_STRING,		/* only superusers may set it */
+	OPT_SUPERUSER_BOOL			/* only superusers may set it to true */
 } CivisOptionType;
 
 typedef struct CivisOption
@@ -50,7 +54,21 @@ typedef struct CivisOption
 	const char *name;
 	Oid			context;		/* catalog the option belongs to */
 	CivisOptionType type;
+	int			maxval;			/* OPT_INT, OPT_POSINT: 0 means INT_MAX */
+	const char *why;			/* superuser-only: the HINT of the refusal */
 } CivisOption;
+
+/*
+ * Hard upper bounds.  Every request in flight holds a socket and a receive
+ * buffer of the database server, so no option may ask for an unbounded
+ * number of them; the transport also caps the connections of a whole
+ * backend (CIVIS_MAX_CONNECTIONS in transport.c).
+ */
+#define MAX_IN_FLIGHT_LIMIT		64
+#define FANOUT_LIMIT_LIMIT		1000
+
+/* the GUC civis_fdw.allowed_hosts (civis_fdw.c defines it) */
+char	   *civis_allowed_hosts = NULL;
 
 /*
  * Table options that also exist on the server override it for that table.
@@ -60,18 +78,24 @@ typedef struct CivisOption
 static const CivisOption civis_options[] = {
 	/* server */
 	{"api_url", ForeignServerRelationId, OPT_URL},
-	{"allow_insecure_http", ForeignServerRelationId, OPT_BOOL},
-	{"ca_file", ForeignServerRelationId, OPT_SUPERUSER_STRING},
+	{"allow_insecure_http", ForeignServerRelationId, OPT_SUPERUSER_BOOL, 0,
+	"It lets the server send API keys over the network in clear text."},
+	{"allow_private_addresses", ForeignServerRelationId, OPT_SUPERUSER_BOOL, 0,
+	"It lets the server connect to loopback, private and link-local addresses: the database server's own machine and networks."},
+	{"proxy", ForeignServerRelationId, OPT_SUPERUSER_STRING, 0,
+	"It routes every request, API keys included, through another host."},
+	{"ca_file", ForeignServerRelationId, OPT_SUPERUSER_STRING, 0,
+	"It names a file on the database server."},
 	{"connect_timeout", ForeignServerRelationId, OPT_POSINT},
 	{"request_timeout", ForeignServerRelationId, OPT_POSINT},
 	{"max_retries", ForeignServerRelationId, OPT_INT},
 	{"retry_max_time", ForeignServerRelationId, OPT_POSINT},
 	{"max_response_bytes", ForeignServerRelationId, OPT_POSINT},
 	{"max_pages", ForeignServerRelationId, OPT_POSINT},
-	{"max_in_flight", ForeignServerRelationId, OPT_POSINT},
+	{"max_in_flight", ForeignServerRelationId, OPT_POSINT, MAX_IN_FLIGHT_LIMIT},
 	{"page_size_cap", ForeignServerRelationId, OPT_POSINT},
 	{"pushdown", ForeignServerRelationId, OPT_BOOL},
-	{"fanout_limit", ForeignServerRelationId, OPT_POSINT},
+	{"fanout_limit", ForeignServerRelationId, OPT_POSINT, FANOUT_LIMIT_LIMIT},
 	{"use_remote_estimate", ForeignServerRelationId, OPT_BOOL},
 	{"request_cost", ForeignServerRelationId, OPT_REAL},
 	{"row_cost", ForeignServerRelationId, OPT_REAL},
@@ -85,8 +109,8 @@ static const CivisOption civis_options[] = {
 	{"detail_endpoint", ForeignTableRelationId, OPT_PATH},
 	{"order_default", ForeignTableRelationId, OPT_STRING},
 	{"pushdown", ForeignTableRelationId, OPT_BOOL},
-	{"max_in_flight", ForeignTableRelationId, OPT_POSINT},
-	{"fanout_limit", ForeignTableRelationId, OPT_POSINT},
+	{"max_in_flight", ForeignTableRelationId, OPT_POSINT, MAX_IN_FLIGHT_LIMIT},
+	{"fanout_limit", ForeignTableRelationId, OPT_POSINT, FANOUT_LIMIT_LIMIT},
 	{"use_remote_estimate", ForeignTableRelationId, OPT_BOOL},
 	{"request_cost", ForeignTableRelationId, OPT_REAL},
 	{"row_cost", ForeignTableRelationId, OPT_REAL},
@@ -108,6 +132,8 @@ static const CivisOption civis_options[] = {
 
 	/* user mapping */
 	{"api_key", UserMappingRelationId, OPT_STRING},
+	{"api_key_file", UserMappingRelationId, OPT_SUPERUSER_STRING, 0,
+	"It names a file on the database server, read by the server's operating system user."},
 
 	{NULL, InvalidOid, OPT_STRING}
 };
@@ -173,23 +199,32 @@ valid_option_list(Oid context)
 	return buf.data;
 }
 
-/* Parse a non-negative integer option; ERROR on anything else. */
+/* Parse an integer option between minval and maxval; ERROR on anything else. */
 static int64
-parse_int_option(const char *name, const char *value, bool positive)
+parse_int_range(const char *name, const char *value, int minval, int maxval)
 {
 	char	   *end;
 	long long	v;
 
 	errno = 0;
 	v = strtoll(value, &end, 10);
-	if (errno != 0 || end == value || *end != '\0' || v < (positive ? 1 : 0) ||
-		v > INT_MAX)
+	if (errno != 0 || end == value || *end != '\0' || v < minval || v > maxval)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 				 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
+				 maxval < INT_MAX ?
+				 errhint("The value must be an integer between %d and %d: each request in flight holds a connection of the database server, so there is a hard upper bound.",
+						 minval, maxval) :
 				 errhint("The value must be an integer between %d and %d.",
-						 positive ? 1 : 0, INT_MAX)));
+						 minval, maxval)));
 	return v;
+}
+
+/* Parse a non-negative (or positive) integer option; ERROR on anything else. */
+static int64
+parse_int_option(const char *name, const char *value, bool positive)
+{
+	return parse_int_range(name, value, positive ? 1 : 0, INT_MAX);
 }
 
 static double
@@ -280,61 +315,281 @@ parse_list_style(const char *value)
 	return CIVIS_LIST_NONE;
 }
 
-/*
- * Is host a loopback name or address?  Plain http is allowed to those
- * without ceremony (the bundled mock API), elsewhere only when the server
- * says allow_insecure_http.
- */
-static bool
-host_is_loopback(const char *host, size_t len)
+/* ------------------------------------------------------------------
+ * Where a server may point: api_url and civis_fdw.allowed_hosts
+ *
+ * Hosts are compared as text, exactly (case-insensitively), never
+ * interpreted: "127.1" or "2130706433" are not "127.0.0.1".  That is
+ * enough because the text only decides who may configure what; what is
+ * actually connected to is checked by the transport on the address
+ * (transport.c, address_refusal()).
+ * ------------------------------------------------------------------ */
+
+typedef struct HostPort
 {
-	if ((len == 9 && pg_strncasecmp(host, "localhost", 9) == 0) ||
-		(len == 5 && strncmp(host, "[::1]", 5) == 0))
-		return true;
-	return len >= 4 && strncmp(host, "127.", 4) == 0;
+	bool		http;			/* plain http (URL), or http:// prefix (entry) */
+	char		host[256];		/* lower case; IPv6 literals keep brackets */
+	int			port;			/* -1 when not given */
+} HostPort;
+
+/*
+ * Parse "[scheme://]host[:port]" at *p, leaving *p after it.  A scheme is
+ * required when need_scheme, optional otherwise.  Returns an error text
+ * (static) or NULL.  Plain C: used by the GUC check hook too.
+ */
+static const char *
+parse_host_port(const char **p, bool need_scheme, HostPort *out)
+{
+	const char *s = *p;
+	size_t		n = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->port = -1;
+	if (pg_strncasecmp(s, "https://", 8) == 0)
+		s += 8;
+	else if (pg_strncasecmp(s, "http://", 7) == 0)
+	{
+		out->http = true;
+		s += 7;
+	}
+	else if (need_scheme)
+		return "scheme";
+
+	if (*s == '[')
+	{
+		/* IPv6 literal, no zone id */
+		out->host[n++] = *s++;
+		while (*s && (isxdigit((unsigned char) *s) || *s == ':' || *s == '.'))
+		{
+			if (n >= sizeof(out->host) - 2)
+				return "host";
+			out->host[n++] = tolower((unsigned char) *s++);
+		}
+		if (*s != ']' || n < 3)
+			return "host";
+		out->host[n++] = *s++;
+	}
+	else
+	{
+		while (*s && (isalnum((unsigned char) *s) || *s == '-' || *s == '.' ||
+					  *s == '_'))
+		{
+			if (n >= sizeof(out->host) - 1)
+				return "host";
+			out->host[n++] = tolower((unsigned char) *s++);
+		}
+		if (n == 0)
+			return "host";
+		/* "example.com." and "example.com" are the same host */
+		if (n > 1 && out->host[n - 1] == '.')
+			n--;
+	}
+	out->host[n] = '\0';
+
+	if (*s == ':')
+	{
+		long		port = 0;
+
+		s++;
+		if (!isdigit((unsigned char) *s))
+			return "port";
+		while (isdigit((unsigned char) *s))
+		{
+			port = port * 10 + (*s++ - '0');
+			if (port > 65535)
+				return "port";
+		}
+		if (port == 0)
+			return "port";
+		out->port = (int) port;
+	}
+	*p = s;
+	return NULL;
 }
 
 /*
- * Check an api_url: http(s) scheme, a host, no credentials, no query or
- * fragment.  allow_http says whether plain http may leave the machine.
+ * Check one civis_fdw.allowed_hosts entry of len bytes; fill *out.
+ * Returns an error text or NULL.
+ */
+static const char *
+parse_allowed_entry(const char *entry, size_t len, HostPort *out)
+{
+	char		buf[300];
+	const char *p = buf;
+	const char *err;
+
+	if (len == 0)
+		return "an empty entry";
+	if (len >= sizeof(buf))
+		return "an entry that is too long";
+	memcpy(buf, entry, len);
+	buf[len] = '\0';
+	err = parse_host_port(&p, false, out);
+	if (err == NULL && *p != '\0')
+		err = "host";
+	if (err != NULL)
+		return "an entry that is not [http://]host[:port]";
+	return NULL;
+}
+
+/* Walk the comma-separated entries of a list; false when one is invalid. */
+typedef bool (*HostEntryFn) (const HostPort *entry, void *arg);
+
+static bool
+walk_allowed_hosts(const char *list, HostEntryFn fn, void *arg,
+				   const char **bad, size_t *badlen, const char **why)
+{
+	const char *p = list ? list : "";
+
+	for (;;)
+	{
+		const char *start;
+		const char *end;
+		HostPort	hp;
+		const char *err;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			return true;
+		start = p;
+		while (*p && *p != ',')
+			p++;
+		end = p;
+		while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		err = parse_allowed_entry(start, end - start, &hp);
+		if (err != NULL)
+		{
+			if (bad)
+			{
+				*bad = start;
+				*badlen = end - start;
+				*why = err;
+			}
+			return false;
+		}
+		if (fn && fn(&hp, arg))
+			return true;
+		if (*p == ',')
+			p++;
+	}
+}
+
+/* check hook of civis_fdw.allowed_hosts */
+bool
+civis_check_allowed_hosts(char **newval, void **extra, GucSource source)
+{
+	const char *bad = NULL;
+	size_t		badlen = 0;
+	const char *why = NULL;
+
+	if (walk_allowed_hosts(*newval, NULL, NULL, &bad, &badlen, &why))
+		return true;
+	GUC_check_errdetail("The list has %s: \"%.*s\".", why, (int) badlen, bad);
+	GUC_check_errhint("Give a comma-separated list of host names or addresses, each optionally with a port, and prefixed with http:// when plain http may be used to it.");
+	return false;
+}
+
+typedef struct HostMatch
+{
+	const HostPort *url;
+	bool		found;
+	bool		http_ok;
+} HostMatch;
+
+static bool
+match_entry(const HostPort *entry, void *arg)
+{
+	HostMatch  *m = (HostMatch *) arg;
+	int			port = m->url->port > 0 ? m->url->port : (m->url->http ? 80 : 443);
+
+	if (strcmp(entry->host, m->url->host) != 0)
+		return false;
+	if (entry->port > 0 && entry->port != port)
+		return false;
+	m->found = true;
+	if (entry->http)
+		m->http_ok = true;
+	return m->http_ok;			/* stop once nothing more can be learnt */
+}
+
+/*
+ * Is the host (and port) of a parsed api_url in civis_fdw.allowed_hosts?
+ * *http_ok says whether an entry also allows plain http to it.
+ */
+static bool
+host_is_allowed(const HostPort *url, bool *http_ok)
+{
+	HostMatch	m = {url, false, false};
+
+	(void) walk_allowed_hosts(civis_allowed_hosts, match_entry, &m,
+							  NULL, NULL, NULL);
+	*http_ok = m.http_ok;
+	return m.found;
+}
+
+/*
+ * Check an api_url's syntax: http(s) scheme, a host, an optional port and
+ * path prefix; no credentials, query, fragment, white space or control
+ * characters.  Fills *out.
  */
 static void
-check_api_url(const char *url, bool allow_http)
+parse_api_url(const char *url, HostPort *out)
 {
-	const char *host;
-	size_t		hostlen;
-	bool		https;
+	const char *p = url;
+	const char *err = parse_host_port(&p, true, out);
+	const char *c;
 
-	if (pg_strncasecmp(url, "https://", 8) == 0)
-	{
-		https = true;
-		host = url + 8;
-	}
-	else if (pg_strncasecmp(url, "http://", 7) == 0)
-	{
-		https = false;
-		host = url + 7;
-	}
-	else
+	if (err != NULL && strcmp(err, "scheme") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 				 errmsg("invalid value for option \"api_url\": \"%s\"", url),
-				 errhint("The URL must start with https:// (or http:// for a loopback host).")));
-
-	hostlen = strcspn(host, "/:?#@");
-	if (host[0] == '[')
-		hostlen = strcspn(host, "]") + 1;
-	if (hostlen == 0 || strpbrk(url, "?#@ ") != NULL)
+				 errhint("The URL must start with https://.")));
+	for (c = url; err == NULL && *c; c++)
+		if ((unsigned char) *c <= ' ' || *c == 0x7f || *c == '\\')
+			err = "character";
+	if (err != NULL || (*p != '\0' && *p != '/') || strpbrk(url, "?#@") != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 				 errmsg("invalid value for option \"api_url\": \"%s\"", url),
 				 errhint("Give a scheme, a host and optionally a port and a path prefix; no credentials, query or fragment.")));
+}
 
-	if (!https && !allow_http && !host_is_loopback(host, hostlen))
+/*
+ * The policy on an api_url, for the validator (for_ddl) and again for every
+ * scan with the current civis_fdw.allowed_hosts:
+ *  - a host not in civis_fdw.allowed_hosts: only a superuser may set it
+ *    (for_ddl);
+ *  - plain http: only to a host listed as http://host, or when a superuser
+ *    set allow_insecure_http.
+ * Returns whether the host is allowed.
+ */
+static bool
+check_api_url_policy(const char *url, bool allow_insecure_http, bool for_ddl)
+{
+	HostPort	hp;
+	bool		http_ok;
+	bool		allowed;
+
+	parse_api_url(url, &hp);
+	allowed = host_is_allowed(&hp, &http_ok);
+
+	if (for_ddl && !allowed && !superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only superusers may point a server at host \"%s\"", hp.host),
+				 errdetail("The host is not in civis_fdw.allowed_hosts (\"%s\").",
+						   civis_allowed_hosts ? civis_allowed_hosts : ""),
+				 errhint("Ask a superuser to add it to civis_fdw.allowed_hosts, or to create the server.")));
+
+	if (hp.http && !allow_insecure_http && !(allowed && http_ok))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-				 errmsg("plain http is only allowed for loopback hosts: \"%s\"", url),
-				 errhint("Use https://, or set the server option allow_insecure_http 'true' if you really mean it.")));
+				 errmsg("plain http is not allowed to host \"%s\": \"%s\"", hp.host, url),
+				 errhint("Use https://.  A superuser may list the host as http://%s in civis_fdw.allowed_hosts, or set the server option allow_insecure_http 'true'.",
+						 hp.host)));
+	return allowed;
 }
 
 static void
@@ -348,9 +603,10 @@ check_path_template(const char *name, const char *value)
 }
 
 static void
-check_option_value(const CivisOption *opt, DefElem *def, bool allow_http)
+check_option_value(const CivisOption *opt, DefElem *def)
 {
 	const char *value = defGetString(def);
+	HostPort	hp;
 
 	switch (opt->type)
 	{
@@ -360,16 +616,16 @@ check_option_value(const CivisOption *opt, DefElem *def, bool allow_http)
 			(void) parse_bool_option(opt->name, value);
 			break;
 		case OPT_INT:
-			(void) parse_int_option(opt->name, value, false);
-			break;
 		case OPT_POSINT:
-			(void) parse_int_option(opt->name, value, true);
+			(void) parse_int_range(opt->name, value,
+								   opt->type == OPT_POSINT ? 1 : 0,
+								   opt->maxval > 0 ? opt->maxval : INT_MAX);
 			break;
 		case OPT_REAL:
 			(void) parse_real_option(opt->name, value);
 			break;
 		case OPT_URL:
-			check_api_url(value, allow_http);
+			parse_api_url(value, &hp);	/* the policy: in the validator */
 			break;
 		case OPT_PATH:
 			check_path_template(opt->name, value);
@@ -380,12 +636,16 @@ check_option_value(const CivisOption *opt, DefElem *def, bool allow_http)
 		case OPT_LIST:
 			(void) parse_list_style(value);
 			break;
+		case OPT_SUPERUSER_BOOL:
+			if (!parse_bool_option(opt->name, value))
+				break;			/* false widens nothing */
+			/* FALLTHROUGH */
 		case OPT_SUPERUSER_STRING:
 			if (!superuser())
 				ereport(ERROR,
 						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 						 errmsg("only superusers may set option \"%s\"", opt->name),
-						 errhint("It names a file on the database server.")));
+						 errhint("%s", opt->why)));
 			break;
 	}
 }
@@ -393,6 +653,13 @@ check_option_value(const CivisOption *opt, DefElem *def, bool allow_http)
 /*
  * The validator: every option must be known in its catalog, appear once,
  * and have a valid value.
+ *
+ * PostgreSQL passes the whole resulting option list, for ALTER as for
+ * CREATE: a server that holds a superuser-only option (or an api_url whose
+ * host is not in civis_fdw.allowed_hosts) can then only be changed by a
+ * superuser, whichever option the ALTER touches.  This is what keeps a
+ * non-superuser owner from redirecting such a server (as with
+ * postgres_fdw's password_required).
  */
 Datum
 civis_fdw_validator(PG_FUNCTION_ARGS)
@@ -401,15 +668,7 @@ civis_fdw_validator(PG_FUNCTION_ARGS)
 	Oid			catalog = PG_GETARG_OID(1);
 	ListCell   *lc;
 	bool		allow_http = false;
-
-	foreach(lc, options)
-	{
-		DefElem    *def = (DefElem *) lfirst(lc);
-
-		if (strcmp(def->defname, "allow_insecure_http") == 0 &&
-			catalog == ForeignServerRelationId)
-			allow_http = parse_bool_option(def->defname, defGetString(def));
-	}
+	const char *api_url = CIVIS_DEFAULT_API_URL;
 
 	foreach(lc, options)
 	{
@@ -445,7 +704,37 @@ civis_fdw_validator(PG_FUNCTION_ARGS)
 						 errmsg("option \"%s\" is given more than once", def->defname)));
 		}
 
-		check_option_value(opt, def, allow_http);
+		check_option_value(opt, def);
+		if (catalog == ForeignServerRelationId &&
+			strcmp(def->defname, "allow_insecure_http") == 0)
+			allow_http = parse_bool_option(def->defname, defGetString(def));
+		if (catalog == ForeignServerRelationId &&
+			strcmp(def->defname, "api_url") == 0)
+			api_url = defGetString(def);
+	}
+
+	/* where the server points, the default included */
+	if (catalog == ForeignServerRelationId)
+		(void) check_api_url_policy(api_url, allow_http, true);
+
+	/* one source of the key */
+	if (catalog == UserMappingRelationId)
+	{
+		bool		key = false;
+		bool		key_file = false;
+
+		foreach(lc, options)
+		{
+			DefElem    *def = (DefElem *) lfirst(lc);
+
+			key |= strcmp(def->defname, "api_key") == 0;
+			key_file |= strcmp(def->defname, "api_key_file") == 0;
+		}
+		if (key && key_file)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("options \"api_key\" and \"api_key_file\" cannot both be set"),
+					 errhint("Give the key itself, or the file that holds it.")));
 	}
 
 	PG_RETURN_VOID();
@@ -464,9 +753,12 @@ apply_shared_option(CivisTableInfo *info, DefElem *def)
 	if (strcmp(name, "pushdown") == 0)
 		info->pushdown = parse_bool_option(name, value);
 	else if (strcmp(name, "max_in_flight") == 0)
-		info->max_in_flight = (int) parse_int_option(name, value, true);
+		/* a value stored before the bound existed is clamped, not refused */
+		info->max_in_flight = (int) Min(parse_int_option(name, value, true),
+										MAX_IN_FLIGHT_LIMIT);
 	else if (strcmp(name, "fanout_limit") == 0)
-		info->fanout_limit = (int) parse_int_option(name, value, true);
+		info->fanout_limit = (int) Min(parse_int_option(name, value, true),
+									   FANOUT_LIMIT_LIMIT);
 	else if (strcmp(name, "use_remote_estimate") == 0)
 		info->use_remote_estimate = parse_bool_option(name, value);
 	else if (strcmp(name, "request_cost") == 0)
@@ -511,6 +803,10 @@ apply_server_options(CivisTableInfo *info, ForeignServer *server)
 			info->api_url = pstrdup(value);
 		else if (strcmp(name, "allow_insecure_http") == 0)
 			info->allow_insecure_http = parse_bool_option(name, value);
+		else if (strcmp(name, "allow_private_addresses") == 0)
+			info->allow_private_addresses = parse_bool_option(name, value);
+		else if (strcmp(name, "proxy") == 0)
+			info->proxy = pstrdup(value);
 		else if (strcmp(name, "ca_file") == 0)
 			info->ca_file = pstrdup(value);
 		else if (strcmp(name, "connect_timeout") == 0)
@@ -540,7 +836,8 @@ apply_server_options(CivisTableInfo *info, ForeignServer *server)
 			url[--len] = '\0';
 		info->api_url = url;
 	}
-	check_api_url(info->api_url, info->allow_insecure_http);
+	info->host_allowed = check_api_url_policy(info->api_url,
+											  info->allow_insecure_http, false);
 }
 
 CivisTableInfo *
@@ -701,6 +998,68 @@ user_mapping_exists(Oid userid, Oid serverid)
 }
 
 /*
+ * Read a key from the file named by api_key_file (superuser-only): its
+ * first line, without surrounding white space.  The file's content never
+ * appears in a message.
+ */
+#define API_KEY_FILE_MAX	4096
+
+static char *
+read_api_key_file(const char *path)
+{
+	FILE	   *f;
+	char	   *buf = palloc(API_KEY_FILE_MAX + 1);
+	size_t		n;
+	size_t		start = 0;
+	size_t		i;
+
+	f = AllocateFile(path, "r");
+	if (f == NULL)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open the API key file \"%s\": %m", path),
+				 errhint("The file named by the api_key_file option of the user mapping must be readable by the database server.")));
+	n = fread(buf, 1, API_KEY_FILE_MAX + 1, f);
+	if (ferror(f))
+	{
+		int			save_errno = errno;
+
+		FreeFile(f);
+		errno = save_errno;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read the API key file \"%s\": %m", path)));
+	}
+	FreeFile(f);
+	if (n > API_KEY_FILE_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the API key file \"%s\" is larger than %d bytes", path,
+						API_KEY_FILE_MAX)));
+	buf[n] = '\0';
+	n = strcspn(buf, "\r\n");	/* the first line */
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+		buf[--n] = '\0';
+	while (buf[start] == ' ' || buf[start] == '\t')
+		start++;
+	for (i = start; i < n; i++)
+		if ((unsigned char) buf[i] < 0x20 || buf[i] == 0x7f)
+			break;
+	if (start == n || i < n)
+	{
+		explicit_bzero(buf, API_KEY_FILE_MAX + 1);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the API key file \"%s\" holds no key", path),
+				 errhint("Its first line must be the key, printable characters only.")));
+	}
+	if (start > 0)
+		memmove(buf, buf + start, n - start + 1);
+	return buf;
+}
+
+/*
  * The api_key of the current user's mapping (or PUBLIC's) for a server.
  * ERRORs with a clear message when there is none; never prints the key.
  */
@@ -727,6 +1086,8 @@ civis_get_api_key(Oid serverid, Oid userid)
 
 		if (strcmp(def->defname, "api_key") == 0)
 			return pstrdup(defGetString(def));
+		if (strcmp(def->defname, "api_key_file") == 0)
+			return read_api_key_file(defGetString(def));
 	}
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),

@@ -46,9 +46,26 @@
  * request does not hold a slot of max_in_flight while it sleeps; other
  * requests keep progressing meanwhile.
  *
+ * Connect and resolve failures (CURLE_COULDNT_CONNECT, _RESOLVE_HOST,
+ * _RESOLVE_PROXY) fail fast instead: retrying cannot fix a wrong port or
+ * host name, so they are retried at most CIVIS_FAST_MAX_RETRIES times within
+ * CIVIS_FAST_RETRY_MS.
+ *
  * Security: the API key is only ever handed to CURLOPT_USERNAME.  It is not
  * logged, not shown in messages, and libcurl's verbose output is never
  * enabled.
+ *
+ * Where requests go: unless the host is in civis_fdw.allowed_hosts (or a
+ * superuser gave the server allow_private_addresses or a proxy), the address
+ * actually connected to is checked before any packet is sent (the
+ * CURLOPT_OPENSOCKETFUNCTION callback) and again before each request on a
+ * reused connection (CURLOPT_PREREQFUNCTION): loopback, private, link-local,
+ * unspecified, shared (CGNAT), multicast and reserved addresses are refused,
+ * IPv4-mapped IPv6 addresses by their IPv4 address.  The callbacks only
+ * record the reason; the ERROR is raised after libcurl returns.  The
+ * process's proxy environment variables are ignored: a proxy is used only
+ * when the superuser-only server option names one.  The connections of a
+ * backend are capped at CIVIS_MAX_CONNECTIONS.
  *
  *-------------------------------------------------------------------------
  */
@@ -56,7 +73,10 @@
 
 #include <ctype.h>
 
+#include <arpa/inet.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -104,6 +124,18 @@
 /* Default connection cache size of the multi handle. */
 #define CIVIS_MIN_MAXCONNECTS	16
 
+/*
+ * Most connections (and requests in flight) of one backend, whatever the
+ * options: max_in_flight is at most 64 per scan, and several scans of one
+ * query share this.
+ */
+#define CIVIS_MAX_CONNECTIONS	64
+
+/* Fail fast on connect and resolve failures: retries, their time budget. */
+#define CIVIS_FAST_MAX_RETRIES	2
+#define CIVIS_FAST_RETRY_MS		3000.0
+#define CIVIS_FAST_BACKOFF_MS	250.0
+
 typedef enum CivisReqState
 {
 	REQ_QUEUED,					/* waiting for a slot (or for pacing) */
@@ -119,7 +151,8 @@ typedef enum CivisReqFailure
 	FAIL_TLS,					/* certificate problem, never retried */
 	FAIL_TOO_LARGE,				/* body exceeded max_response_bytes */
 	FAIL_OOM,					/* malloc failed inside a callback */
-	FAIL_ABORTED				/* aborted by the progress callback */
+	FAIL_ABORTED,				/* aborted by the progress callback */
+	FAIL_REFUSED				/* address refused by our socket callbacks */
 } CivisReqFailure;
 
 typedef struct CivisRequest
@@ -140,6 +173,7 @@ typedef struct CivisRequest
 	size_t		cap;
 	bool		too_large;
 	bool		oom;
+	const char *refused;		/* static text: why the address was refused */
 	char		errbuf[CURL_ERROR_SIZE];
 
 	/* response headers of the current attempt */
@@ -177,6 +211,9 @@ struct CivisHttp
 	int			max_retries;
 	long		retry_max_time_ms;
 	int			max_in_flight;
+	bool		check_addresses;	/* refuse non-public addresses */
+	bool		body_trusted;	/* hand on bodies of non-2xx responses */
+	char	   *proxy;			/* NULL: none */
 
 	int			next_ticket;
 	int			running;		/* requests in REQ_RUNNING */
@@ -335,6 +372,8 @@ check_multi(void)
 					 errdetail("Could not create a libcurl multi handle.")));
 		curl_multi_setopt(m, CURLMOPT_PIPELINING, (long) CURLPIPE_MULTIPLEX);
 		curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, (long) CIVIS_MIN_MAXCONNECTS);
+		curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+						  (long) CIVIS_MAX_CONNECTIONS);
 		backend_maxconnects = CIVIS_MIN_MAXCONNECTS;
 		backend_multi = m;
 	}
@@ -536,6 +575,161 @@ xferinfo_cb(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
 	return 0;
 }
 
+/*
+ * Why an IPv4 address (host byte order) may not be connected to, or NULL.
+ * Plain C: called from libcurl callbacks.
+ */
+static const char *
+ipv4_refusal(uint32 a)
+{
+	unsigned int b0 = a >> 24;
+	unsigned int b1 = (a >> 16) & 0xff;
+	unsigned int b2 = (a >> 8) & 0xff;
+
+	if (b0 == 0)
+		return "an unspecified address (0.0.0.0/8)";
+	if (b0 == 127)
+		return "a loopback address";
+	if (b0 == 10 || (b0 == 172 && (b1 & 0xf0) == 16) ||
+		(b0 == 192 && b1 == 168))
+		return "a private address (RFC 1918)";
+	if (b0 == 169 && b1 == 254)
+		return "a link-local address";
+	if (b0 == 100 && (b1 & 0xc0) == 64)
+		return "a shared address (100.64.0.0/10, carrier-grade NAT)";
+	if (b0 == 192 && b1 == 0 && b2 == 0)
+		return "a reserved address (192.0.0.0/24)";
+	if (b0 == 198 && (b1 & 0xfe) == 18)
+		return "a reserved address (198.18.0.0/15)";
+	if (b0 >= 224 && b0 < 240)
+		return "a multicast address";
+	if (b0 >= 240)
+		return "a reserved or broadcast address";
+	return NULL;
+}
+
+/* The same for an IPv6 address; IPv4 embedded in it is judged as IPv4. */
+static const char *
+ipv6_refusal(const unsigned char *b)
+{
+	static const unsigned char zero[12] = {0};
+	static const unsigned char nat64[12] = {0, 0x64, 0xff, 0x9b};
+	uint32		v4 = ((uint32) b[12] << 24) | ((uint32) b[13] << 16) |
+		((uint32) b[14] << 8) | (uint32) b[15];
+	int			i;
+	bool		all_zero = true;
+
+	for (i = 0; i < 15; i++)
+		if (b[i] != 0)
+			all_zero = false;
+	if (all_zero && b[15] == 0)
+		return "an unspecified address";
+	if (all_zero && b[15] == 1)
+		return "a loopback address";
+	/* IPv4-mapped ::ffff:a.b.c.d, IPv4-compatible ::a.b.c.d, NAT64 */
+	if ((memcmp(b, zero, 10) == 0 && b[10] == 0xff && b[11] == 0xff) ||
+		memcmp(b, zero, 12) == 0 || memcmp(b, nat64, 12) == 0)
+	{
+		const char *why = ipv4_refusal(v4);
+
+		return why ? why : (memcmp(b, zero, 12) == 0 ?
+							"a reserved address (IPv4-compatible IPv6)" : NULL);
+	}
+	if ((b[0] & 0xfe) == 0xfc)
+		return "a private address (fc00::/7)";
+	if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
+		return "a link-local address";
+	if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0)
+		return "a private address (site-local fec0::/10)";
+	if (b[0] == 0xff)
+		return "a multicast address";
+	return NULL;
+}
+
+static const char *
+sockaddr_refusal(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+	{
+		const struct sockaddr_in *in = (const struct sockaddr_in *) sa;
+
+		return ipv4_refusal(ntohl(in->sin_addr.s_addr));
+	}
+	if (sa->sa_family == AF_INET6)
+	{
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *) sa;
+
+		return ipv6_refusal(in6->sin6_addr.s6_addr);
+	}
+	return "an address of an unsupported family";
+}
+
+/*
+ * CURLOPT_OPENSOCKETFUNCTION: every connection libcurl opens (to the API
+ * host, or to a proxy) goes through here, after name resolution and before
+ * any packet.  A refused address is recorded and no socket is made; libcurl
+ * tries the host's other addresses, if any, and otherwise fails with
+ * CURLE_COULDNT_CONNECT.
+ */
+static curl_socket_t
+opensocket_cb(void *clientp, curlsocktype purpose, struct curl_sockaddr *address)
+{
+	CivisRequest *req = (CivisRequest *) clientp;
+
+	if (req->owner->check_addresses)
+	{
+		const char *why = sockaddr_refusal(&address->addr);
+
+		if (why != NULL)
+		{
+			req->refused = why;
+			return CURL_SOCKET_BAD;
+		}
+	}
+	return socket(address->family, address->socktype, address->protocol);
+}
+
+#if LIBCURL_VERSION_NUM >= 0x075000
+/*
+ * CURLOPT_PREREQFUNCTION: called before each request is sent, on a new or
+ * a reused connection.  A connection cached for another server (one with
+ * allow_private_addresses, say) to the same host and port would otherwise
+ * carry this request without going through opensocket_cb.
+ */
+static int
+prereq_cb(void *clientp, char *conn_primary_ip, char *conn_local_ip,
+		  int conn_primary_port, int conn_local_port)
+{
+	CivisRequest *req = (CivisRequest *) clientp;
+	char		ip[64];
+	unsigned char addr[16];
+	const char *why = NULL;
+
+	if (!req->owner->check_addresses)
+		return CURL_PREREQFUNC_OK;
+	if (conn_primary_ip == NULL)
+		why = "an address that could not be checked";
+	else
+	{
+		strlcpy(ip, conn_primary_ip, sizeof(ip));
+		ip[strcspn(ip, "%")] = '\0';	/* zone id of a link-local address */
+		if (inet_pton(AF_INET, ip, addr) == 1)
+			why = ipv4_refusal(((uint32) addr[0] << 24) | ((uint32) addr[1] << 16) |
+							   ((uint32) addr[2] << 8) | (uint32) addr[3]);
+		else if (inet_pton(AF_INET6, ip, addr) == 1)
+			why = ipv6_refusal(addr);
+		else
+			why = "an address that could not be checked";
+	}
+	if (why != NULL)
+	{
+		req->refused = why;
+		return CURL_PREREQFUNC_ABORT;
+	}
+	return CURL_PREREQFUNC_OK;
+}
+#endif
+
 /* --------------------------------------------------------------------
  * request lifecycle
  * -------------------------------------------------------------------- */
@@ -645,6 +839,7 @@ start_request(CivisRequest *req)
 	reset_headers(req);
 	req->too_large = false;
 	req->oom = false;
+	req->refused = NULL;
 	req->errbuf[0] = '\0';
 	req->status = 0;
 	req->result = CURLE_OK;
@@ -694,6 +889,20 @@ start_request(CivisRequest *req)
 	SETOPT(CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
 	SETOPT(CURLOPT_XFERINFODATA, (void *) req);
 	SETOPT(CURLOPT_NOPROGRESS, 0L);
+	SETOPT(CURLOPT_OPENSOCKETFUNCTION, opensocket_cb);
+	SETOPT(CURLOPT_OPENSOCKETDATA, (void *) req);
+#if LIBCURL_VERSION_NUM >= 0x075000
+	SETOPT(CURLOPT_PREREQFUNCTION, prereq_cb);
+	SETOPT(CURLOPT_PREREQDATA, (void *) req);
+#endif
+	/* a proxy only when a superuser named one: never from the environment */
+	if (h->proxy)
+		SETOPT(CURLOPT_PROXY, h->proxy);
+	else
+	{
+		SETOPT(CURLOPT_PROXY, "");
+		SETOPT(CURLOPT_NOPROXY, "*");
+	}
 	if (h->max_response_bytes > 0)
 		SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) h->max_response_bytes);
 
@@ -781,7 +990,8 @@ start_due_requests(void)
 			else if (req->state != REQ_QUEUED)
 				continue;
 
-			if (h->running >= h->max_in_flight)
+			if (h->running >= h->max_in_flight ||
+				backend_attached >= CIVIS_MAX_CONNECTIONS)
 				continue;		/* a completion will free a slot */
 			if (paced_start_ms() > now)
 			{
@@ -818,6 +1028,15 @@ retryable_curl_error(CURLcode code)
 		default:
 			return false;
 	}
+}
+
+/* Errors that retrying rarely fixes: a wrong port, a wrong host name. */
+static bool
+fast_fail_curl_error(CURLcode code)
+{
+	return code == CURLE_COULDNT_CONNECT ||
+		code == CURLE_COULDNT_RESOLVE_HOST ||
+		code == CURLE_COULDNT_RESOLVE_PROXY;
 }
 
 static bool
@@ -879,6 +1098,7 @@ finish_attempt(CivisRequest *req, CURLcode code)
 	double		now = now_ms();
 	double		ms = now - req->attempt_start_ms;
 	bool		retry = false;
+	bool		fast = false;
 	double		wait = 0;
 	size_t		bytes = req->len;
 	char		note[256];
@@ -900,6 +1120,8 @@ finish_attempt(CivisRequest *req, CURLcode code)
 		req->failure = FAIL_NONE;
 		retry = retryable_status(status);
 	}
+	else if (req->refused)
+		req->failure = FAIL_REFUSED;	/* never retried */
 	else if (req->too_large)
 		req->failure = FAIL_TOO_LARGE;
 	else if (req->oom)
@@ -913,7 +1135,8 @@ finish_attempt(CivisRequest *req, CURLcode code)
 	else
 	{
 		req->failure = FAIL_TRANSPORT;
-		retry = retryable_curl_error(code);
+		fast = fast_fail_curl_error(code);
+		retry = fast || retryable_curl_error(code);
 	}
 
 	if (retry)
@@ -921,16 +1144,24 @@ finish_attempt(CivisRequest *req, CURLcode code)
 		double		backoff;
 		double		ra;
 		double		cap;
+		int			max_retries = h->max_retries;
+		double		max_time = (double) h->retry_max_time_ms;
 
-		cap = CIVIS_BACKOFF_BASE_MS * pow(2.0, Min(req->attempts - 1, 30));
+		cap = (fast ? CIVIS_FAST_BACKOFF_MS : CIVIS_BACKOFF_BASE_MS) *
+			pow(2.0, Min(req->attempts - 1, 30));
 		cap = Min(cap, CIVIS_BACKOFF_CAP_MS);
 		backoff = random_fraction() * cap;
 		ra = (code == CURLE_OK) ? retry_after_ms(req->retry_after) : -1;
 		wait = Max(backoff, ra);
+		if (fast)
+		{
+			max_retries = Min(max_retries, CIVIS_FAST_MAX_RETRIES);
+			max_time = Min(max_time, CIVIS_FAST_RETRY_MS);
+		}
 
-		if (req->attempts - 1 >= h->max_retries)
+		if (req->attempts - 1 >= max_retries)
 			retry = false;
-		else if ((now + wait) - req->first_start_ms > (double) h->retry_max_time_ms)
+		else if ((now + wait) - req->first_start_ms > max_time)
 			retry = false;
 	}
 
@@ -949,7 +1180,9 @@ finish_attempt(CivisRequest *req, CURLcode code)
 	{
 		req->state = REQ_DONE;
 		req->done_ms = now;
-		if (code != CURLE_OK)
+		if (req->failure == FAIL_REFUSED)
+			snprintf(note, sizeof(note), "; refused: %s", req->refused);
+		else if (code != CURLE_OK)
 			snprintf(note, sizeof(note), "; %s", curl_easy_strerror(code));
 	}
 
@@ -1048,6 +1281,20 @@ drive(CivisRequest *target)
  * public API
  * -------------------------------------------------------------------- */
 
+/* Let the connection cache keep what a set needs, up to the backend cap. */
+static void
+grow_connection_cache(CivisHttp *h)
+{
+	long		want = Min(2L * h->max_in_flight, (long) CIVIS_MAX_CONNECTIONS);
+
+	if (backend_multi && want > backend_maxconnects)
+	{
+		backend_maxconnects = want;
+		curl_multi_setopt(backend_multi, CURLMOPT_MAXCONNECTS,
+						  backend_maxconnects);
+	}
+}
+
 CivisHttp *
 civis_http_begin(MemoryContext cxt, const CivisHttpConfig *cfg)
 {
@@ -1066,17 +1313,17 @@ civis_http_begin(MemoryContext cxt, const CivisHttpConfig *cfg)
 	h->ca_file = cfg->ca_file ? MemoryContextStrdup(cxt, cfg->ca_file) : NULL;
 	h->max_retries = Max(cfg->max_retries, 0);
 	h->retry_max_time_ms = Max(cfg->retry_max_time_ms, 0);
-	h->max_in_flight = Max(cfg->max_in_flight, 1);
+	h->max_in_flight = Min(Max(cfg->max_in_flight, 1), CIVIS_MAX_CONNECTIONS);
+	h->proxy = (cfg->proxy && cfg->proxy[0] != '\0') ?
+		MemoryContextStrdup(cxt, cfg->proxy) : NULL;
+	h->check_addresses = !cfg->trusted_host && !cfg->allow_private_addresses &&
+		h->proxy == NULL;
+	h->body_trusted = cfg->trusted_host;
 	h->next_ticket = 1;
 	dlist_init(&h->requests);
 
 	/* grow the connection cache to fit the widest fan-out seen */
-	if (backend_multi && 2L * h->max_in_flight > backend_maxconnects)
-	{
-		backend_maxconnects = 2L * h->max_in_flight;
-		curl_multi_setopt(backend_multi, CURLMOPT_MAXCONNECTS,
-						  backend_maxconnects);
-	}
+	grow_connection_cache(h);
 
 	h->cb.func = civis_http_reset_cb;
 	h->cb.arg = h;
@@ -1092,12 +1339,7 @@ civis_http_submit(CivisHttp *h, const char *url, const char *shown)
 	CivisRequest *req;
 
 	check_multi();
-	if (2L * h->max_in_flight > backend_maxconnects)
-	{
-		backend_maxconnects = 2L * h->max_in_flight;
-		curl_multi_setopt(backend_multi, CURLMOPT_MAXCONNECTS,
-						  backend_maxconnects);
-	}
+	grow_connection_cache(h);
 
 	req = calloc(1, sizeof(CivisRequest));
 	if (req == NULL)
@@ -1147,6 +1389,21 @@ drop_elapsed_time(char *msg)
 	memmove(at, p + 3, strlen(p + 3) + 1);
 }
 
+/* The host of a URL (IPv6 literals with their brackets), palloc'd. */
+static char *
+url_host(const char *url)
+{
+	const char *p = strstr(url, "://");
+	size_t		n;
+
+	p = p ? p + 3 : url;
+	if (*p == '[')
+		n = strcspn(p, "]") + 1;
+	else
+		n = strcspn(p, ":/");
+	return pnstrdup(p, Min(n, strlen(p)));
+}
+
 static void
 raise_request_failure(CivisHttp *h, CivisRequest *req)
 {
@@ -1155,6 +1412,8 @@ raise_request_failure(CivisHttp *h, CivisRequest *req)
 	CURLcode	code = req->result;
 	int			attempts = req->attempts;
 	CivisReqFailure failure = req->failure;
+	const char *refused = req->refused;
+	char	   *host = url_host(req->url);
 	const char *path;
 	StringInfoData detail;
 
@@ -1179,6 +1438,21 @@ raise_request_failure(CivisHttp *h, CivisRequest *req)
 
 	switch (failure)
 	{
+		case FAIL_REFUSED:
+
+			/*
+			 * insufficient_privilege: a policy refused the request, nothing
+			 * was sent, and retrying cannot help.  The message is the same
+			 * whatever the port, and whether anything listens there.
+			 */
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("civis_fdw refuses to connect to host \"%s\": its address is %s",
+							host, refused),
+					 errdetail("Nothing was sent for %s.  Only hosts in civis_fdw.allowed_hosts, and servers with the option allow_private_addresses, may use loopback, private, link-local or other non-public addresses.",
+							   shown),
+					 errhint("A superuser can add the host to civis_fdw.allowed_hosts, or set the server option allow_private_addresses 'true'.")));
+			break;
 		case FAIL_ABORTED:
 			CHECK_FOR_INTERRUPTS();
 			ereport(ERROR,
@@ -1267,6 +1541,12 @@ civis_http_wait(CivisHttp *h, int ticket, CivisResponse *resp)
 
 	/* copy out first (may ERROR: the request is still owned by h) */
 	memset(resp, 0, sizeof(*resp));
+	if (!h->body_trusted && (req->status < 200 || req->status > 299))
+	{
+		/* what an untrusted host says in an error never reaches a message */
+		free_body(req);
+		resp->body_withheld = true;
+	}
 	body = MemoryContextAllocExtended(CurrentMemoryContext, req->len + 1,
 									  MCXT_ALLOC_HUGE);
 	if (req->len > 0)
@@ -1405,6 +1685,9 @@ civis_http_config_from_table(CivisHttpConfig *cfg, const CivisTableInfo *info,
 	cfg->max_retries = info->max_retries;
 	cfg->retry_max_time_ms = info->retry_max_time_ms;
 	cfg->max_in_flight = info->max_in_flight;
+	cfg->trusted_host = info->host_allowed;
+	cfg->allow_private_addresses = info->allow_private_addresses;
+	cfg->proxy = info->proxy;
 }
 
 /* The libcurl version this backend runs with (civis_fdw_version()). */

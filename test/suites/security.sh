@@ -5,6 +5,7 @@
 # VERBOSE) and IMPORT FOREIGN SCHEMA.  Neither the postmaster log nor the
 # clients' output may contain the API key, its base64 "Basic" form, a value
 # of a secret parameter, or libcurl verbose output; no backend may crash.
+# Then the proxy environment of the server process is shown to be ignored.
 set -uo pipefail
 . "$CIVIS_ROOT/scripts/lib.sh"
 
@@ -131,4 +132,80 @@ SQL
 }
 export -f inner
 
+# The server process's proxy environment is ignored; only the superuser-only
+# proxy server option names a proxy.  A "trap" listener counts the
+# connections it gets: it is set as http_proxy, https_proxy and all_proxy in
+# the cluster's environment (the cluster is restarted with it), and scans of
+# the mock must neither touch it nor fail; a server with the proxy option
+# goes through it.  1.0.0 honoured the environment: its scans went to the trap.
+proxy_env() {
+  set -uo pipefail
+  . "$CIVIS_ROOT/scripts/lib.sh"
+  SUITE=security
+  . "$CIVIS_ROOT/test/suites/lib_suite.sh"
+  start_mock --rate-limit 1000000 || { fail proxy_setup "mock did not start"; exit 1; }
+  TRAP_LOG=$(mktemp)
+  TRAP_PORT_FILE=$(mktemp)
+  python3 - "$TRAP_LOG" "$TRAP_PORT_FILE" <<'PY' &
+import socket, sys
+log, portfile = sys.argv[1], sys.argv[2]
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+open(portfile, "w").write(str(s.getsockname()[1]))
+while True:
+    c, _ = s.accept()
+    with open(log, "a") as f:
+        f.write("connection\n")
+    c.close()
+PY
+  TRAP_PID=$!
+  trap 'stop_mock; kill $TRAP_PID 2>/dev/null; rm -f "$TRAP_LOG" "$TRAP_PORT_FILE"' EXIT
+  for _ in $(seq 1 100); do [ -s "$TRAP_PORT_FILE" ] && break; sleep 0.05; done
+  TRAP="http://127.0.0.1:$(cat "$TRAP_PORT_FILE")"
+  conf="${PG_CLUSTER_CONF_ROOT:-/etc/postgresql}/15/regress"
+  for v in http_proxy https_proxy all_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY; do
+    echo "$v = '$TRAP'"
+  done >>"$conf/environment"
+  pg_ctlcluster 15 regress restart || { fail proxy_setup "could not restart the cluster"; exit 1; }
+  # the environment really reached the server process
+  pid=$(head -1 "$(psql -XAtc 'SHOW data_directory')/postmaster.pid")
+  if tr '\0' '\n' <"/proc/$pid/environ" | grep -q "^http_proxy=$TRAP"; then
+    pass proxy_env_set
+  else
+    fail proxy_env_set "http_proxy is not in the server's environment: the check would prove nothing"
+  fi
+  out=$(psql -X -v ON_ERROR_STOP=1 2>&1 <<SQL
+CREATE EXTENSION civis_fdw;
+CREATE SERVER civis FOREIGN DATA WRAPPER civis_fdw OPTIONS (api_url '$CIVIS_MOCK_URL', max_retries '0');
+CREATE USER MAPPING FOR CURRENT_USER SERVER civis OPTIONS (api_key 'test-key-0123456789');
+CREATE FOREIGN TABLE jobs (id bigint) SERVER civis OPTIONS (endpoint '/jobs/', paging 'pages', page_size '50');
+SELECT 'rows:' || count(*) FROM jobs;
+SQL
+)
+  if echo "$out" | grep -q "rows:137" && [ ! -s "$TRAP_LOG" ]; then
+    pass proxy_environment_ignored
+  else
+    fail proxy_environment_ignored "$out; trap connections: $(grep -c . "$TRAP_LOG")"
+  fi
+  out=$(psql -X 2>&1 <<SQL
+CREATE SERVER via_proxy FOREIGN DATA WRAPPER civis_fdw
+  OPTIONS (api_url '$CIVIS_MOCK_URL', proxy '$TRAP', max_retries '0');
+CREATE USER MAPPING FOR CURRENT_USER SERVER via_proxy OPTIONS (api_key 'test-key-0123456789');
+CREATE FOREIGN TABLE via_proxy_jobs (id bigint) SERVER via_proxy OPTIONS (endpoint '/jobs/');
+SELECT count(*) FROM via_proxy_jobs;
+SQL
+)
+  if [ -s "$TRAP_LOG" ] && echo "$out" | grep -q "ERROR"; then
+    pass proxy_option_used
+  else
+    fail proxy_option_used "$out; trap connections: $(grep -c . "$TRAP_LOG")"
+  fi
+  [ "$FAILS" -eq 0 ]
+}
+export -f proxy_env
+
 virtualenv -o 'log_min_messages=debug5' bash -c inner
+rc=$?
+virtualenv bash -c proxy_env || rc=1
+exit $rc

@@ -89,7 +89,8 @@ SQL
     fail missing_ca_file_refused "$out"
   fi
 
-  # ca_file is for superusers only; plain http only to loopback
+  # ca_file is for superusers only; plain http only to hosts listed as http://
+  # in civis_fdw.allowed_hosts, or with allow_insecure_http
   out=$(run <<SQL
 CREATE ROLE tls_plain LOGIN;
 GRANT USAGE ON FOREIGN DATA WRAPPER civis_fdw TO tls_plain;
@@ -108,11 +109,11 @@ SQL
   else
     fail ca_file_superuser_only "$out"
   fi
-  if echo "$out" | grep -q "plain http is only allowed for loopback" && echo "$out" | grep -q "created:remote_http_ok" \
+  if echo "$out" | grep -q "plain http is not allowed to host" && echo "$out" | grep -q "created:remote_http_ok" \
      && ! echo "$out" | grep -q "created:remote_http$"; then
-    pass http_only_loopback
+    pass http_only_allowed_hosts
   else
-    fail http_only_loopback "$out"
+    fail http_only_allowed_hosts "$out"
   fi
   rm -rf "$CERTS"
   [ "$FAILS" -eq 0 ]
