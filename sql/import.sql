@@ -58,3 +58,42 @@ DROP FOREIGN TABLE hand_jobs;
 SET client_min_messages = warning;
 DROP SCHEMA imp_some, imp_except, imp_bad CASCADE;
 DROP SERVER civis_badkey CASCADE;
+--
+-- Tables that keep up with the API
+--
+-- the whole item, on request: one jsonb column "whole_item" (key '.')
+CREATE SCHEMA imp_whole;
+IMPORT FOREIGN SCHEMA civis LIMIT TO (jobs, no_such_table) FROM SERVER civis INTO imp_whole
+  OPTIONS (whole_item 'true');
+SELECT attname, atttypid::regtype, attfdwoptions FROM pg_attribute
+ WHERE attrelid = 'imp_whole.jobs'::regclass AND attname = 'whole_item';
+SELECT count(*) AS rows, count(*) FILTER (WHERE whole_item ->> 'name' = name) AS name_in_whole_item,
+       count(*) FILTER (WHERE whole_item ? 'lastRun') AS camel_keys_as_sent
+  FROM imp_whole.jobs;
+-- jsonb keys in snake_case, as civis-python shows them (option jsonb_snake_case)
+SELECT count(*) FILTER (WHERE last_run ? 'finishedAt') AS camel FROM imp_whole.jobs;
+ALTER FOREIGN TABLE imp_whole.jobs OPTIONS (ADD jsonb_snake_case 'true');
+SELECT count(*) FILTER (WHERE last_run ? 'finished_at') AS snake,
+       count(*) FILTER (WHERE last_run ? 'finishedAt') AS camel,
+       count(*) FILTER (WHERE whole_item ? 'lastRun') AS whole_item_as_sent
+  FROM imp_whole.jobs;
+ALTER FOREIGN TABLE imp_whole.jobs OPTIONS (SET jsonb_snake_case 'false');
+-- a scope parameter is found by its values: account_status includes "all"
+SELECT attname, attfdwoptions FROM pg_attribute
+ WHERE attrelid = 'civis.users'::regclass AND attname = 'account_status';
+\set _ `python3 test/mock/mockctl.py mark`
+SELECT count(*) > 0 AS has_rows FROM civis.users;
+\set log `python3 test/mock/mockctl.py log | sort`
+\echo :log
+-- an endpoint whose items declare no fields: imported with the whole item
+\set _ `python3 test/mock/mockctl.py faults '{"always": "raw", "path_prefix": "/endpoints", "body": "{\"swagger\": \"2.0\", \"paths\": {\"/jobs/\": {\"get\": {\"parameters\": [{\"name\": \"kind\", \"in\": \"query\", \"type\": \"string\"}], \"responses\": {\"200\": {\"description\": \"ok\", \"schema\": {\"type\": \"array\", \"items\": {\"type\": \"object\"}}}}}}}}"}'`
+CREATE SCHEMA imp_nofields;
+IMPORT FOREIGN SCHEMA civis FROM SERVER civis INTO imp_nofields;
+\set _ `python3 test/mock/mockctl.py faults null`
+SELECT attname, atttypid::regtype, attfdwoptions FROM pg_attribute
+ WHERE attrelid = 'imp_nofields.jobs'::regclass AND attnum > 0 ORDER BY attnum;
+SELECT count(*) AS rows, count(*) FILTER (WHERE whole_item ? 'id') AS items_with_id
+  FROM imp_nofields.jobs;
+SET client_min_messages = warning;
+DROP SCHEMA imp_whole, imp_nofields CASCADE;
+RESET client_min_messages;

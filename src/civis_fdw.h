@@ -116,6 +116,7 @@ typedef struct CivisTableInfo
 	int			max_in_flight;
 	int			page_size_cap;
 	bool		pushdown;
+	bool		jsonb_snake_case;	/* jsonb keys converted to snake_case */
 	int			fanout_limit;
 	bool		use_remote_estimate;
 	bool		allow_insecure_http;

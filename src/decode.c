@@ -43,6 +43,7 @@
 #include "utils/numeric.h"
 
 #include "json_page.h"
+#include "quirks.h"
 
 /* --------------------------------------------------------------------
  * Data structures
@@ -105,6 +106,7 @@ struct CivisDecoder
 	int			natts;			/* of the tuple descriptor */
 	bool		db_utf8;		/* database encoding is UTF-8 */
 	bool		scalar_items_ok;	/* table reads non-object items whole */
+	bool		jsonb_snake_case;	/* jsonb keys as civis-python shows them */
 
 	int			ncols;			/* retrieved attributes */
 	DecColumn  *cols;
@@ -360,6 +362,7 @@ civis_decoder_create(const CivisTableInfo *info, TupleDesc tupdesc,
 	dec->natts = tupdesc->natts;
 	dec->db_utf8 = (GetDatabaseEncoding() == PG_UTF8);
 	dec->scalar_items_ok = info ? table_reads_scalar_items(info) : false;
+	dec->jsonb_snake_case = info ? info->jsonb_snake_case : false;
 	dec->cols = palloc0(sizeof(DecColumn) * Max(maxcols, 1));
 	dec->key_names = palloc0(sizeof(char *) * Max(maxcols, 1));
 	dec->key_hashes = palloc0(sizeof(uint32) * Max(maxcols, 1));
@@ -589,9 +592,14 @@ jsonb_scalar(CivisDecoder *dec, const cJSON *v, JsonbValue *jv)
 	}
 }
 
+/*
+ * Push one JSON value.  snake: write object keys in snake_case, as
+ * civis-python shows them (option jsonb_snake_case), except inside the
+ * members whose contents are the user's own keys (quirks.c).
+ */
 static JsonbValue *
 jsonb_push(CivisDecoder *dec, JsonbParseState **ps, const cJSON *v,
-		   JsonbIteratorToken tok)
+		   JsonbIteratorToken tok, bool snake)
 {
 	const cJSON *c;
 	JsonbValue	jv;
@@ -605,15 +613,17 @@ jsonb_push(CivisDecoder *dec, JsonbParseState **ps, const cJSON *v,
 		for (c = v->child; c != NULL; c = c->next)
 		{
 			int			len;
+			const char *key = c->string ? c->string : "";
 
+			if (snake)
+				key = civis_camel_to_snake(key);
 			jv.type = jbvString;
 			jv.val.string.val = unconstify(char *,
-											to_server(dec->db_utf8,
-													  c->string ? c->string : "",
-													  &len));
+											to_server(dec->db_utf8, key, &len));
 			jv.val.string.len = len;
 			pushJsonbValue(ps, WJB_KEY, &jv);
-			jsonb_push(dec, ps, c, WJB_VALUE);
+			jsonb_push(dec, ps, c, WJB_VALUE,
+					   snake && !(c->string && civis_quirk_user_defined_keys(c->string)));
 		}
 		res = pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 	}
@@ -625,7 +635,7 @@ jsonb_push(CivisDecoder *dec, JsonbParseState **ps, const cJSON *v,
 		 */
 		pushJsonbValue(ps, WJB_BEGIN_ARRAY, NULL);
 		for (c = v->child; c != NULL; c = c->next)
-			jsonb_push(dec, ps, c, WJB_ELEM);
+			jsonb_push(dec, ps, c, WJB_ELEM, snake);
 		res = pushJsonbValue(ps, WJB_END_ARRAY, NULL);
 	}
 	else
@@ -637,13 +647,15 @@ jsonb_push(CivisDecoder *dec, JsonbParseState **ps, const cJSON *v,
 }
 
 static Datum
-build_jsonb(CivisDecoder *dec, const cJSON *v)
+build_jsonb(CivisDecoder *dec, const DecColumn *col, const cJSON *v)
 {
 	JsonbParseState *ps = NULL;
 	JsonbValue *res;
 
 	if (cJSON_IsObject(v) || cJSON_IsArray(v))
-		res = jsonb_push(dec, &ps, v, WJB_ELEM);
+		res = jsonb_push(dec, &ps, v, WJB_ELEM,
+						 dec->jsonb_snake_case && !col->whole_item &&
+						 !civis_quirk_user_defined_keys(col->key));
 	else
 	{
 		/* a scalar document is a one-element "raw scalar" array */
@@ -800,7 +812,7 @@ convert_value(CivisDecoder *dec, DecColumn *col, const cJSON *v)
 							 NULL);
 
 		case DK_JSONB:
-			return build_jsonb(dec, v);
+			return build_jsonb(dec, col, v);
 
 		case DK_ARRAY:
 			if (type == cJSON_Array)

@@ -70,6 +70,9 @@
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
+/* The name of the column holding the whole item (README, naming rules). */
+#define CIVIS_WHOLE_ITEM_COLUMN "whole_item"
+
 typedef struct ImportColumn
 {
 	char	   *name;			/* unquoted column name */
@@ -340,6 +343,22 @@ build_field_columns(ImportTable *t)
 	}
 }
 
+/*
+ * The whole item as received, in one jsonb column (key "."): fields the
+ * API adds after the import, or that the spec never declared, stay
+ * reachable.  Every table gets it with IMPORT ... OPTIONS (whole_item
+ * 'true'); a listing whose items declare no fields gets it always.
+ */
+static void
+build_whole_item_column(ImportTable *t)
+{
+	ImportColumn *c = new_column(t, CIVIS_WHOLE_ITEM_COLUMN, "jsonb");
+
+	c->key = pstrdup(".");
+	c->field = true;
+	t->fields = lappend(t->fields, c);
+}
+
 /* (a) path parameters */
 static void
 build_path_columns(ImportTable *t)
@@ -386,9 +405,14 @@ set_param_options(ImportColumn *c, const char *pname, const char *list,
 	c->values = join_values(values);
 	c->exact = exact;
 	c->secret = is_secret_name(pname);
+	/*
+	 * A parameter whose documented values include "all" is a scope: the
+	 * listing leaves rows out unless it is sent, so a table sends "all"
+	 * unless the query asks otherwise (archived, account_status).
+	 */
 	if (fq && fq->scope_default)
 		c->scope_default = pstrdup(fq->scope_default);
-	else if (strcmp(pname, "archived") == 0 && values_contain(values, "all"))
+	else if (values_contain(values, "all"))
 		c->scope_default = "all";
 }
 
@@ -604,6 +628,27 @@ table_statement(ImportTable *t, const char *schema, const char *server)
  * Entry point
  * -------------------------------------------------------------------- */
 
+/* LIMIT TO (a, no_such_table): a WARNING for each name that matched nothing */
+static void
+warn_unmatched_names(ImportForeignSchemaStmt *stmt, HTAB *table_names)
+{
+	ListCell   *lc;
+
+	if (stmt->list_type != FDW_IMPORT_SCHEMA_LIMIT_TO)
+		return;
+	foreach(lc, stmt->table_list)
+	{
+		RangeVar   *rv = lfirst(lc);
+
+		if (name_find(table_names, rv->relname) == NULL)
+			ereport(WARNING,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("table \"%s\" named in LIMIT TO is not in the Civis API spec",
+							rv->relname),
+					 errhint("The names follow the naming rules of the README; IMPORT FOREIGN SCHEMA civis FROM SERVER ... INTO ... without LIMIT TO shows them all.")));
+	}
+}
+
 static bool
 wanted_table(ImportForeignSchemaStmt *stmt, const char *name)
 {
@@ -690,6 +735,7 @@ civisImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 	MemoryContext cxt;
 	MemoryContext old;
 	bool		include_deprecated = true;
+	bool		whole_item = false;
 	ListCell   *lc;
 	ForeignServer *server;
 	List	   *endpoints;
@@ -711,12 +757,14 @@ civisImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 
 		if (strcmp(def->defname, "include_deprecated") == 0)
 			include_deprecated = defGetBoolean(def);
+		else if (strcmp(def->defname, "whole_item") == 0)
+			whole_item = defGetBoolean(def);
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 					 errmsg("invalid IMPORT FOREIGN SCHEMA option \"%s\"",
 							def->defname),
-					 errhint("Valid options are: include_deprecated.")));
+					 errhint("Valid options are: include_deprecated, whole_item.")));
 	}
 
 	server = GetForeignServer(serverOid);
@@ -745,6 +793,8 @@ civisImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 		tables = lappend(tables, t);
 	}
 
+	warn_unmatched_names(stmt, table_names);
+
 	/* pass 2: columns and statements of the wanted tables */
 	foreach(lc, tables)
 	{
@@ -763,6 +813,9 @@ civisImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 		build_path_columns(t);
 		build_query_columns(t);
 		apply_order(t);
+		/* claimed last: a field of that name keeps it (naming rules) */
+		if (whole_item || t->fields == NIL)
+			build_whole_item_column(t);
 
 		t->columns = list_concat(list_concat(list_copy(t->path_cols), t->fields),
 								 list_concat(list_copy(t->synthetic), t->param_cols));

@@ -95,6 +95,7 @@ static const CivisOption civis_options[] = {
 	{"max_in_flight", ForeignServerRelationId, OPT_POSINT, MAX_IN_FLIGHT_LIMIT},
 	{"page_size_cap", ForeignServerRelationId, OPT_POSINT},
 	{"pushdown", ForeignServerRelationId, OPT_BOOL},
+	{"jsonb_snake_case", ForeignServerRelationId, OPT_BOOL},
 	{"fanout_limit", ForeignServerRelationId, OPT_POSINT, FANOUT_LIMIT_LIMIT},
 	{"use_remote_estimate", ForeignServerRelationId, OPT_BOOL},
 	{"request_cost", ForeignServerRelationId, OPT_REAL},
@@ -109,6 +110,7 @@ static const CivisOption civis_options[] = {
 	{"detail_endpoint", ForeignTableRelationId, OPT_PATH},
 	{"order_default", ForeignTableRelationId, OPT_STRING},
 	{"pushdown", ForeignTableRelationId, OPT_BOOL},
+	{"jsonb_snake_case", ForeignTableRelationId, OPT_BOOL},
 	{"max_in_flight", ForeignTableRelationId, OPT_POSINT, MAX_IN_FLIGHT_LIMIT},
 	{"fanout_limit", ForeignTableRelationId, OPT_POSINT, FANOUT_LIMIT_LIMIT},
 	{"use_remote_estimate", ForeignTableRelationId, OPT_BOOL},
@@ -752,6 +754,8 @@ apply_shared_option(CivisTableInfo *info, DefElem *def)
 
 	if (strcmp(name, "pushdown") == 0)
 		info->pushdown = parse_bool_option(name, value);
+	else if (strcmp(name, "jsonb_snake_case") == 0)
+		info->jsonb_snake_case = parse_bool_option(name, value);
 	else if (strcmp(name, "max_in_flight") == 0)
 		/* a value stored before the bound existed is clamped, not refused */
 		info->max_in_flight = (int) Min(parse_int_option(name, value, true),

@@ -346,3 +346,18 @@ civis_quirk_status_means_no_rows(long status)
 {
 	return status == 404;
 }
+
+/*
+ * Members whose contents are the user's own keys, which civis-python
+ * leaves as they are when it converts response keys to snake_case
+ * (civis-python response.py: "arguments", "environmentVariables", and the
+ * "value" of a JSONValue).  The jsonb_snake_case option does the same.
+ */
+bool
+civis_quirk_user_defined_keys(const char *member)
+{
+	return member != NULL &&
+		(strcmp(member, "arguments") == 0 ||
+		 strcmp(member, "environmentVariables") == 0 ||
+		 strcmp(member, "value") == 0);
+}

@@ -72,5 +72,6 @@ extern const char *const quirk_order_param;		/* sort parameter */
 extern const char *const quirk_order_dir_param; /* its direction */
 extern bool civis_quirk_param_hides_rows(const char *param);
 extern bool civis_quirk_status_means_no_rows(long status);
+extern bool civis_quirk_user_defined_keys(const char *member);
 
 #endif							/* CIVIS_QUIRKS_H */

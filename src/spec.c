@@ -371,7 +371,9 @@ list_item_definition(SwaggerDoc *doc, const char *path, cJSON *op)
 	{
 		cJSON	   *item = resolve(doc, cJSON_GetObjectItemCaseSensitive(schema, "items"));
 
-		return (item && is_object_schema(item)) ? item : NULL;
+		/* an item that declares no fields at all is still a row */
+		return (item && (is_object_schema(item) || json_str(item, "type") == NULL))
+			? item : NULL;
 	}
 	if (civis_quirk_array_response(path) && is_object_schema(schema))
 		return schema;

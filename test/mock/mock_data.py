@@ -487,6 +487,8 @@ def _filter_one(name, query, row, meta, ov, param):
         return isinstance(owner, dict) and loose_text(owner.get("id")) in wanted
     if param.get("type") == "array":
         return _array_match(name, query, row)
+    if raw.strip().lower() == "all" and '"all"' in (param.get("description") or ""):
+        return True                                   # a scope's "all" (account_status)
     value, present = first_present(row, field_candidates(name, ov))
     if not present or isinstance(value, (dict, list)):
         return True                                   # nothing to compare: ignored
