@@ -3,7 +3,8 @@
 # hostile spec beyond statement_timeout, pg_cancel_backend and
 # pg_terminate_backend, and that the build in this tree does not.
 #
-#   sudo bash scripts/show_import_hang.sh [REV]      (REV defaults to 0f8e136, 1.0.0)
+#   sudo bash scripts/show_import_hang.sh [REV|DIR]  (REV defaults to 0f8e136, 1.0.0;
+#                                                    DIR: a source tree of it)
 #
 # Like scripts/test.sh it INSTALLS into PostgreSQL 15 (first REV, at the end
 # this tree's build again), so run it in a throwaway root, never on a shared
@@ -23,7 +24,11 @@ export PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
 install_rev() {
   local dir
   dir=$(mktemp -d)
-  git -C "$CIVIS_ROOT" archive "$1" | tar -x -C "$dir"
+  if [ -d "$1" ]; then
+    cp -r "$1"/. "$dir"
+  else
+    git -C "$CIVIS_ROOT" archive "$1" | tar -x -C "$dir"
+  fi
   (cd "$dir" && make -s >/dev/null && make -s install >/dev/null) || { echo "build of $1 failed"; exit 1; }
   rm -rf "$dir"
 }
