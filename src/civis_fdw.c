@@ -98,12 +98,6 @@ _PG_init(void)
 	CacheRegisterSyscacheCallback(USERMAPPINGOID, civis_inval_callback, (Datum) 0);
 }
 
-static List *
-civis_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
-{
-	return civisImportForeignSchema(stmt, serverOid);
-}
-
 Datum
 civis_fdw_handler(PG_FUNCTION_ARGS)
 {
@@ -111,7 +105,7 @@ civis_fdw_handler(PG_FUNCTION_ARGS)
 
 	civis_planner_routines(routine);
 	civis_scan_routines(routine);
-	routine->ImportForeignSchema = civis_import_foreign_schema;
+	routine->ImportForeignSchema = civisImportForeignSchema;
 	routine->AnalyzeForeignTable = civisAnalyzeForeignTable;
 
 	PG_RETURN_POINTER(routine);

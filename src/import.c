@@ -4,52 +4,17 @@
  *		  IMPORT FOREIGN SCHEMA: the API's own Swagger 2.0 spec (GET
  *		  /endpoints) -> one CREATE FOREIGN TABLE per list endpoint.
  *
- * spec.c reads the spec into a list of endpoints (which GETs list items,
- * their parameters, the properties of their items, the types the spec
- * declares and its examples show); this file decides what of it becomes
- * a table and its columns and options, and writes the statements.  Table
- * names: naming.c.  Deprecated endpoints are left out with the option
- * include_deprecated 'false'.
- *
- * Columns, in this order:
- *   (a) path parameters not carried by a response field;
- *   (b) one per property of the item definition, in spec order;
+ * spec.c reads the spec into endpoints; this file decides what becomes a
+ * table, its columns and options, and writes the statements.  The rules
+ * are the README's "Naming rules"; in short, columns come in this order:
+ *   (a) path parameters not carried by a response field (param_only);
+ *   (b) one per property of the item, in spec order (then whole_item);
  *   (c) synthetic columns from quirks.c (author_id);
  *   (d) parameter-only columns (query parameters that match no field).
- *
- * Path parameters.  Every {placeholder} is a column whose "param" is the
- * placeholder.  Its name: {id} -> "<singular of the segment before>_id",
- * any other placeholder keeps its name (naming.c).  When the item has a
- * scalar property of that snake name (queryId on query runs, notebookId),
- * that column gets the "param"; otherwise a new column of the parameter's
- * type is added with "param" and "param_only 'true'": it is no JSON member,
- * the executor fills it with the value of the condition.
- *
- * Query parameters.  Paging parameters (limit, page_num, order, order_dir,
- * last_id, offset, start_at, end_at) are never columns.  Otherwise:
- *   - quirks.c may say the parameter filters another field than the
- *     same-named one (state on /queries/ and /workflows/: the last run's
- *     state; database_id on /queries/: "database"); it is then matched
- *     under the name quirks.c gives (last_run_state, database);
- *   - quirks.c may derive a synthetic column (author -> author_id);
- *   - <field>_before / <field>_after, where <field>_at is a timestamptz
- *     column: options "before" / "after" on that column;
- *   - a scalar property of the same snake name: that column gets "param";
- *   - else a parameter-only column named after the parameter.
- * Options from the parameter: list 'csv' ("comma-separated list" in the
- * description), list 'array' (type array), values 'a,b,c' (accepted values
- * enumerated in the description), secret (name contains password, secret,
- * token or key), exact (quirks.c), scope_default 'all' on archived when its
- * values include all.  The "order" parameter gives order_by on the column
- * named by each accepted value, and the table option order_default.
- *
- * Table options: endpoint; paging from the paging parameters that come
- * with "limit"; page_size, detail_endpoint and order_default as spec.c
- * reads them.
- *
- * Types: as declared (spec.c maps Swagger types to SQL types), unless
- * quirks.c fixes the type of a field; failing that, the type the spec's
- * own x-examples show for it (spec.c) is taken.  All columns are nullable.
+ * Query parameters become options of the column they filter (param, list,
+ * values, exact, before/after, scope_default 'all' when "all" is among
+ * their values); paging parameters are never columns.  Types: as declared,
+ * unless quirks.c or the spec's own x-examples say otherwise.
  *
  *-------------------------------------------------------------------------
  */

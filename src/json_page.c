@@ -696,7 +696,6 @@ civis_page_parse(const char *body, size_t len, const char *shown,
 	page = palloc0(sizeof(CivisPage));
 	page->root = root;
 	page->shown = pstrdup(shown);
-	page->relname = relname ? pstrdup(relname) : NULL;
 
 	if (cJSON_IsArray(root))
 	{

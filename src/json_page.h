@@ -58,7 +58,6 @@ struct CivisPage
 	cJSON	  **items;			/* its items, for O(1) access */
 	int			nitems;
 	char	   *shown;			/* the request as shown in messages */
-	char	   *relname;
 };
 
 static inline bool
