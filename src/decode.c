@@ -834,18 +834,26 @@ convert_value(CivisDecoder *dec, DecColumn *col, const cJSON *v)
  * Constants and decoding of items
  * -------------------------------------------------------------------- */
 
+/* The decoder's column of attribute attnum, or NULL if not retrieved. */
+static DecColumn *
+retrieved_column(CivisDecoder *dec, AttrNumber attnum)
+{
+	int			i;
+
+	for (i = 0; i < dec->ncols; i++)
+		if (dec->cols[i].attnum == attnum)
+			return &dec->cols[i];
+	return NULL;
+}
+
 void
 civis_decoder_set_constant(CivisDecoder *dec, AttrNumber attnum,
 						   const char *text_value)
 {
-	DecColumn  *col = NULL;
-	int			i;
+	DecColumn  *col = retrieved_column(dec, attnum);
 	MemoryContext old;
 	ErrorContextCallback errcb;
 
-	for (i = 0; i < dec->ncols; i++)
-		if (dec->cols[i].attnum == attnum)
-			col = &dec->cols[i];
 	if (col == NULL)
 		return;					/* not retrieved: nothing will read it */
 
@@ -887,15 +895,11 @@ civis_decoder_set_constant(CivisDecoder *dec, AttrNumber attnum,
 void
 civis_decoder_set_datum(CivisDecoder *dec, AttrNumber attnum, Datum value)
 {
-	DecColumn  *col = NULL;
+	DecColumn  *col = retrieved_column(dec, attnum);
 	int16		typlen;
 	bool		typbyval;
 	MemoryContext old;
-	int			i;
 
-	for (i = 0; i < dec->ncols; i++)
-		if (dec->cols[i].attnum == attnum)
-			col = &dec->cols[i];
 	if (col == NULL)
 		return;					/* not retrieved: nothing will read it */
 	get_typlenbyval(col->typid, &typlen, &typbyval);
