@@ -159,6 +159,7 @@ extern char *civis_snake_to_camel(const char *name);
 extern char *civis_table_name_for_path(const char *path);
 extern char *civis_singular(const char *plural);
 extern char *civis_path_param_column(const char *path, const char *param);
+extern List *civis_path_placeholders(const char *path);
 
 /* --------------------------------------------------------------------
  * transport.c: the only file that talks to libcurl

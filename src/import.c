@@ -328,22 +328,16 @@ build_whole_item_column(ImportTable *t)
 static void
 build_path_columns(ImportTable *t)
 {
-	const char *p = t->ep->path;
+	ListCell   *lc;
 
-	while ((p = strchr(p, '{')) != NULL)
+	foreach(lc, civis_path_placeholders(t->ep->path))
 	{
-		const char *close = strchr(p, '}');
-		char	   *pname;
+		char	   *pname = strVal(lfirst(lc));
 		char	   *colname;
 		ImportColumn *c;
 		CivisSpecParam *param;
 
 		CHECK_FOR_INTERRUPTS();
-		if (close == NULL)
-			break;
-		pname = pnstrdup(p + 1, close - p - 1);
-		p = close + 1;
-
 		colname = civis_path_param_column(t->ep->path, pname);
 		c = find_column(t, colname);
 		if (c != NULL && c->field && c->scalar && c->param == NULL)
@@ -642,20 +636,12 @@ table_variant(const char *name, int n, void *arg)
 	if (n == 1)
 	{
 		StringInfoData buf;
-		const char *p = path;
+		ListCell   *lc;
 
 		initStringInfo(&buf);
 		appendStringInfoString(&buf, "_by");
-		while ((p = strchr(p, '{')) != NULL)
-		{
-			const char *close = strchr(p, '}');
-
-			if (close == NULL)
-				break;
-			appendStringInfo(&buf, "_%s",
-							 civis_camel_to_snake(pnstrdup(p + 1, close - p - 1)));
-			p = close + 1;
-		}
+		foreach(lc, civis_path_placeholders(path))
+			appendStringInfo(&buf, "_%s", civis_camel_to_snake(strVal(lfirst(lc))));
 		return with_suffix(name, buf.data);
 	}
 	return with_suffix(name, psprintf("_%d", n));

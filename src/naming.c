@@ -36,6 +36,10 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
+#include "nodes/pg_list.h"
+#include "nodes/value.h"
+
 #include "civis_fdw.h"
 
 static inline bool
@@ -311,4 +315,28 @@ civis_path_param_column(const char *path, const char *param)
 
 		return psprintf("%s_id", sing);
 	}
+}
+
+/*
+ * The placeholders of a path template, in order, as String nodes:
+ * "/a/{id}/b/{run_id}" gives id, run_id.  The one scanner of {...} in a
+ * path (import, planning and execution all use it).
+ */
+List *
+civis_path_placeholders(const char *path)
+{
+	List	   *result = NIL;
+	const char *p = path;
+
+	while ((p = strchr(p, '{')) != NULL)
+	{
+		const char *end = strchr(p, '}');
+
+		CHECK_FOR_INTERRUPTS();
+		if (end == NULL)
+			break;
+		result = lappend(result, makeString(pnstrdup(p + 1, end - p - 1)));
+		p = end + 1;
+	}
+	return result;
 }

@@ -32,25 +32,6 @@
 #include "plan.h"
 #include "quirks.h"
 
-/* Placeholders of a path template, in order: "/a/{id}/b/{run_id}". */
-List *
-civis_path_placeholders(const char *endpoint)
-{
-	List	   *result = NIL;
-	const char *p = endpoint;
-
-	while ((p = strchr(p, '{')) != NULL)
-	{
-		const char *end = strchr(p, '}');
-
-		if (end == NULL)
-			break;
-		result = lappend(result, makeString(pnstrdup(p + 1, end - p - 1)));
-		p = end + 1;
-	}
-	return result;
-}
-
 static bool
 name_in(List *names, const char *name)
 {
