@@ -26,6 +26,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -37,7 +38,8 @@ from tables import TABLES  # noqa: E402
 
 FOREIGN, LOCAL = "fz", "lc"
 PAGE_CAP = int(os.environ.get("CIVIS_FUZZ_PAGE_CAP", "20"))
-BATCH = int(os.environ.get("CIVIS_FUZZ_BATCH", "150"))
+BATCH = int(os.environ.get("CIVIS_FUZZ_BATCH", "100"))
+JOBS = int(os.environ.get("CIVIS_FUZZ_JOBS", "2"))      # psql sessions at once
 
 
 # --------------------------------------------------------------------------
@@ -215,8 +217,10 @@ def load_pools(db, tables):
             expr = querygen.quote_ident(col["name"])
             if col["type"] == querygen.TS:
                 expr = "to_char(%s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')" % expr
-            parts.append("SELECT %s, %s, (SELECT string_agg(v, chr(30)) FROM (SELECT DISTINCT "
-                         "%s::text AS v FROM %s.%s WHERE %s IS NOT NULL ORDER BY 1 LIMIT 60) x)"
+            # a sample of the distinct values (not the lowest ones)
+            parts.append("SELECT %s, %s, (SELECT string_agg(v, chr(30)) FROM (SELECT v FROM "
+                         "(SELECT DISTINCT %s::text AS v FROM %s.%s WHERE %s IS NOT NULL) d "
+                         "ORDER BY md5(v) LIMIT 80) x)"
                          % (querygen.q(name), querygen.q(col["name"]), expr, LOCAL, name,
                             querygen.quote_ident(col["name"])))
     out = psql(["-At", "-F", "\x1f"], ";\n".join(parts) + ";\n", db)
@@ -413,7 +417,37 @@ def run_cases(db, cases):
     return verdicts
 
 
-def shrink(db, case, reason, budget=25):
+def classify(case, reason):
+    """A guess at which defect class of issue 9 a minimal failing query
+    shows (for reports; the verdict does not depend on it)."""
+    text, _ = case.render(FOREIGN, local=False, prepared=case.prepared)
+    scope_text = " ".join(s.render(querygen.Ctx(FOREIGN, None)) for s in case.scope)
+    fanout = any(isinstance(s, (querygen.In, querygen.Or, querygen.Any)) for s in case.scope) \
+        or case.shape == "join"
+    if case.shape.startswith("lateral"):
+        return "6 lateral"
+    if "cannot be sent" in reason or " OR " in scope_text or "needs a condition" in reason:
+        return "4 OR / unsendable semantic condition"
+    if case.table == "notebooks_deployments_logs" and "NULL" not in text:
+        return "tie order (window paging)"
+    if fanout and (case.order or case.limit is not None or case.offset is not None):
+        return "2 ORDER BY/LIMIT across fan-out"
+    if "NULL::" in text or "'{}'" in text or "ARRAY[NULL]" in text or (
+            case.shape == "join" and any(v.null for v in case.join_vals)):
+        return "1 run-time value not sent (NULL, empty array)"
+    if "9223372036854775807" in text:
+        return "1 cursor/int8 bounds"
+    if case.settings.get("TimeZone") != "UTC" and ("::timestamp" in text or "::date" in text):
+        return "3 time zones"
+    if case.table in ("jobs", "models", "workflows") and (" t.id = " in text or " t.id IN" in text
+                                                          or "t.id = ANY" in text):
+        return "5 scope by access path (get-by-id)"
+    if "pushdown on gave" in reason:
+        return "on/off differ"
+    return "other"
+
+
+def shrink(db, case, reason, budget=12):
     for _ in range(budget):
         cands = querygen.shrink_candidates(case)
         if not cands:
@@ -465,6 +499,7 @@ def run(args):
     per_seed = max(1, args.queries // len(seeds))
     total, failures, start = 0, [], time.monotonic()
     shrunk = set()
+    first_class = {}
     batch_time = 0.0
     kinds = Counter()
     for seed in seeds:
@@ -476,25 +511,32 @@ def run(args):
             c = gen.case(rng)
             c.seed, c.index = seed, k
             cases.append(c)
-        for b in range(0, len(cases), BATCH):
-            chunk = cases[b:b + BATCH]
-            t0 = time.monotonic()
-            verdicts = run_cases(db, chunk)
-            batch_time += time.monotonic() - t0
+        chunks = [cases[b:b + BATCH] for b in range(0, len(cases), BATCH)]
+        t0 = time.monotonic()
+        with ThreadPoolExecutor(max_workers=JOBS) as pool:
+            all_verdicts = list(pool.map(lambda ch: run_cases(db, ch), chunks))
+        batch_time += time.monotonic() - t0
+        for chunk, verdicts in zip(chunks, all_verdicts):
             total += len(chunk)
             for c, v in zip(chunk, verdicts):
                 kinds[c.verdict_status()] += 1
-                sig = (c.table, c.shape, v.split(":")[0][:30]) if v else None
+                sig = (classify(c, v), v.split(":")[0][:24]) if v else None
                 if v and len(shrunk) < args.max_failures and sig not in shrunk:
                     shrunk.add(sig)
                     small, why = shrink(db, c, v)
                     failures.append((c, small, why))
-                    print("FAIL seed %d query %d: %s" % (c.seed, c.index, why))
+                    cls = classify(small, why)
+                    first_class.setdefault(cls, (total - len(chunk) + chunk.index(c) + 1,
+                                                 c.seed, c.index))
+                    print("FAIL seed %d query %d [class %s]: %s" % (c.seed, c.index, cls, why))
                     print("  minimal query:\n    " + show(small).replace("\n", "\n    "))
                     print("  original query:\n    " + show(c).replace("\n", "\n    "),
                           flush=True)
                 elif v:
                     failures.append((c, None, v))
+                    first_class.setdefault(classify(c, v) + " (unshrunk guess)",
+                                           (total - len(chunk) + chunk.index(c) + 1,
+                                            c.seed, c.index))
                     print("FAIL seed %d query %d: %s (like an earlier failure: not shrunk)"
                           % (c.seed, c.index, v), flush=True)
         elapsed = time.monotonic() - start
@@ -508,6 +550,8 @@ def run(args):
     if failures:
         firsts = sorted((c.seed, c.index) for c, _, _ in failures)
         print("first failing query: seed %d query %d" % firsts[0])
+        for cls, (n, seed, k) in sorted(first_class.items(), key=lambda x: x[1][0]):
+            print("class %s: first found after %d queries (seed %d query %d)" % (cls, n, seed, k))
     return 1 if failures else 0
 
 
@@ -522,7 +566,9 @@ def main():
     p.add_argument("--seeds-file")
     p.add_argument("--queries", type=int, default=int(os.environ.get("CIVIS_FUZZ_QUERIES",
                                                                      "6000")))
-    p.add_argument("--max-failures", type=int, default=10, help="failures shrunk and shown")
+    p.add_argument("--max-failures", type=int,
+                   default=int(os.environ.get("CIVIS_FUZZ_MAX_FAILURES", "10")),
+                   help="failures shrunk and shown")
     args = ap.parse_args()
     if args.cmd == "setup":
         setup(args.db)

@@ -435,7 +435,7 @@ class Generator:
                                            else "force_custom_plan")
         self.gen_scope(rng, c, info)
         real = [col for col in info["cols"] if col["role"] == "real"]
-        if rng.random() < 0.9:
+        if rng.random() < 0.75:
             c.pred = self.gen_pred(rng, c, info, real, depth=rng.choice([0, 1, 1, 2, 3]))
         self.gen_shape(rng, c, info, real)
         self.gen_select(rng, c, info, real)
