@@ -47,3 +47,9 @@ include $(PGXS)
 .PHONY: bench
 bench:
 	bash $(srcdir)/bench/run.sh
+
+# The differential fuzzer with a fresh random seed (issue 9; scripts/fuzz.sh
+# builds and installs, like scripts/test.sh).  FUZZ_SEED=N picks the seed.
+.PHONY: fuzz
+fuzz:
+	bash $(srcdir)/scripts/fuzz.sh $(FUZZ_SEED)

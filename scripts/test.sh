@@ -15,7 +15,7 @@ cd "$CIVIS_ROOT"
 
 build_and_install || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 
-SUITES=${*:-"mock regress cancel security tls mutation cron hardening"}
+SUITES=${*:-"mock regress fuzz cancel security tls mutation cron hardening"}
 RESULTS=$(mktemp)
 export RESULTS
 

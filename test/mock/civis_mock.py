@@ -23,9 +23,9 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from mock_data import (ApiError, DataStore, Query, bad_request, expected_rows,  # noqa: E402
-                       filter_rows, not_found, ordered_all, overrides_for, parse_ts,
-                       sort_rows)
+from mock_data import (ApiError, DataStore, Query, bad_request, configure,  # noqa: E402
+                       expected_rows, filter_rows, not_found, ordered_all, overrides_for,
+                       parse_ts, sort_rows, tie_key)
 from mock_faults import (CONNECTION_KINDS, STATUS_KINDS, FaultProfile, dump,  # noqa: E402
                          huge_body, mutate, status_body, transform_payload)
 from mock_faults import HOSTILE_KINDS, hostile_body  # noqa: E402  (hardening suite)
@@ -63,7 +63,9 @@ class MockState:
         with open(args.spec, "rb") as f:
             self.spec_bytes = f.read()
         self.spec = Spec(json.loads(self.spec_bytes))
-        self.store = DataStore(self.spec, seed=args.seed, scale=args.scale)
+        self.settings = {"range_bounds": args.range_bounds, "ties": args.ties}
+        configure(self.settings)
+        self.store = DataStore(self.spec, seed=args.seed, scale=args.scale, profile=args.data)
         self.keys = set(args.api_key or [DEFAULT_KEY])
         self.latency_ms = args.latency_ms
         self.rate_limit = args.rate_limit
@@ -76,6 +78,7 @@ class MockState:
         with self.lock:
             self.log, self.profile, self.rate = [], None, {}
             self.mutation_counts = {}
+        configure(self.settings)                    # the command line's behaviour again
         self.store.reset()
 
     def next_seq(self):
@@ -167,8 +170,8 @@ def select_rows(ep, rows, query, lying=False):
         last_id = query.int("last_id")
         rows = filter_rows(ep, rows, query)
         if last_id is None:                          # newest first without a cursor
-            rows = sorted(rows, key=lambda r: (r.data.get("createdAt") or "", r.data.get("id") or 0),
-                          reverse=True)
+            rows = sorted(rows, key=lambda r: (r.data.get("createdAt") or "",
+                                               tie_key(r, query.seed)), reverse=True)
         else:
             rows = [r for r in ordered_all(ep, rows, query) if (r.data.get("id") or 0) > last_id]
         return rows[:limit], []
@@ -196,11 +199,11 @@ def window(ep, rows, query):
     return out
 
 
-def api_response(state, path, raw_query, lying=False):
+def api_response(state, path, raw_query, lying=False, seq=None):
     if path.rstrip("/") == "/endpoints":
         return Response(200, body=state.spec_bytes)
     ep, args = route(state, path)
-    query = Query(urllib.parse.parse_qsl(raw_query, keep_blank_values=True))
+    query = Query(urllib.parse.parse_qsl(raw_query, keep_blank_values=True), seed=seq)
     if not answers_list(ep):
         return Response(200, state.store.detail(ep, path, args))
     rows = state.store.rows(ep, path, args)
@@ -358,7 +361,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return Response(405, {"error": "method_not_allowed",
                                   "errorDescription": "The mock serves GET only", "code": 405})
         try:
-            resp = api_response(self.state, path, query_raw, lying=kind == "lying_pages")
+            resp = api_response(self.state, path, query_raw, lying=kind == "lying_pages",
+                                seq=self.entry["seq"])
         except ApiError as err:
             resp = error_response(err)
         resp.headers.extend(rate)
@@ -489,6 +493,10 @@ def ctl_data(state, params, body):
                  "rows": len(state.store.rows(ep, path, args))}
 
 
+def ctl_config(state, params, body):
+    return 200, configure(json.loads(body or b"{}"))
+
+
 def ctl_expected(state, params, body):
     return 200, expected(state, params)
 
@@ -515,6 +523,7 @@ CONTROL = {
     ("POST", "/_mock/faults"): ctl_faults,
     ("POST", "/_mock/data"): ctl_data,
     ("GET", "/_mock/expected"): ctl_expected,
+    ("POST", "/_mock/config"): ctl_config,
     ("GET", "/_mock/mutations"): ctl_mutations,
     ("POST", "/_mock/shutdown"): ctl_shutdown,
 }
@@ -560,6 +569,12 @@ def parse_args(argv=None):
     ap.add_argument("--latency-ms", type=int, default=0)
     ap.add_argument("--scale", type=int, default=1, help="multiplies row counts")
     ap.add_argument("--rate-limit", type=int, default=1000, help="calls per key per 300 s")
+    ap.add_argument("--range-bounds", choices=("inclusive", "exclusive"), default="inclusive",
+                    help="how *_before/*_after compare with the *_at field")
+    ap.add_argument("--ties", choices=("permute", "id"), default="permute",
+                    help="order of equal sort keys: changes per request, or by id")
+    ap.add_argument("--data", choices=("default", "fuzz"), default="default",
+                    help="fuzz: the differential fuzzer's data set (test/fuzz)")
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
     return ap.parse_args(argv)

@@ -95,6 +95,48 @@ BASE_TIME = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
 KEEP_NON_NULL = {"id", "createdAt", "updatedAt", "archived", "name"}
 NULL_RATE = 0.06
 MAX_DEPTH = 4
+# --data fuzz (test/fuzz): 200 rows per top-level listing, more NULLs, and
+# creation times in few distinct steps, so equal values and ties are common
+# (UTC midnight and a day apart, to meet time-zone and date boundaries).
+FUZZ_ROWS = 200
+FUZZ_NULL_RATE = 0.12
+FUZZ_STEPS = (0, 0, 0, 0, 1, 60, 540, 1440)
+# Query values the API treats as "not given" (Rails: blank and nil-like
+# strings).  A filter given one of these is ignored, the reading that shows
+# a wrapper sending a parameter for a NULL or an empty list.
+NULL_LIKE = {"", "null", "none", "nil", "undefined"}
+
+# Behaviour switches (command line or POST /_mock/config):
+#   range_bounds  "inclusive" | "exclusive": how *_before/*_after compare
+#   ties          "permute": rows with equal sort keys come in an order that
+#                 changes from request to request (seeded by the request's
+#                 log sequence number, so a run is reproducible); "id": by id
+SETTINGS = {"range_bounds": "inclusive", "ties": "permute"}
+SETTING_VALUES = {"range_bounds": ("inclusive", "exclusive"), "ties": ("permute", "id")}
+
+
+def configure(changes):
+    """Apply {setting: value}; unknown settings or values raise ValueError."""
+    for name, value in (changes or {}).items():
+        if value not in SETTING_VALUES.get(name, ()):
+            raise ValueError("setting %s must be one of %s"
+                             % (name, ", ".join(SETTING_VALUES.get(name, ("(none)",)))))
+    SETTINGS.update(changes or {})
+    return dict(SETTINGS)
+
+
+def null_like(raw):
+    return raw is None or raw.strip().lower() in NULL_LIKE
+
+
+def tie_key(row, seed):
+    """Tie-breaker for equal sort keys: by id, or a per-request permutation."""
+    ident = row.data.get("id") if isinstance(row.data.get("id"), int) else row.ordinal
+    if SETTINGS["ties"] == "id" or seed is None:
+        return (0, ident)
+    x = ((ident + 1) * 0x9E3779B1 ^ (seed + 1) * 0x85EBCA77) & 0xFFFFFFFF
+    x = ((x ^ (x >> 15)) * 0x2C1B3C6D) & 0xFFFFFFFF
+    return (1, x ^ (x >> 12))
 
 
 def fmt_ts(dt):
@@ -135,13 +177,14 @@ class Row:
 
     def __init__(self, data, meta):
         self.data, self.meta = data, meta
+        self.ordinal = 0                             # position when generated
 
 
 class Generator:
     """Builds JSON values from spec schemas."""
 
-    def __init__(self, spec):
-        self.spec = spec
+    def __init__(self, spec, null_rate=NULL_RATE):
+        self.spec, self.null_rate = spec, null_rate
 
     def value(self, schema, field, rng, depth, ov):
         schema = schema or {}
@@ -189,7 +232,7 @@ class Generator:
     def obj(self, schema, rng, depth, ov, top):
         out = {}
         for field, prop in (schema.get("properties") or {}).items():
-            if top and field not in KEEP_NON_NULL and rng.random() < NULL_RATE:
+            if top and field not in KEEP_NON_NULL and rng.random() < self.null_rate:
                 out[field] = None                    # "required" fields do arrive null
                 continue
             out[field] = self.value(prop, field, rng, depth, ov)
@@ -226,9 +269,10 @@ def text_field(props, skip=()):
 class DataStore:
     """Lazily generated, cached rows per concrete path, with data changes."""
 
-    def __init__(self, spec, seed=1, scale=1):
+    def __init__(self, spec, seed=1, scale=1, profile="default"):
         self.spec, self.seed, self.scale = spec, seed, scale
-        self.gen = Generator(spec)
+        self.fuzz = profile == "fuzz"
+        self.gen = Generator(spec, null_rate=FUZZ_NULL_RATE if self.fuzz else NULL_RATE)
         self.lock = threading.Lock()
         self.cache = {}
         self.changes = {}                            # normalized path -> [(action, n)]
@@ -260,6 +304,8 @@ class DataStore:
         rows = ov.get("rows")
         if callable(rows):
             return rows(args)
+        if self.fuzz and not args and not ov.get("as_object") and rows != 0:
+            return FUZZ_ROWS
         if rows is None:
             rows = rng.randint(3, 70) if not args else rng.randint(0, 40)
         return rows if ov.get("as_object") else rows * self.scale
@@ -273,12 +319,17 @@ class DataStore:
         rows, visible = [], 0
         while visible < count:                       # count = rows a default listing shows
             next_id += rng.randint(1, 9)
-            minute += rng.randint(0, 600)            # creation time grows with id
+            # creation time grows with id; the fuzz data has many equal times
+            minute += rng.choice(FUZZ_STEPS) if self.fuzz else rng.randint(0, 600)
             row = self._make_row(ep, schema, rng, ov, next_id, minute)
             rows.append(row)
             visible += default_visible(ep, row)
         self._add_hostile(schema, rows, ov.get("int_strings", ()))
+        if self.fuzz:
+            self._unique_read_order(ep, rows)
         self._carry_path_args(ep, schema, rows, args)
+        for i, row in enumerate(rows):
+            row.ordinal = i
         return rows
 
     @staticmethod
@@ -301,13 +352,15 @@ class DataStore:
     def _make_row(self, ep, schema, rng, ov, row_id, minute):
         data = self.gen.obj(schema, rng, 1, ov, top=True)
         props = schema.get("properties") or {}
-        created = BASE_TIME + datetime.timedelta(minutes=minute, milliseconds=rng.randint(0, 999))
+        ms = (0, 0, 1, 999)[minute % 4] if self.fuzz else rng.randint(0, 999)
+        created = BASE_TIME + datetime.timedelta(minutes=minute, milliseconds=ms)
         if "id" in props:
             data["id"] = row_id
         if "createdAt" in props:
             data["createdAt"] = fmt_ts(created)
         if "updatedAt" in props:
-            data["updatedAt"] = fmt_ts(created + datetime.timedelta(minutes=rng.randint(0, 90000)))
+            later = rng.choice((0, 60, 1440, 2880)) if self.fuzz else rng.randint(0, 90000)
+            data["updatedAt"] = fmt_ts(created + datetime.timedelta(minutes=later))
         meta = {"hidden": "hidden" in ep.query and rng.random() < 0.15,
                 "scheduled": rng.random() < 0.4,
                 "permission": rng.choice(PERMISSIONS),
@@ -318,6 +371,28 @@ class DataStore:
         if "hidden" in props:
             data["hidden"] = meta["hidden"]
         return Row(data, meta)
+
+    @staticmethod
+    def _unique_read_order(ep, rows):
+        """Fuzz data: a listing that cannot be sorted by id is read in its
+        default order, and the API gives ties in it no stable order between
+        pages, so a scan could skip rows whatever the wrapper does.  Here
+        the default order key is unique (ties stay in every other field)."""
+        if ep.kind != "page" or not ep.order_default or "id" in (ep.order_values or []):
+            return
+        field = snake_to_camel(ep.order_default.split(".")[0])
+        seen = set()
+        for row in rows:
+            value = row.data.get(field)
+            if field.endswith("At"):
+                ts = parse_ts(value) if isinstance(value, str) else BASE_TIME
+                while fmt_ts(ts) in seen:
+                    ts += datetime.timedelta(milliseconds=1)
+                value = fmt_ts(ts)
+            elif value in seen or not isinstance(value, str):
+                value = "%s #%s" % (value if value is not None else "", row.data.get("id"))
+            seen.add(value)
+            row.data[field] = value
 
     @staticmethod
     def _add_hostile(schema, rows, skip=()):
@@ -408,7 +483,8 @@ class DataStore:
 class Query:
     """Decoded query parameters; `name[]` and `name` collect together."""
 
-    def __init__(self, pairs):
+    def __init__(self, pairs, seed=None):
+        self.seed = seed                             # tie permutation of this request
         self.values = {}
         for name, value in pairs:
             self.values.setdefault(name[:-2] if name.endswith("[]") else name, []).append(value)
@@ -422,7 +498,7 @@ class Query:
 
     def int(self, name, default=None, minimum=None):
         raw = self.get(name)
-        if raw is None or raw == "":
+        if null_like(raw):
             return default
         if not re.fullmatch(r"-?\d+", raw.strip()):
             raise bad_request("%s must be an integer" % name)
@@ -475,12 +551,14 @@ def _filter_one(name, query, row, meta, ov, param):
     if name in ("q", "query"):
         needle = raw.lower()
         return any(needle in loose_text(row.get(f)) for f in ("id", "name", "type"))
-    if name in ("created_before", "created_after"):
-        created = row.get("createdAt")
-        if created is None:
+    if name.endswith(("_before", "_after")) and range_field(name) in row:
+        value = row.get(range_field(name))
+        if value is None:
             return False
-        bound, ts = parse_ts(raw), parse_ts(created)
-        return ts <= bound if name == "created_before" else ts >= bound
+        bound, ts = parse_ts(raw), parse_ts(value)
+        if SETTINGS["range_bounds"] == "exclusive":
+            return ts < bound if name.endswith("_before") else ts > bound
+        return ts <= bound if name.endswith("_before") else ts >= bound
     if name == "author":
         wanted = set(csv_values(query, name))
         owner = row.get("author") if isinstance(row.get("author"), dict) else row.get("user")
@@ -497,6 +575,11 @@ def _filter_one(name, query, row, meta, ov, param):
     if "name" in name:
         return raw.lower() in loose_text(value)
     return loose_text(value) == raw.strip().lower()
+
+
+def range_field(name):
+    """created_before -> createdAt: the *_at field a range parameter bounds."""
+    return snake_to_camel(name.rsplit("_", 1)[0] + "_at")
 
 
 def _array_match(name, query, row):
@@ -521,9 +604,33 @@ def archived_ok(query, meta):
     return meta["archived"] == (raw == "true")
 
 
+_FILTERED = {}                                   # (template, id(rows), params) -> (rows, out)
+_FILTERED_LOCK = threading.Lock()
+
+
 def filter_rows(ep, rows, query):
+    """The rows that pass the query's filters (cached per row list and
+    filter parameters: the row lists are immutable once generated)."""
+    params = tuple(sorted((n, tuple(v)) for n, v in query.values.items()
+                          if n not in ("page_num", "limit", "order", "order_dir", "last_id",
+                                       "offset", "start_at", "end_at")))
+    key = (ep.template, id(rows), params, SETTINGS["range_bounds"])
+    with _FILTERED_LOCK:
+        hit = _FILTERED.get(key)
+    if hit is not None and hit[0] is rows:
+        return list(hit[1])
+    out = _filter_rows(ep, rows, query)
+    with _FILTERED_LOCK:
+        if len(_FILTERED) > 20000:
+            _FILTERED.clear()
+        _FILTERED[key] = (rows, out)
+    return list(out)
+
+
+def _filter_rows(ep, rows, query):
     ov = overrides_for(ep.template)
-    active = [n for n in ep.filter_params if n in query.values and n != "archived"]
+    active = [n for n in ep.filter_params if n in query.values and n != "archived"
+              and not all(null_like(v) for raw in query.all(n) for v in raw.split(","))]
     hidden_default = "hidden" in ep.query and "hidden" not in query.values
     out = []
     for row in rows:
@@ -562,7 +669,10 @@ def sort_rows(ep, rows, query):
     if not order:
         return rows
     path = ".".join(snake_to_camel(p) for p in order.split("."))
-    return sorted(rows, key=lambda r: (sort_key(dig(r.data, path)), sort_key(r.data.get("id"))),
+    if path == "id":                                # unique: no ties to permute
+        return sorted(rows, key=lambda r: sort_key(r.data.get("id")),
+                      reverse=direction == "desc")
+    return sorted(rows, key=lambda r: (sort_key(dig(r.data, path)), tie_key(r, query.seed)),
                   reverse=direction == "desc")
 
 
@@ -573,7 +683,7 @@ def ordered_all(ep, rows, query):
         return sorted(rows, key=lambda r: sort_key(r.data.get("id")))
     if ep.kind == "window":
         return sorted(rows, key=lambda r: (sort_key(r.data.get("createdAt")),
-                                           sort_key(r.data.get("id"))))
+                                           tie_key(r, query.seed)))
     return sort_rows(ep, rows, query)
 
 

@@ -161,7 +161,7 @@ class Paging(MockCase):
 
     def test_default_order_is_updated_at_desc(self):
         rows = self.all_pages("/jobs/")
-        keys = [(r["updatedAt"], r["id"]) for r in rows]
+        keys = [r["updatedAt"] for r in rows]             # ties come in any order
         self.assertEqual(keys, sorted(keys, reverse=True))
         self.assertEqual(self.request("/jobs/?order=bogus")[0], 400)
         names = [r["id"] for r in self.all_pages("/jobs/", "order=id&order_dir=asc")]
@@ -200,6 +200,30 @@ class Paging(MockCase):
         self.assertGreater(len(counts), 3)
 
 
+class FuzzData(MockCase):
+    """--data fuzz: 200 rows per listing, many equal creation times."""
+    extra_args = ("--data", "fuzz")
+
+    def test_ties_permuted_per_request(self):
+        rows = self.all_pages("/jobs/", "order=id&order_dir=asc")
+        self.assertEqual(len([r for r in rows if not r["archived"]]), 200)
+        stamps = [r["createdAt"] for r in rows]
+        self.assertLess(len(set(stamps)), len(stamps) * 3 // 4)    # many ties
+        seen = set()
+        for _ in range(6):
+            _, _, page = self.get("/jobs/?order=created_at&order_dir=asc&limit=50")
+            keys = [r["createdAt"] for r in page]
+            self.assertEqual(keys, sorted(keys))
+            seen.add(tuple(r["id"] for r in page))
+        self.assertGreater(len(seen), 1)
+        self.ctl("POST", "/_mock/config", {"ties": "id"})
+        fixed = {tuple(r["id"] for r in self.get(
+            "/jobs/?order=created_at&order_dir=asc&limit=50")[2]) for _ in range(3)}
+        self.assertEqual(len(fixed), 1)
+        ids = [r["id"] for r in self.get("/jobs/?order=id&order_dir=asc&limit=50")[2]]
+        self.assertEqual(ids, sorted(ids))
+
+
 class Filters(MockCase):
     def test_archived_and_hidden(self):
         default = self.all_pages("/jobs/")
@@ -234,6 +258,34 @@ class Filters(MockCase):
         gid = next(g["id"] for u in users for g in (u["groups"] or []))
         got = self.all_pages("/users/", "group_ids%5B%5D=" + str(gid) + "&group_ids%5B%5D=1")
         self.assertTrue(got and all({gid, 1} & {g["id"] for g in u["groups"]} for u in got))
+
+    def test_range_bounds_switch(self):
+        rows = self.all_pages("/queries/")
+        mid = sorted(r["createdAt"] for r in rows)[len(rows) // 2]
+        inclusive = self.all_pages("/queries/", "created_after=" + mid)
+        self.ctl("POST", "/_mock/config", {"range_bounds": "exclusive"})
+        after = self.all_pages("/queries/", "created_after=" + mid)
+        before = self.all_pages("/queries/", "created_before=" + mid)
+        self.assertTrue(all(r["createdAt"] > mid for r in after))
+        self.assertTrue(all(r["createdAt"] < mid for r in before))
+        equal = sum(r["createdAt"] == mid for r in rows)
+        self.assertEqual(len(inclusive) - len(after), equal)
+        self.assertEqual(len(before) + len(after) + equal, len(rows))
+        self.ctl("POST", "/_mock/reset")                  # back to the command line's
+        self.assertEqual(len(self.all_pages("/queries/", "created_after=" + mid)),
+                         len(inclusive))
+        status, _, _ = self.request("/_mock/config", headers={}, method="POST",
+                                    body=b'{"range_bounds": "sometimes"}')
+        self.assertEqual(status, 400)
+
+    def test_blank_and_null_like_values_are_ignored(self):
+        every = len(self.all_pages("/jobs/"))
+        for query in ("author=", "state=", "q=", "author=null", "state=%2C", "type=None",
+                      "last_id=", "scheduled=nil"):
+            self.assertEqual(len(self.all_pages("/jobs/", query)), every, query)
+        self.assertEqual(len(self.get("/jobs/3/runs/4/logs?last_id=null")[2]), 25)
+        users = len(self.all_pages("/users/"))
+        self.assertEqual(len(self.all_pages("/users/", "group_ids%5B%5D=")), users)
 
     def test_queries_state_is_last_run_state(self):
         rows = self.all_pages("/queries/", "state=failed")
