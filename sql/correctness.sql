@@ -196,3 +196,20 @@ DROP USER MAPPING FOR regress_est_owner SERVER civis_est;
 DROP SERVER civis_est;
 DROP ROLE regress_est_owner;
 DROP ROLE regress_est_reader;
+-- found by the fuzzer (seed 1, query 253): an OR of = arms of different
+-- integer types on a path column is one IN
+SELECT pd_compare($$SELECT job_id, run_id, id FROM civis.jobs_runs_logs WHERE job_id = 7 AND (run_id = 71::bigint OR run_id = 71 OR run_id = 3::smallint)$$);
+-- found by the fuzzer (seed 1, query 1388): window paging whose boundary
+-- instant holds several entries, which the API (and the mock) returns in
+-- any order: small windows give exactly the rows of one big window
+CREATE FUNCTION pg_temp.window_rows(size int) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE h text;
+BEGIN
+  EXECUTE format('ALTER FOREIGN TABLE civis.notebooks_deployments_logs OPTIONS (SET page_size %L)', size);
+  SELECT count(*) || ' rows, ' || md5(string_agg(t::text, '|' ORDER BY t::text)) INTO h
+    FROM civis.notebooks_deployments_logs t WHERE notebook_id IN (7, 2) AND deployment_id IN (7, 4);
+  RETURN h;
+END $$;
+SELECT pg_temp.window_rows(3) = pg_temp.window_rows(10000) AS small_windows_same_rows,
+       pg_temp.window_rows(2) = pg_temp.window_rows(10000) AS tiny_windows_same_rows;
+ALTER FOREIGN TABLE civis.notebooks_deployments_logs OPTIONS (SET page_size '10000');

@@ -16,7 +16,9 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
 #include "nodes/value.h"
+#include "utils/memutils.h"
 
 #include "civis_fdw.h"
 #include "paging.h"
@@ -271,35 +273,68 @@ civis_paging_limit(CivisPaging *ps, const CivisRequestPlan *plan, int64 count,
 	}
 }
 
-/*
- * How many entries at the start of a page repeat the previous window's
- * last ones: start_at is inclusive, so a window starts with the entries
- * at that instant that were already returned.
- */
-int
-civis_paging_repeats(const CivisPaging *ps, const CivisRequestPlan *plan,
-					 const CivisPage *page, int count)
+static int
+cmp_text(const void *a, const void *b)
 {
-	int			n = 0;
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
 
-	if (plan->paging != CIVIS_PAGING_WINDOW || ps->window_start == NULL)
-		return 0;
-	while (n < count && n < ps->window_repeat)
+/*
+ * Mark the entries of a window that the previous window returned already.
+ * start_at is inclusive, so a window starts with the entries at that
+ * instant, and among equal instants the API keeps no order: an entry is a
+ * repeat when the whole item equals one returned before (each returned one
+ * matches once), never by its position.
+ */
+void
+civis_paging_mark_repeats(CivisPaging *ps, const CivisRequestPlan *plan,
+						  const CivisPage *page, int count, bool *skip)
+{
+	bool	   *used;
+	int			i;
+
+	if (plan->paging != CIVIS_PAGING_WINDOW || ps->window_start == NULL ||
+		ps->window_nseen == 0)
+		return;
+	used = palloc0(sizeof(bool) * ps->window_nseen);
+	for (i = 0; i < count; i++)
 	{
-		char	   *at = civis_page_item_text(page, n, quirk_window_key);
+		char	   *at = civis_page_item_text(page, i, quirk_window_key);
+		char	   *item;
+		char	  **hit;
+		int			k;
 
+		CHECK_FOR_INTERRUPTS();
 		if (at == NULL || strcmp(at, ps->window_start) != 0)
 			break;
-		n++;
+		item = civis_page_item_text(page, i, ".");
+		hit = bsearch(&item, ps->window_seen, ps->window_nseen, sizeof(char *),
+					  cmp_text);
+		if (hit == NULL)
+			continue;
+		/* the first unused one among equal items */
+		k = hit - ps->window_seen;
+		while (k > 0 && strcmp(ps->window_seen[k - 1], item) == 0)
+			k--;
+		while (k < ps->window_nseen && used[k] &&
+			   strcmp(ps->window_seen[k], item) == 0)
+			k++;
+		if (k < ps->window_nseen && !used[k] &&
+			strcmp(ps->window_seen[k], item) == 0)
+		{
+			used[k] = true;
+			skip[i] = true;
+		}
 	}
-	return n;
+	pfree(used);
 }
 
 /*
  * The next window of a window-paged stream.  start_at is inclusive and log
  * entries have no id: the next window starts at the last timestamp seen,
- * and the entries with that timestamp already returned are skipped there
- * (civis_paging_repeats).
+ * and the entries at that instant returned so far (this page's, including
+ * any it repeated from the one before) are remembered whole, to be skipped
+ * there (civis_paging_mark_repeats).  Memory: one window's boundary.
  */
 static void
 advance_window(CivisPaging *ps, const CivisTableInfo *info,
@@ -307,27 +342,37 @@ advance_window(CivisPaging *ps, const CivisTableInfo *info,
 			   MemoryContext cxt)
 {
 	char	   *last = civis_page_item_text(page, count - 1, quirk_window_key);
-	MemoryContext old = MemoryContextSwitchTo(cxt);
-	int			repeat = 0;
+	MemoryContext old;
+	int			first = count;
 	int			i;
 
 	for (i = count - 1; i >= 0 && last; i--)
 	{
 		char	   *at = civis_page_item_text(page, i, quirk_window_key);
 
+		CHECK_FOR_INTERRUPTS();
 		if (at == NULL || strcmp(at, last) != 0)
 			break;
-		repeat++;
+		first = i;
 	}
-	if (last == NULL || repeat == count)
+	if (last == NULL || first == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("cannot page through foreign table \"%s\": a whole page of entries has one timestamp",
 						info->relname),
 				 errcontext("Civis API request: GET %s", shown),
 				 errhint("Raise the table option page_size.")));
+	if (ps->window_cxt == NULL)
+		ps->window_cxt = AllocSetContextCreate(cxt, "civis_fdw window",
+											   ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(ps->window_cxt);
+	old = MemoryContextSwitchTo(ps->window_cxt);
 	ps->window_start = pstrdup(last);
-	ps->window_repeat = repeat;
+	ps->window_nseen = count - first;
+	ps->window_seen = palloc(sizeof(char *) * ps->window_nseen);
+	for (i = first; i < count; i++)
+		ps->window_seen[i - first] = civis_page_item_text(page, i, ".");
+	qsort(ps->window_seen, ps->window_nseen, sizeof(char *), cmp_text);
 	MemoryContextSwitchTo(old);
 }
 

@@ -24,7 +24,10 @@ typedef struct CivisPaging
 	int64		last_id;		/* cursor paging */
 	int64		offset;			/* offset paging */
 	char	   *window_start;	/* window paging: start_at of next page */
-	int			window_repeat;	/* entries at window_start already returned */
+	char	  **window_seen;	/* items at window_start already returned,
+								 * whole and sorted (a multiset) */
+	int			window_nseen;
+	MemoryContext window_cxt;	/* holds the two above */
 	bool		done;
 	int64		pages;			/* pages consumed */
 	int			page_size;		/* limit sent per page (0: API default) */
@@ -46,8 +49,8 @@ extern List *civis_first_page_parts(const CivisRequestPlan *plan,
 extern int64 civis_limit_value(CivisValue *values, int index, bool is_offset);
 extern void civis_paging_limit(CivisPaging *ps, const CivisRequestPlan *plan,
 							   int64 count, int64 offset, int64 *skip);
-extern int	civis_paging_repeats(const CivisPaging *ps, const CivisRequestPlan *plan,
-								 const CivisPage *page, int count);
+extern void civis_paging_mark_repeats(CivisPaging *ps, const CivisRequestPlan *plan,
+									  const CivisPage *page, int count, bool *skip);
 extern void civis_paging_advance(CivisPaging *ps, const CivisRequestPlan *plan,
 								 const CivisTableInfo *info, const CivisPage *page,
 								 int count, bool has_ids, int64 max_id,

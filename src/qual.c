@@ -187,6 +187,48 @@ cond_values(CivisCond *c)
 	return values;
 }
 
+/*
+ * An integer constant as a constant of the integer column type coltype,
+ * when its value fits (as the cross-type operator would compare it); any
+ * other expression as it is.
+ */
+static Expr *
+int_const_as(Expr *v, Oid coltype)
+{
+	Const	   *c = (Const *) v;
+	int64		n;
+
+	if (!IsA(v, Const) || c->constisnull || c->consttype == coltype)
+		return v;
+	switch (c->consttype)
+	{
+		case INT2OID:
+			n = DatumGetInt16(c->constvalue);
+			break;
+		case INT4OID:
+			n = DatumGetInt32(c->constvalue);
+			break;
+		case INT8OID:
+			n = DatumGetInt64(c->constvalue);
+			break;
+		default:
+			return v;
+	}
+	switch (coltype)
+	{
+		case INT8OID:
+			return (Expr *) makeConst(INT8OID, -1, InvalidOid, sizeof(int64),
+									  Int64GetDatum(n), false, FLOAT8PASSBYVAL);
+		case INT4OID:
+			if (n < PG_INT32_MIN || n > PG_INT32_MAX)
+				return v;
+			return (Expr *) makeConst(INT4OID, -1, InvalidOid, sizeof(int32),
+									  Int32GetDatum((int32) n), false, true);
+		default:
+			return v;
+	}
+}
+
 /* One array of the values: a Const when all are, else an ARRAY[...]. */
 static Expr *
 array_of(List *elems, Oid elemtype)
@@ -263,6 +305,8 @@ or_to_in(PlannerInfo *root, RelOptInfo *baserel, CivisTableInfo *info,
 
 			if (IsA(v, Const) && ((Const *) v)->constisnull)
 				continue;
+			/* 71 OR 71::bigint on a bigint column: one type for the list */
+			v = int_const_as(v, col->atttypid);
 			if (OidIsValid(elemtype) && exprType((Node *) v) != elemtype)
 				return NULL;
 			elemtype = exprType((Node *) v);

@@ -653,11 +653,10 @@ load_next_page(CivisScanState *fsstate)
 							   fsstate->info->relname),
 					 errhint("If this endpoint answers one object, set the table option paging 'none'.")));
 
-		/* a window repeats the entries at its start_at: skip those */
-		fsstate->item = civis_paging_repeats(ps, fsstate->plan, fsstate->page,
-											 fsstate->nitems);
-
 		collect_ids(fsstate);
+		/* a window repeats entries at its start_at: those are skipped */
+		civis_paging_mark_repeats(ps, fsstate->plan, fsstate->page,
+								  fsstate->nitems, fsstate->seen_before);
 		if (same_page_again(fsstate))
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
