@@ -137,6 +137,12 @@ SET ROLE civis_ssrf_user;
 SELECT count(*) AS mock_rows FROM c_mock_jobs;
 SELECT count(*) AS mock_rows_by_name FROM c_localhost_jobs;
 RESET ROLE;
+-- the list is checked when it is set
+SET civis_fdw.allowed_hosts = 'api.civisanalytics.com, http://exa mple.com';
+SET civis_fdw.allowed_hosts = 'api.civisanalytics.com,,localhost';
+SET civis_fdw.allowed_hosts = 'ftp://files.example.com';
+SET civis_fdw.allowed_hosts = '[::1]:8080, HTTP://Example.COM:8443, 10.0.0.1';
+SHOW civis_fdw.allowed_hosts;
 -- narrow the list to the default: now only the address decides
 SET civis_fdw.allowed_hosts = 'api.civisanalytics.com';
 \! python3 test/mock/mockctl.py mark

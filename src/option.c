@@ -215,7 +215,7 @@ parse_int_range(const char *name, const char *value, int minval, int maxval)
 				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 				 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
 				 maxval < INT_MAX ?
-				 errhint("The value must be an integer between %d and %d: each request in flight holds a connection of the database server, so there is a hard upper bound.",
+				 errhint("The value must be an integer between %d and %d (a hard upper bound that protects the database server).",
 						 minval, maxval) :
 				 errhint("The value must be an integer between %d and %d.",
 						 minval, maxval)));
@@ -488,7 +488,10 @@ civis_check_allowed_hosts(char **newval, void **extra, GucSource source)
 
 	if (walk_allowed_hosts(*newval, NULL, NULL, &bad, &badlen, &why))
 		return true;
-	GUC_check_errdetail("The list has %s: \"%.*s\".", why, (int) badlen, bad);
+	if (badlen == 0)
+		GUC_check_errdetail("The list has %s.", why);
+	else
+		GUC_check_errdetail("The list has %s: \"%.*s\".", why, (int) badlen, bad);
 	GUC_check_errhint("Give a comma-separated list of host names or addresses, each optionally with a port, and prefixed with http:// when plain http may be used to it.");
 	return false;
 }
