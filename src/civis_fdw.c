@@ -64,11 +64,7 @@ _PG_init(void)
 							 GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
 							 NULL, NULL, NULL);
 
-#if PG_VERSION_NUM >= 150000
-	MarkGUCPrefixReserved("civis_fdw");
-#else
-	EmitWarningsOnPlaceholders("civis_fdw");
-#endif
+	civis_mark_guc_prefix_reserved("civis_fdw");
 
 	CacheRegisterSyscacheCallback(FOREIGNSERVEROID, civis_inval_callback, (Datum) 0);
 	CacheRegisterSyscacheCallback(USERMAPPINGOID, civis_inval_callback, (Datum) 0);

@@ -45,6 +45,8 @@
 #include "nodes/pathnodes.h"
 #include "utils/relcache.h"
 
+#include "compat.h"
+
 #define CIVIS_FDW_VERSION "1.0.0"
 #define CIVIS_DEFAULT_API_URL "https://api.civisanalytics.com"
 
@@ -211,8 +213,9 @@ extern void civis_http_config_from_table(CivisHttpConfig *cfg,
 /* --------------------------------------------------------------------
  * http_error.c
  * -------------------------------------------------------------------- */
-extern void civis_raise_http_error(const CivisResponse *resp, const char *shown,
-								   const char *relname) pg_attribute_noreturn();
+CIVIS_NORETURN extern void civis_raise_http_error(const CivisResponse *resp,
+												 const char *shown,
+												 const char *relname);
 
 /* --------------------------------------------------------------------
  * json_page.c: a response body -> a page of JSON items;

@@ -260,16 +260,17 @@ parameter_clauses(PlannerInfo *root, RelOptInfo *baserel, CivisRelInfo *fpinfo)
 	return result;
 }
 
+/*
+ * A path that cannot run (a path parameter has no value) is kept, so that
+ * the executor can say which condition is missing when nothing better
+ * exists, but marked disabled (see compat.h).
+ */
 static ForeignPath *
-make_path(PlannerInfo *root, RelOptInfo *baserel, double rows,
+make_path(PlannerInfo *root, RelOptInfo *baserel, double rows, bool disabled,
 		  Cost startup, Cost total, Relids required_outer)
 {
-	return create_foreignscan_path(root, baserel, NULL, rows, startup, total,
-								   NIL, required_outer, NULL,
-#if PG_VERSION_NUM >= 170000
-								   NIL,
-#endif
-								   NIL);
+	return civis_create_foreignscan_path(root, baserel, rows, disabled,
+										 startup, total, NIL, required_outer);
 }
 
 static void
@@ -286,17 +287,9 @@ civisGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	request_costs(fpinfo->info, base->plan, baserel->rows,
 				  fanout_count(base, NIL), &startup, &total);
 
-	/*
-	 * Without a value for every path parameter the plain path cannot run:
-	 * keep it (so that the executor can say which condition is missing when
-	 * nothing better exists) but price it out.
-	 */
-	if (base->missing_path_params != NIL)
-	{
-		startup += disable_cost;
-		total += disable_cost;
-	}
+	/* without a value for every path parameter the plain path cannot run */
 	add_path(baserel, (Path *) make_path(root, baserel, baserel->rows,
+										 base->missing_path_params != NIL,
 										 startup, total, NULL));
 
 	clauses = parameter_clauses(root, baserel, fpinfo);
@@ -325,12 +318,8 @@ civisGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 		if (res->plan->kind == CIVIS_PLAN_DETAIL)
 			rows = Min(rows, 1);
 		request_costs(fpinfo->info, res->plan, rows, 1, &startup, &total);
-		if (res->missing_path_params != NIL)
-		{
-			startup += disable_cost;
-			total += disable_cost;
-		}
 		add_path(baserel, (Path *) make_path(root, baserel, rows,
+											 res->missing_path_params != NIL,
 											 startup, total, required_outer));
 	}
 }
@@ -488,12 +477,8 @@ static ForeignPath *
 make_upper_path(PlannerInfo *root, RelOptInfo *rel, PathTarget *target,
 				double rows, Cost startup, Cost total, List *pathkeys)
 {
-	return create_foreign_upper_path(root, rel, target, rows, startup, total,
-									 pathkeys, NULL,
-#if PG_VERSION_NUM >= 170000
-									 NIL,
-#endif
-									 NIL);
+	return civis_create_foreign_upper_path(root, rel, target, rows, startup,
+										   total, pathkeys);
 }
 
 static void
@@ -556,10 +541,8 @@ civisGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
 
 		if (!fextra->limit_needed)
 			return;
-#if PG_VERSION_NUM >= 130000
-		if (parse->limitOption == LIMIT_OPTION_WITH_TIES)
+		if (civis_limit_with_ties(parse))
 			return;
-#endif
 		if (!limit_value_ok(parse->limitCount) || !limit_value_ok(parse->limitOffset))
 			return;
 		/* a sort that stays local must see every row */

@@ -9,7 +9,7 @@
 #ifndef CIVIS_SCAN_H
 #define CIVIS_SCAN_H
 
-#include "commands/explain.h"
+#include "compat.h"
 #include "foreign/fdwapi.h"
 #include "plan.h"
 
