@@ -115,7 +115,7 @@ civisAcquireSampleRows(Relation relation, int elevel, HeapTuple *rows,
 
 	for (;;)
 	{
-		vacuum_delay_point();
+		civis_analyze_delay_point();
 
 		if (!civis_scan_next(st, values, isnull))
 			break;

@@ -77,6 +77,26 @@
 							  (startup), (total), (pathkeys), NULL, NIL)
 #endif
 
+/*
+ * 18: a path key's sort direction is a CompareType (pk_cmptype) instead of
+ * a btree strategy; ExecGetRangeTableRelation says whether the relation is
+ * a result relation; vacuum_delay_point says whether it is called by
+ * ANALYZE.
+ */
+#if PG_VERSION_NUM >= 180000
+#define civis_pathkey_ascending(pk) ((pk)->pk_cmptype == COMPARE_LT)
+#define civis_pathkey_descending(pk) ((pk)->pk_cmptype == COMPARE_GT)
+#define civis_exec_get_rt_relation(estate, rti) \
+	ExecGetRangeTableRelation((estate), (rti), false)
+#define civis_analyze_delay_point() vacuum_delay_point(true)
+#else
+#define civis_pathkey_ascending(pk) ((pk)->pk_strategy == BTLessStrategyNumber)
+#define civis_pathkey_descending(pk) ((pk)->pk_strategy == BTGreaterStrategyNumber)
+#define civis_exec_get_rt_relation(estate, rti) \
+	ExecGetRangeTableRelation((estate), (rti))
+#define civis_analyze_delay_point() vacuum_delay_point()
+#endif
+
 /* 16 split the base relations out of fs_relids */
 #if PG_VERSION_NUM >= 160000
 #define civis_fs_base_relids(fsplan) ((fsplan)->fs_base_relids)

@@ -456,9 +456,9 @@ pushable_sort(PlannerInfo *root, RelOptInfo *base, bool *desc)
 	/* the default btree order of the type, NULLs where PostgreSQL puts them */
 	if (pk->pk_opfamily != lookup_type_cache(col->atttypid, TYPECACHE_BTREE_OPFAMILY)->btree_opf)
 		return NULL;
-	if (pk->pk_strategy == BTLessStrategyNumber && !pk->pk_nulls_first)
+	if (civis_pathkey_ascending(pk) && !pk->pk_nulls_first)
 		*desc = false;
-	else if (pk->pk_strategy == BTGreaterStrategyNumber && pk->pk_nulls_first)
+	else if (civis_pathkey_descending(pk) && pk->pk_nulls_first)
 		*desc = true;
 	else
 		return NULL;

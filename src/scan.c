@@ -273,7 +273,7 @@ civisBeginForeignScan(ForeignScanState *node, int eflags)
 
 	/* a scan of an upper relation (scanrelid 0) opens its table itself */
 	if (rel == NULL)
-		rel = ExecGetRangeTableRelation(estate, rtindex);
+		rel = civis_exec_get_rt_relation(estate, rtindex);
 
 	plan = civis_plan_deserialize(list_nth(fsplan->fdw_private, CivisPrivatePlan));
 	retrieved_attrs = list_nth(fsplan->fdw_private, CivisPrivateRetrievedAttrs);
