@@ -38,7 +38,7 @@ echo "$main" | sed -n \
   -e 's/^\(test \| \{5\}\)\?\([a-z0-9_]*\) *\.\.\. FAILED.*/FAIL regress:\2/p' \
   -e 's/^ok [0-9][0-9]* *[-+] \([a-z0-9_]*\) .*/PASS regress:\1/p' \
   -e 's/^not ok [0-9][0-9]* *[-+] \([a-z0-9_]*\) .*/FAIL regress:\1/p' >>"$RESULTS"
-if echo "$check" | grep -qE '^test equivalence +\.\.\. FAILED|^not ok [0-9]+ +[-+] equivalence '; then
+if grep -qE '^test equivalence +\.\.\. FAILED|^not ok [0-9]+ +[-+] equivalence ' <<<"$check"; then
   echo "PASS regress:equivalence_catches_skipped_recheck" >>"$RESULTS"
 else
   echo "FAIL regress:equivalence_catches_skipped_recheck (the equivalence test passed without the recheck)" >>"$RESULTS"
