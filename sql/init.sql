@@ -62,13 +62,16 @@ END
 $fn$;
 -- regress_run(query): runs the query and raises its error again with the
 -- same SQLSTATE, message, detail and hint (use with \set SHOW_CONTEXT
--- never), libcurl's texts as libcurl 8 writes them: libcurl 7.88 (Debian
--- 12) writes "Couldn't connect to server" for "Could not connect to server"
--- and "host port N:" for "host:N:".
+-- never), libcurl's texts as the newest libcurl writes them.  libcurl 7.88
+-- (Debian 12) writes "Couldn't connect to server" for "Could not connect to
+-- server" and "transfer closed with N bytes remaining to read" for "end of
+-- response with N bytes missing"; 7.88 and 8.14 (Debian 13) write
+-- "host port N:" for "host:N:".
 CREATE FUNCTION regress_libcurl_words(t text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $fn$
-  SELECT regexp_replace(replace(t, 'Couldn''t connect', 'Could not connect'),
-                        'Failed to connect to (\S+) port (\d+):', 'Failed to connect to \1:\2:', 'g')
+  SELECT regexp_replace(regexp_replace(replace(t, 'Couldn''t connect', 'Could not connect'),
+                        'Failed to connect to (\S+) port (\d+):', 'Failed to connect to \1:\2:', 'g'),
+                        'transfer closed with (\d+) bytes remaining to read', 'end of response with \1 bytes missing', 'g')
 $fn$;
 CREATE FUNCTION regress_run(query text) RETURNS void
 LANGUAGE plpgsql AS $fn$
