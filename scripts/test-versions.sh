@@ -7,6 +7,11 @@
 #   --suites "regress tls"  run only these suites of scripts/test.sh
 #   --no-suites             skip the suites (package checks only)
 #   --no-package            skip the package checks (suites only)
+#   --suites-on "17 18"     run the suites on these versions only, and
+#   --package-on "15 17"    the package checks on these (both default to
+#                           the VERSIONs); the union is run
+#   --parallel              all versions at once (each in its own
+#                           namespaces; the default is one after another)
 #   --results-out DIR       copy each version's pg_regress results/ and
 #                           regression.diffs to DIR/pgNN/ (to regenerate
 #                           alternative or normalised expected files)
@@ -52,6 +57,9 @@ results_out=""
 debs_out=/var/cache/civis_fdw/debs
 rebuild=0
 roots_only=0
+parallel=0
+suites_on=""
+package_on=""
 versions=()
 while [ $# -gt 0 ]; do
   case $1 in
@@ -62,12 +70,24 @@ while [ $# -gt 0 ]; do
     --debs-out) debs_out=$(realpath -m "$2"); shift 2 ;;
     --rebuild) rebuild=1; shift ;;
     --roots-only) roots_only=1; shift ;;
+    --parallel) parallel=1; shift ;;
+    --suites-on) suites_on=$2; shift 2 ;;
+    --package-on) package_on=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d;s/^# \{0,1\}//'; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) versions+=("$1"); shift ;;
   esac
 done
-[ ${#versions[@]} -gt 0 ] || versions=(17 18)
+if [ ${#versions[@]} -eq 0 ] && [ -z "$suites_on$package_on" ]; then
+  versions=(17 18)
+fi
+[ "$do_suites" -eq 1 ] && [ -z "$suites_on" ] && suites_on="${versions[*]}"
+[ "$do_package" -eq 1 ] && [ -z "$package_on" ] && package_on="${versions[*]}"
+[ "$do_suites" -eq 1 ] || suites_on=""
+[ "$do_package" -eq 1 ] || package_on=""
+# shellcheck disable=SC2207
+versions=($(echo $suites_on $package_on "${versions[@]}" | tr ' ' '\n' | sort -un))
+in_list() { case " $2 " in *" $1 "*) return 0 ;; esac; return 1; }
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "test-versions.sh needs root (mmdebstrap, chroot, unshare)" >&2
@@ -304,7 +324,7 @@ pids=()
 for v in "${versions[@]}"; do
   debian_suite "$v" >/dev/null || { record "FAIL pg$v: no Debian suite ships PostgreSQL $v"; continue; }
   kinds=build
-  [ "$do_package" -eq 1 ] && kinds="build clean"
+  in_list "$v" "$package_on" && kinds="build clean"
   for kind in $kinds; do
     ensure_root "$v" "$kind" & pids+=($!)
   done
@@ -316,17 +336,26 @@ if [ $roots_ok -eq 0 ]; then
 fi
 echo "== roots ready after $((SECONDS - start)) s"
 
+run_version() { # version
+  local v=$1 vstart=$SECONDS p f
+  in_list "$v" "$suites_on" && run_suites "$v"
+  in_list "$v" "$package_on" && run_package "$v"
+  p=$(tail -n +$first "$CIVIS_RESULTS" | grep -c "^PASS pg$v:")
+  f=$(tail -n +$first "$CIVIS_RESULTS" | grep -c "^FAIL pg$v:")
+  echo "== PostgreSQL $v: $p passed, $f failed ($((SECONDS - vstart)) s)"
+}
+
 if [ "$roots_only" -eq 0 ] && [ $roots_ok -eq 1 ]; then
+  pids=()
   for v in "${versions[@]}"; do
     debian_suite "$v" >/dev/null || continue
-    vstart=$SECONDS
-    before=$(grep -c '' "$CIVIS_RESULTS")
-    [ "$do_suites" -eq 1 ] && run_suites "$v"
-    [ "$do_package" -eq 1 ] && run_package "$v"
-    p=$(tail -n +$((before + 1)) "$CIVIS_RESULTS" | grep -c '^PASS')
-    f=$(tail -n +$((before + 1)) "$CIVIS_RESULTS" | grep -c '^FAIL')
-    echo "== PostgreSQL $v: $p passed, $f failed ($((SECONDS - vstart)) s)"
+    if [ "$parallel" -eq 1 ]; then
+      run_version "$v" & pids+=($!)
+    else
+      run_version "$v"
+    fi
   done
+  for p in "${pids[@]}"; do wait "$p"; done
 fi
 
 echo "== test-versions.sh took $((SECONDS - start)) s"
