@@ -1,8 +1,33 @@
 # Shared helpers of the scripts in this folder (sourced, not run).
 
-# Debian packages civis_fdw needs to build, test and demo.
-CIVIS_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-cron
-  libcurl4-openssl-dev libcjson-dev python3 make gcc openssl"
+# The PostgreSQL major version to build and test against: $CIVIS_PG_VERSION
+# if set, else the newest server installed on this machine, else the one the
+# distribution's "postgresql" package depends on (15 on Debian 12, 17 on
+# Debian 13, 18 on unstable), else 15.
+civis_pg_version() {
+  local v
+  if [ -n "${CIVIS_PG_VERSION:-}" ]; then
+    echo "$CIVIS_PG_VERSION"
+    return
+  fi
+  v=$(ls -d /usr/lib/postgresql/*/bin/postgres 2>/dev/null |
+    sed -n 's|^/usr/lib/postgresql/\([0-9]*\)/bin/postgres$|\1|p' | sort -n | tail -1)
+  [ -n "$v" ] || v=$(apt-cache depends postgresql 2>/dev/null |
+    sed -n 's/^ *Depends: postgresql-\([0-9][0-9]*\)$/\1/p' | head -1)
+  echo "${v:-15}"
+}
+PG_VERSION=$(civis_pg_version)
+PG_BINDIR=/usr/lib/postgresql/$PG_VERSION/bin
+export CIVIS_PG_VERSION=$PG_VERSION
+# pg_config of that version (make, make install, make installcheck)
+export PG_CONFIG=$PG_BINDIR/pg_config
+
+# Debian packages civis_fdw needs to build, test and demo.  libicu-dev is
+# named: the server headers include unicode/ucol.h, and Debian 13 does not
+# pull it in by accident as Debian 12 does.
+CIVIS_PACKAGES="postgresql-$PG_VERSION postgresql-server-dev-$PG_VERSION
+  postgresql-$PG_VERSION-cron
+  libcurl4-openssl-dev libcjson-dev libicu-dev python3 make gcc openssl"
 
 # Install whatever of CIVIS_PACKAGES is missing (apt-get update first).
 ensure_packages() {
@@ -22,11 +47,10 @@ ensure_packages() {
 }
 
 # Install missing packages (plus any named here), then build with warnings
-# as errors and install into PostgreSQL 15.
+# as errors and install into PostgreSQL $PG_VERSION.
 build_and_install() {
   ensure_packages "$@"
-  echo "== build (warnings are errors) and install" >&2
-  export PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+  echo "== build (warnings are errors) and install into PostgreSQL $PG_VERSION" >&2
   make -s clean >/dev/null
   make -s WERROR=1
   make -s install >/dev/null
@@ -40,7 +64,7 @@ CIVIS_TEST_ALLOWED_HOSTS="api.civisanalytics.com, http://127.0.0.1, http://local
 
 # pg_virtualenv with a UTF8 cluster, whatever the machine's locale.
 virtualenv() {
-  pg_virtualenv -t -v 15 -i '--encoding=UTF8 --locale=C.UTF-8' \
+  pg_virtualenv -t -v "$PG_VERSION" -i '--encoding=UTF8 --locale=C.UTF-8' \
     -o "civis_fdw.allowed_hosts=$CIVIS_TEST_ALLOWED_HOSTS" "$@"
 }
 

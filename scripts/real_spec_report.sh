@@ -26,8 +26,8 @@ if [ ! -r "$SPEC" ]; then
 fi
 SPEC=$(cd "$(dirname "$SPEC")" && pwd)/$(basename "$SPEC")
 export SPEC
-if [ ! -f "$(/usr/lib/postgresql/15/bin/pg_config --sharedir)/extension/civis_fdw.control" ]; then
-  echo "civis_fdw is not installed in PostgreSQL 15: run 'sudo bash scripts/test.sh' (or make install) first" >&2
+if [ ! -f "$($PG_CONFIG --sharedir)/extension/civis_fdw.control" ]; then
+  echo "civis_fdw is not installed in PostgreSQL $PG_VERSION: run 'sudo bash scripts/test.sh' (or make install) first" >&2
   exit 1
 fi
 

@@ -7,17 +7,37 @@
 #
 #   bash scripts/test.sh            all suites
 #   bash scripts/test.sh regress    only the named suites
+#
+# The PostgreSQL major version is CIVIS_PG_VERSION, by default the newest
+# installed (see scripts/lib.sh).  With CIVIS_RESULTS set to a file, the
+# PASS/FAIL lines are appended there and kept (scripts/test-versions.sh and
+# .ci/run count them over several versions); the summary line then names
+# the version.
 set -uo pipefail
 CIVIS_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export CIVIS_ROOT
 cd "$CIVIS_ROOT"
 . scripts/lib.sh
 
-build_and_install || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+if [ -n "${CIVIS_RESULTS:-}" ]; then
+  RESULTS=$CIVIS_RESULTS
+  touch "$RESULTS"
+  summary="PostgreSQL $PG_VERSION: "
+else
+  RESULTS=$(mktemp)
+  summary=""
+fi
+export RESULTS
+first=$(($(grep -c '' "$RESULTS") + 1))
+
+if ! build_and_install; then
+  echo "FAIL build: PostgreSQL $PG_VERSION" >>"$RESULTS"
+  echo "build failed"
+  echo "${summary}0 passed, 1 failed"
+  exit 1
+fi
 
 SUITES=${*:-"mock regress fuzz cancel security tls mutation cron hardening"}
-RESULTS=$(mktemp)
-export RESULTS
 
 for suite in $SUITES; do
   script="test/suites/$suite.sh"
@@ -36,10 +56,10 @@ for suite in $SUITES; do
   fi
 done
 
-passed=$(grep -c '^PASS' "$RESULTS")
-failed=$(grep -c '^FAIL' "$RESULTS")
+passed=$(tail -n +$first "$RESULTS" | grep -c '^PASS')
+failed=$(tail -n +$first "$RESULTS" | grep -c '^FAIL')
 echo
-grep '^FAIL' "$RESULTS" || true
-echo "$passed passed, $failed failed"
-rm -f "$RESULTS"
+tail -n +$first "$RESULTS" | grep '^FAIL' || true
+echo "$summary$passed passed, $failed failed"
+[ -n "${CIVIS_RESULTS:-}" ] || rm -f "$RESULTS"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

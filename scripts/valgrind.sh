@@ -25,13 +25,13 @@ W=$(mktemp -d)
 chmod 755 "$W"
 chown postgres: "$W"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-runuser -u postgres -- /usr/lib/postgresql/15/bin/initdb -D "$W/data" --encoding=UTF8 \
+runuser -u postgres -- $PG_BINDIR/initdb -D "$W/data" --encoding=UTF8 \
   --locale=C.UTF-8 --auth=trust -U postgres >"$W/initdb.log" 2>&1 || { cat "$W/initdb.log"; exit 1; }
 mkdir -p "$W/vg" && chmod 777 "$W/vg"
 # the server runs as postgres, which may not read this checkout
 cp "$CIVIS_ROOT/test/valgrind.supp" "$W/valgrind.supp" && chmod 644 "$W/valgrind.supp"
 cleanup() {
-  runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$W/data" stop -m immediate -w >/dev/null 2>&1
+  runuser -u postgres -- $PG_BINDIR/pg_ctl -D "$W/data" stop -m immediate -w >/dev/null 2>&1
   stop_mock
 }
 trap cleanup EXIT
@@ -40,7 +40,7 @@ runuser -u postgres -- valgrind --quiet --tool=memcheck --trace-children=yes \
     --track-origins=yes --num-callers=30 --error-limit=no \
     --suppressions="$W/valgrind.supp" \
     --log-file="$W/vg/vg.%p.log" \
-    /usr/lib/postgresql/15/bin/postgres -D "$W/data" -p "$PORT" -k "$W" -c listen_addresses='' \
+    $PG_BINDIR/postgres -D "$W/data" -p "$PORT" -k "$W" -c listen_addresses='' \
     -c "civis_fdw.allowed_hosts=$CIVIS_TEST_ALLOWED_HOSTS" \
     >"$W/postmaster.out" 2>&1 &
 export PGHOST=$W PGPORT=$PORT PGUSER=postgres
@@ -55,11 +55,11 @@ echo "== pg_regress under valgrind: $VG_TESTS"
 # results in our temp dir, so that a concurrent run in this tree is not disturbed
 mkdir -p "$W/regress/results"
 EXTRA_REGRESS_OPTS="--outputdir=$W/regress" \
-  make -s installcheck PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config REGRESS="$VG_TESTS" \
+  make -s installcheck REGRESS="$VG_TESTS" \
   >"$W/regress.log" 2>&1
 rc=$?
 grep -E '\.\.\. |^test |^ok|^not ok' "$W/regress.log"
-runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$W/data" stop -m fast -w -t 600 >/dev/null
+runuser -u postgres -- $PG_BINDIR/pg_ctl -D "$W/data" stop -m fast -w -t 600 >/dev/null
 # one error block per "==PID== <blank>"-separated paragraph
 python3 - "$W/vg" <<'PY'
 import glob, re, sys

@@ -45,7 +45,10 @@ CREATE SERVER civis_nowhere FOREIGN DATA WRAPPER civis_fdw
   OPTIONS (api_url 'http://127.0.0.1:9', max_retries '0', connect_timeout '2');
 CREATE USER MAPPING FOR CURRENT_USER SERVER civis_nowhere OPTIONS (api_key 'dummy-key');
 CREATE FOREIGN TABLE nowhere_jobs (id bigint) SERVER civis_nowhere OPTIONS (endpoint '/jobs/');
-SELECT * FROM nowhere_jobs;
+-- (libcurl's words differ between versions: see regress_run in init.sql)
+\set SHOW_CONTEXT never
+SELECT regress_run('SELECT * FROM nowhere_jobs');
+\set SHOW_CONTEXT errors
 -- the backend is still fine
 SELECT count(*) > 0 AS still_working FROM civis.databases;
 DROP FOREIGN TABLE nosuch, big_pages;

@@ -4,12 +4,13 @@
 -- return, in every row, the value the condition asked for.
 --
 SET timezone = 'UTC';
-EXPLAIN (VERBOSE, COSTS OFF) SELECT q, count(*) FROM civis.jobs WHERE q = 'import' GROUP BY q;
+-- (Group Key lines differ between versions: see regress_explain in init.sql)
+SELECT * FROM regress_explain($$SELECT q, count(*) FROM civis.jobs WHERE q = 'import' GROUP BY q$$);
 \set _ `python3 test/mock/mockctl.py mark`
 SELECT q, count(*) FROM civis.jobs WHERE q = 'import' GROUP BY q;
 \set log `python3 test/mock/mockctl.py log | sort`
 \echo :log
-EXPLAIN (VERBOSE, COSTS OFF) SELECT permission, count(*) FROM civis.jobs WHERE permission = 'write' GROUP BY 1;
+SELECT * FROM regress_explain($$SELECT permission, count(*) FROM civis.jobs WHERE permission = 'write' GROUP BY 1$$);
 \set _ `python3 test/mock/mockctl.py mark`
 SELECT permission, count(*) FROM civis.jobs WHERE permission = 'write' GROUP BY 1;
 \set log `python3 test/mock/mockctl.py log | sort`

@@ -58,7 +58,7 @@ SELECT count(*) AS unexpected_requests FROM got
  WHERE NOT (path = '/jobs/' OR (path LIKE '/apps/%/instances' AND raw ~ '^GET /apps/[^/?#]+/instances\?'));
 SELECT jsonb_array_length(:'got'::jsonb) AS requests;
 -- the raw requests: percent-encoded by libcurl (RFC 3986 unreserved kept);
--- sorted, since pages read ahead concurrently arrive in any order
+-- sorted, as pages read ahead concurrently arrive in any order
 \! python3 test/mock/mockctl.py log | LC_ALL=C sort
 
 -- "." and ".." (and the empty string) cannot be path segments

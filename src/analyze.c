@@ -116,7 +116,7 @@ civisAcquireSampleRows(Relation relation, int elevel, HeapTuple *rows,
 
 	for (;;)
 	{
-		vacuum_delay_point();
+		civis_analyze_delay_point();
 
 		if (!civis_scan_next(st, values, isnull))
 			break;
@@ -138,11 +138,7 @@ civisAcquireSampleRows(Relation relation, int elevel, HeapTuple *rows,
 				rowstoskip = reservoir_get_next_S(&rstate, seen, targrows);
 			if (rowstoskip <= 0)
 			{
-#if PG_VERSION_NUM >= 150000
-				int			k = (int) (targrows * sampler_random_fract(&rstate.randstate));
-#else
-				int			k = (int) (targrows * sampler_random_fract(rstate.randstate));
-#endif
+				int			k = (int) (targrows * civis_sampler_random_fract(&rstate));
 
 				Assert(k >= 0 && k < targrows);
 				heap_freetuple(rows[k]);

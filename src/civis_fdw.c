@@ -88,11 +88,7 @@ _PG_init(void)
 							   GUC_LIST_INPUT,
 							   civis_check_allowed_hosts, NULL, NULL);
 
-#if PG_VERSION_NUM >= 150000
-	MarkGUCPrefixReserved("civis_fdw");
-#else
-	EmitWarningsOnPlaceholders("civis_fdw");
-#endif
+	civis_mark_guc_prefix_reserved("civis_fdw");
 
 	CacheRegisterSyscacheCallback(FOREIGNSERVEROID, civis_inval_callback, (Datum) 0);
 	CacheRegisterSyscacheCallback(USERMAPPINGOID, civis_inval_callback, (Datum) 0);

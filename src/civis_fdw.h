@@ -46,6 +46,8 @@
 #include "utils/guc.h"
 #include "utils/relcache.h"
 
+#include "compat.h"
+
 #define CIVIS_FDW_VERSION "1.0.0"
 #define CIVIS_DEFAULT_API_URL "https://api.civisanalytics.com"
 
@@ -234,8 +236,9 @@ extern void civis_http_config_from_table(CivisHttpConfig *cfg,
 /* --------------------------------------------------------------------
  * http_error.c
  * -------------------------------------------------------------------- */
-extern void civis_raise_http_error(const CivisResponse *resp, const char *shown,
-								   const char *relname) pg_attribute_noreturn();
+CIVIS_NORETURN extern void civis_raise_http_error(const CivisResponse *resp,
+												 const char *shown,
+												 const char *relname);
 extern char *civis_message_text(const char *text, size_t len, int maxchars);
 extern int	civis_bidi_control_len(const char *s, size_t len);
 

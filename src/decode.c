@@ -434,9 +434,9 @@ decode_error_callback(void *arg)
 				   dec->cur_index + 1, dec->cur_page->shown);
 }
 
-static void
-conversion_error(CivisDecoder *dec, const DecColumn *col, const cJSON *v,
-				 const char *hint) pg_attribute_noreturn();
+CIVIS_NORETURN static void conversion_error(CivisDecoder *dec,
+											const DecColumn *col,
+											const cJSON *v, const char *hint);
 
 static void
 conversion_error(CivisDecoder *dec, const DecColumn *col, const cJSON *v,
@@ -532,11 +532,7 @@ number_to_int(CivisDecoder *dec, const DecColumn *col, const cJSON *v)
 static Datum
 make_numeric_from_int64(int64 i)
 {
-#if PG_VERSION_NUM >= 140000
-	return NumericGetDatum(int64_to_numeric(i));
-#else
-	return DirectFunctionCall1(int8_numeric, Int64GetDatum(i));
-#endif
+	return civis_int64_to_numeric_datum(i);
 }
 
 /* A JSON number as a numeric (jsonb scalars, numeric columns w/o typmod). */

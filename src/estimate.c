@@ -75,13 +75,8 @@ cache(void)
 		ctl.keysize = CIVIS_ESTIMATE_KEY_LEN;
 		ctl.entrysize = sizeof(EstimateEntry);
 		ctl.hcxt = TopMemoryContext;
-#if PG_VERSION_NUM >= 140000
 		estimate_cache = hash_create("civis_fdw remote estimates", 64, &ctl,
-									 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-#else
-		estimate_cache = hash_create("civis_fdw remote estimates", 64, &ctl,
-									 HASH_ELEM | HASH_CONTEXT);
-#endif
+									 HASH_ELEM | CIVIS_HASH_STRINGS | HASH_CONTEXT);
 	}
 	return estimate_cache;
 }

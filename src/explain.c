@@ -13,7 +13,6 @@
  */
 #include "postgres.h"
 
-#include "commands/explain.h"
 #include "nodes/nodeFuncs.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"

@@ -434,7 +434,7 @@ parse_error_callback(void *arg)
 static void
 verify_utf8(const char *body, size_t len, const char *shown)
 {
-#if PG_VERSION_NUM >= 140000
+#ifdef CIVIS_HAVE_ENCODING_VERIFYMBSTR
 	size_t		off = 0;
 
 	while (off < len)
@@ -580,9 +580,9 @@ error_in_last_token(const char *body, size_t len, size_t errpos)
 	return true;
 }
 
-static void
-report_parse_error(const char *body, size_t len, const char *errptr,
-				   const char *shown) pg_attribute_noreturn();
+CIVIS_NORETURN static void report_parse_error(const char *body, size_t len,
+											  const char *errptr,
+											  const char *shown);
 
 static void
 report_parse_error(const char *body, size_t len, const char *errptr,

@@ -127,13 +127,9 @@ fanout_count(const CivisPlanResult *res, List *conds)
 static Oid
 relation_user(PlannerInfo *root, RelOptInfo *baserel)
 {
-#if PG_VERSION_NUM >= 160000
-	return OidIsValid(baserel->userid) ? baserel->userid : GetUserId();
-#else
-	RangeTblEntry *rte = planner_rt_fetch(baserel->relid, root);
+	Oid			user = civis_planned_check_as_user(root, baserel);
 
-	return OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
-#endif
+	return OidIsValid(user) ? user : GetUserId();
 }
 
 static void
@@ -282,16 +278,17 @@ parameter_clauses(PlannerInfo *root, RelOptInfo *baserel, CivisRelInfo *fpinfo)
 	return result;
 }
 
+/*
+ * A path that cannot run (a path parameter has no value) is kept, so that
+ * the executor can say which condition is missing when nothing better
+ * exists, but marked disabled (see compat.h).
+ */
 static ForeignPath *
-make_path(PlannerInfo *root, RelOptInfo *baserel, double rows,
+make_path(PlannerInfo *root, RelOptInfo *baserel, double rows, bool disabled,
 		  Cost startup, Cost total, Relids required_outer)
 {
-	return create_foreignscan_path(root, baserel, NULL, rows, startup, total,
-								   NIL, required_outer, NULL,
-#if PG_VERSION_NUM >= 170000
-								   NIL,
-#endif
-								   NIL);
+	return civis_create_foreignscan_path(root, baserel, rows, disabled,
+										 startup, total, NIL, required_outer);
 }
 
 static void
@@ -311,15 +308,11 @@ civisGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	/*
 	 * Without a value for every path parameter the plain path cannot run:
 	 * keep it (so that the executor can say which condition is missing when
-	 * nothing better exists) but price it out.
+	 * nothing better exists) but disable it.  A LATERAL reference makes
+	 * even the plain path parameterized.
 	 */
-	if (base->missing_path_params != NIL)
-	{
-		startup += disable_cost;
-		total += disable_cost;
-	}
-	/* a LATERAL reference makes even the plain path parameterized */
 	add_path(baserel, (Path *) make_path(root, baserel, baserel->rows,
+										 base->missing_path_params != NIL,
 										 startup, total,
 										 baserel->lateral_relids));
 
@@ -349,12 +342,8 @@ civisGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 		if (res->plan->kind == CIVIS_PLAN_DETAIL)
 			rows = Min(rows, 1);
 		request_costs(fpinfo->info, res->plan, rows, 1, &startup, &total);
-		if (res->missing_path_params != NIL)
-		{
-			startup += disable_cost;
-			total += disable_cost;
-		}
 		add_path(baserel, (Path *) make_path(root, baserel, rows,
+											 res->missing_path_params != NIL,
 											 startup, total, required_outer));
 	}
 }
@@ -495,9 +484,9 @@ pushable_sort(PlannerInfo *root, RelOptInfo *base, bool *desc)
 	/* the default btree order of the type, NULLs where PostgreSQL puts them */
 	if (pk->pk_opfamily != lookup_type_cache(col->atttypid, TYPECACHE_BTREE_OPFAMILY)->btree_opf)
 		return NULL;
-	if (pk->pk_strategy == BTLessStrategyNumber && !pk->pk_nulls_first)
+	if (civis_pathkey_ascending(pk) && !pk->pk_nulls_first)
 		*desc = false;
-	else if (pk->pk_strategy == BTGreaterStrategyNumber && pk->pk_nulls_first)
+	else if (civis_pathkey_descending(pk) && pk->pk_nulls_first)
 		*desc = true;
 	else
 		return NULL;
@@ -516,12 +505,8 @@ static ForeignPath *
 make_upper_path(PlannerInfo *root, RelOptInfo *rel, PathTarget *target,
 				double rows, Cost startup, Cost total, List *pathkeys)
 {
-	return create_foreign_upper_path(root, rel, target, rows, startup, total,
-									 pathkeys, NULL,
-#if PG_VERSION_NUM >= 170000
-									 NIL,
-#endif
-									 NIL);
+	return civis_create_foreign_upper_path(root, rel, target, rows, startup,
+										   total, pathkeys);
 }
 
 static void
@@ -584,10 +569,8 @@ civisGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
 
 		if (!fextra->limit_needed)
 			return;
-#if PG_VERSION_NUM >= 130000
-		if (parse->limitOption == LIMIT_OPTION_WITH_TIES)
+		if (civis_limit_with_ties(parse))
 			return;
-#endif
 		if (!limit_value_ok(parse->limitCount) || !limit_value_ok(parse->limitOffset))
 			return;
 		/* a sort that stays local must see every row */

@@ -64,11 +64,7 @@ is_scan_constant(PlannerInfo *root, Node *expr, RelOptInfo *baserel)
 {
 	Relids		varnos;
 
-#if PG_VERSION_NUM >= 140000
-	varnos = pull_varnos(root, expr);
-#else
-	varnos = pull_varnos(expr);
-#endif
+	varnos = civis_pull_varnos(root, expr);
 	if (bms_is_member(baserel->relid, varnos))
 		return false;
 	if (contain_volatile_functions(expr) || contain_subplans(expr))

@@ -197,26 +197,15 @@ scan_rtindex(ForeignScan *fsplan)
 {
 	if (fsplan->scan.scanrelid > 0)
 		return fsplan->scan.scanrelid;
-#if PG_VERSION_NUM >= 160000
-	return bms_next_member(fsplan->fs_base_relids, -1);
-#else
-	return bms_next_member(fsplan->fs_relids, -1);
-#endif
+	return bms_next_member(civis_fs_base_relids(fsplan), -1);
 }
 
 static Oid
 scan_user(ForeignScanState *node, Index rtindex)
 {
-#if PG_VERSION_NUM >= 160000
-	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
+	Oid			checkuser = civis_check_as_user(node, rtindex);
 
-	return OidIsValid(fsplan->checkAsUser) ? fsplan->checkAsUser : GetUserId();
-#else
-	EState	   *estate = node->ss.ps.state;
-	RangeTblEntry *rte = exec_rt_fetch(rtindex, estate);
-
-	return OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
-#endif
+	return OidIsValid(checkuser) ? checkuser : GetUserId();
 }
 
 /*
@@ -297,7 +286,7 @@ civisBeginForeignScan(ForeignScanState *node, int eflags)
 
 	/* a scan of an upper relation (scanrelid 0) opens its table itself */
 	if (rel == NULL)
-		rel = ExecGetRangeTableRelation(estate, rtindex);
+		rel = civis_exec_get_rt_relation(estate, rtindex);
 
 	plan = civis_plan_deserialize(list_nth(fsplan->fdw_private, CivisPrivatePlan));
 	retrieved_attrs = list_nth(fsplan->fdw_private, CivisPrivateRetrievedAttrs);

@@ -9,6 +9,7 @@
 #ifndef CIVIS_SCAN_H
 #define CIVIS_SCAN_H
 
+#include "compat.h"
 #include "foreign/fdwapi.h"
 #include "request.h"
 

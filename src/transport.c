@@ -90,14 +90,10 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "utils/memutils.h"
-#if PG_VERSION_NUM >= 140000
-#include "utils/wait_event.h"
-#else
-#include "pgstat.h"
-#endif
-#if PG_VERSION_NUM >= 150000
-#include "common/pg_prng.h"
-#endif
+
+/* Wait events (their own names from PostgreSQL 17 on, see compat.h). */
+static uint32 wait_event_network = 0;
+static uint32 wait_event_backoff = 0;
 
 /* Longest sleep between two CHECK_FOR_INTERRUPTS() calls. */
 #define CIVIS_POLL_MS			100
@@ -261,11 +257,7 @@ now_ms(void)
 static double
 random_fraction(void)
 {
-#if PG_VERSION_NUM >= 150000
-	return pg_prng_double(&pg_global_prng_state);
-#else
-	return (double) random() / ((double) MAX_RANDOM_VALUE + 1.0);
-#endif
+	return civis_random_fraction();
 }
 
 static char *
@@ -1256,8 +1248,11 @@ drive(CivisRequest *target)
 		int			numfds = 0;
 		CURLMcode	mrc;
 
+		pgstat_report_wait_start(civis_wait_event("CivisFdwNetwork",
+												  &wait_event_network));
 		mrc = curl_multi_poll(backend_multi, NULL, 0,
 							  (int) ceil(Min(timeout, CIVIS_POLL_MS)), &numfds);
+		pgstat_report_wait_end();
 		if (mrc != CURLM_OK)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
@@ -1270,7 +1265,7 @@ drive(CivisRequest *target)
 		/* nothing on the wire: a plain interruptible sleep */
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 (long) ceil(Min(timeout, CIVIS_POLL_MS)),
-						 PG_WAIT_EXTENSION);
+						 civis_wait_event("CivisFdwBackoff", &wait_event_backoff));
 		ResetLatch(MyLatch);
 	}
 
