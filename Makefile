@@ -35,6 +35,12 @@ PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers 
 ifeq ($(WERROR),1)
 PG_CFLAGS += -Werror
 endif
+# The test build (scripts/test.sh) adds civis_fdw.debug_skip_recheck, a switch
+# that gives wrong results on purpose to prove the recheck matters.  The
+# installed extension and the Debian package never have it.
+ifeq ($(CIVIS_TEST_BUILD),1)
+PG_CPPFLAGS += -DCIVIS_TEST_BUILD
+endif
 
 REGRESS = $(shell cat $(srcdir)/test/regress_schedule 2>/dev/null)
 REGRESS_OPTS = --inputdir=$(srcdir) --load-extension=civis_fdw --dbname=civis_fdw_regress

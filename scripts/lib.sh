@@ -48,12 +48,20 @@ ensure_packages() {
 
 # Install missing packages (plus any named here), then build with warnings
 # as errors and install into PostgreSQL $PG_VERSION.
+# CIVIS_TEST_BUILD=1 builds the test build (with civis_fdw.debug_skip_recheck);
+# install_normal_build puts the normal build back afterwards.
 build_and_install() {
   ensure_packages "$@"
   echo "== build (warnings are errors) and install into PostgreSQL $PG_VERSION" >&2
   make -s clean >/dev/null
-  make -s WERROR=1
+  make -s WERROR=1 CIVIS_TEST_BUILD="${CIVIS_TEST_BUILD:-0}"
   make -s install >/dev/null
+}
+
+install_normal_build() {
+  echo "== build and install the normal build into PostgreSQL $PG_VERSION" >&2
+  make -s clean >/dev/null
+  make -s WERROR=1 CIVIS_TEST_BUILD=0 && make -s install >/dev/null
 }
 
 # Hosts the test clusters let any server owner use (civis_fdw.allowed_hosts):

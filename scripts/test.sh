@@ -30,7 +30,7 @@ fi
 export RESULTS
 first=$(($(grep -c '' "$RESULTS") + 1))
 
-if ! build_and_install; then
+if ! CIVIS_TEST_BUILD=1 build_and_install; then
   echo "FAIL build: PostgreSQL $PG_VERSION" >>"$RESULTS"
   echo "build failed"
   echo "${summary}0 passed, 1 failed"
@@ -55,6 +55,14 @@ for suite in $SUITES; do
     fi
   fi
 done
+
+# the test build's switch must not stay installed (README, GUCs)
+if install_normal_build &&
+   ! grep -q debug_skip_recheck "$("$PG_CONFIG" --pkglibdir)/civis_fdw.so"; then
+  echo "PASS build:normal_build_left_installed" >>"$RESULTS"
+else
+  echo "FAIL build:normal_build_left_installed (the test build's debug switch is still installed)" | tee -a "$RESULTS"
+fi
 
 passed=$(tail -n +$first "$RESULTS" | grep -c '^PASS')
 failed=$(tail -n +$first "$RESULTS" | grep -c '^FAIL')

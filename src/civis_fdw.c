@@ -28,7 +28,9 @@
 PG_MODULE_MAGIC;
 
 bool		civis_enable_pushdown = true;
+#ifdef CIVIS_TEST_BUILD
 bool		civis_debug_skip_recheck = false;
+#endif
 
 void		_PG_init(void);
 
@@ -70,6 +72,7 @@ _PG_init(void)
 							 0,
 							 NULL, assign_enable_pushdown, NULL);
 
+#ifdef CIVIS_TEST_BUILD
 	DefineCustomBoolVariable("civis_fdw.debug_skip_recheck",
 							 "Testing only: trust every pushed filter and skip the local recheck (gives wrong results).",
 							 NULL,
@@ -78,6 +81,7 @@ _PG_init(void)
 							 PGC_SUSET,
 							 GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
 							 NULL, NULL, NULL);
+#endif
 
 	DefineCustomStringVariable("civis_fdw.allowed_hosts",
 							   "Hosts any server owner may point a civis_fdw server at.",

@@ -278,6 +278,10 @@ extern List *civisImportForeignSchema(ImportForeignSchemaStmt *stmt,
  * civis_fdw.c: GUCs
  * -------------------------------------------------------------------- */
 extern bool civis_enable_pushdown;
-extern bool civis_debug_skip_recheck;
+#ifdef CIVIS_TEST_BUILD
+extern bool civis_debug_skip_recheck;	/* test builds only (Makefile) */
+#else
+#define civis_debug_skip_recheck false
+#endif
 
 #endif							/* CIVIS_FDW_H */
