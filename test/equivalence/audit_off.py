@@ -16,7 +16,7 @@ import mockctl  # noqa: E402
 from mock_spec import Spec  # noqa: E402
 
 # Parameter-only and scope parameters of the fixture (semantic: always sent).
-SEMANTIC = {"q", "permission", "hidden", "scheduled", "archived", "group_id",
+SEMANTIC = {"q", "permission", "hidden", "scheduled", "archived", "account_status", "group_id",
             "group_ids[]", "status", "training_table_name", "destination"}
 PAGING = {"page_num", "last_id", "offset", "start_at", "end_at"}
 
