@@ -213,3 +213,7 @@ END $$;
 SELECT pg_temp.window_rows(3) = pg_temp.window_rows(10000) AS small_windows_same_rows,
        pg_temp.window_rows(2) = pg_temp.window_rows(10000) AS tiny_windows_same_rows;
 ALTER FOREIGN TABLE civis.notebooks_deployments_logs OPTIONS (SET page_size '10000');
+-- found by the fuzzer (seed 1, queries 107 and 578): OR arms mixing a
+-- constant and a run-time value of different integer types on a path column
+SELECT pd_compare($$SELECT job_id, run_id, id FROM civis.jobs_runs_logs WHERE job_id = 7 AND (run_id = 71::bigint OR run_id = (SELECT 3))$$);
+SELECT pd_compare($$SELECT job_id, run_id, id FROM civis.jobs_runs_logs WHERE job_id = 7 AND (run_id = 3::bigint OR run_id = (CASE WHEN now() IS NOT NULL THEN 71 END))$$);

@@ -26,6 +26,7 @@
 #include "nodes/makefuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
+#include "parser/parse_coerce.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -225,6 +226,26 @@ int_const_as(Expr *v, Oid coltype)
 	}
 }
 
+/*
+ * A smaller integer expression as the integer column type, by the implicit
+ * cast (lossless: int2 and int4 widen to int8, int2 to int4), so that the
+ * values of one OR share a type; anything else as it is.
+ */
+static Expr *
+widen_to(Expr *v, Oid coltype)
+{
+	Oid			t = exprType((Node *) v);
+	Node	   *cast;
+
+	if (t == coltype ||
+		!((coltype == INT8OID && (t == INT4OID || t == INT2OID)) ||
+		  (coltype == INT4OID && t == INT2OID)))
+		return v;
+	cast = coerce_to_target_type(NULL, (Node *) v, t, coltype, -1,
+								 COERCION_IMPLICIT, COERCE_IMPLICIT_CAST, -1);
+	return cast ? (Expr *) cast : v;
+}
+
 /* One array of the values: a Const when all are, else an ARRAY[...]. */
 static Expr *
 array_of(List *elems, Oid elemtype)
@@ -303,6 +324,7 @@ or_to_in(PlannerInfo *root, RelOptInfo *baserel, CivisTableInfo *info,
 				continue;
 			/* 71 OR 71::bigint on a bigint column: one type for the list */
 			v = int_const_as(v, col->atttypid);
+			v = widen_to(v, col->atttypid);
 			if (OidIsValid(elemtype) && exprType((Node *) v) != elemtype)
 				return NULL;
 			elemtype = exprType((Node *) v);
