@@ -258,6 +258,8 @@ scan_create(Relation rel, CivisRequestPlan *plan, List *retrieved_attrs,
 	fsstate->rel = rel;
 	fsstate->info = civis_get_table_info(RelationGetRelid(rel));
 	fsstate->plan = plan;
+	fsstate->planned = plan;
+	fsstate->alt_ids = -1;
 	fsstate->retrieved_attrs = retrieved_attrs;
 	fsstate->exprs = exprs;
 	fsstate->remaining = -1;
@@ -410,10 +412,10 @@ choose_detail(CivisScanState *fsstate, CivisValue *values)
 {
 	ListCell   *lc;
 
-	fsstate->plan = fsstate->planned;
-	fsstate->alt_chosen = false;
 	if (fsstate->alt_plan == NULL)
 		return;
+	fsstate->plan = fsstate->planned;
+	fsstate->alt_chosen = false;
 	foreach(lc, fsstate->alt_plan->args)
 	{
 		CivisArg   *arg = lfirst(lc);
