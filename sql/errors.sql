@@ -47,7 +47,7 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER civis_nowhere OPTIONS (api_key 'dumm
 CREATE FOREIGN TABLE nowhere_jobs (id bigint) SERVER civis_nowhere OPTIONS (endpoint '/jobs/');
 SELECT * FROM nowhere_jobs;
 -- the backend is still fine
-SELECT count(*) > 0 AS still_working FROM civis.databases;
+SELECT count(1) > 0 AS still_working FROM civis.databases;
 DROP FOREIGN TABLE nosuch, big_pages;
 SET client_min_messages = warning;
 DROP SERVER civis_wrongkey, civis_noretry, civis_nowhere CASCADE;
