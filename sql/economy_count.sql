@@ -163,3 +163,24 @@ RESET plan_cache_mode;
 SET civis_fdw.enable_pushdown = off;
 SELECT id FROM civis.jobs WHERE (id = 406 OR id = 415) AND author_id = :author ORDER BY id;
 RESET civis_fdw.enable_pushdown;
+-- the listing's size, when known (use_remote_estimate: 167 jobs, 4 pages),
+-- caps the ids too: 4 ids are 4 detail requests, 5 ids the 4 pages
+CREATE SCHEMA econ;
+IMPORT FOREIGN SCHEMA civis LIMIT TO (jobs) FROM SERVER civis INTO econ;
+ALTER FOREIGN TABLE econ.jobs OPTIONS (ADD use_remote_estimate 'true');
+SET plan_cache_mode = force_generic_plan;
+PREPARE sized(bigint[]) AS SELECT id FROM econ.jobs WHERE id = ANY ($1) ORDER BY id;
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE sized('{406}');
+\set _ `python3 test/mock/mockctl.py mark`
+EXECUTE sized('{406,415,420,424}');
+\set log `python3 test/mock/mockctl.py log | sort`
+\echo :log
+\set _ `python3 test/mock/mockctl.py mark`
+EXECUTE sized('{406,415,420,424,430}');
+\set log `python3 test/mock/mockctl.py log | sort`
+\echo :log
+RESET plan_cache_mode;
+SET civis_fdw.enable_pushdown = off;
+SELECT id FROM civis.jobs WHERE id = ANY ('{406,415,420,424,430}') ORDER BY id;
+RESET civis_fdw.enable_pushdown;
+DROP SCHEMA econ CASCADE;
