@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """civis_fdw benchmark driver: run by bench/run.sh inside a throwaway cluster
 (pg_virtualenv sets PGHOST/PGPORT/PGUSER/PGDATABASE).  Starts bench/server,
-measures the four sections of the "Performance" issue and prints one table.
+measures the four sections of the "Performance" issue and prints one table,
+then the request-economy corpus (section 5, bench/economy.py: the queries
+people write, the requests the project's mock counted and the minimum).
 
     bench.py --server /path/to/bench_server --root /path/to/civis_fdw [--quick]
+             [--sections 12345] [--economy-scale 10]
 """
 import argparse
 import base64
@@ -134,7 +137,9 @@ def main():
     ap.add_argument("--server", required=True)
     ap.add_argument("--root", required=True)
     ap.add_argument("--quick", action="store_true", help="one run instead of three")
-    ap.add_argument("--sections", default="1234", help="which sections to run, e.g. 13")
+    ap.add_argument("--sections", default="12345", help="which sections to run, e.g. 13")
+    ap.add_argument("--economy-scale", type=int, default=10,
+                    help="section 5: the mock's row count multiplier")
     args = ap.parse_args()
     runs = 1 if args.quick else 3
     t_start = time.monotonic()
@@ -143,6 +148,7 @@ def main():
     log("starting the bench server (200,000 rows)")
     srv = Server(args.server, os.path.join(args.root, "test/fixture/civis_spec.json"), 200000)
     rows_out = []   # (section, measure, value, target, result)
+    economy_lines = []
 
     def row(section, measure, value, target="", result=""):
         rows_out.append((section, measure, value, target, result))
@@ -341,6 +347,13 @@ def main():
     finally:
         srv.stop()
 
+    # ---------------------------------------------------------------- 5
+    if "5" in args.sections:
+        sys.path.insert(0, os.path.join(args.root, "bench"))
+        import economy
+        results, facts = economy.run(args.root, args.economy_scale, log)
+        economy_lines = economy.table(results, facts, args.economy_scale)
+
     # ---------------------------------------------------------------- print
     cpu_model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
                       if l.startswith("model name")), platform.processor())
@@ -365,6 +378,9 @@ def main():
     misses = sum(1 for r in rows_out if r[4] == "MISS")
     passes = sum(1 for r in rows_out if r[4] == "PASS")
     print(f"{passes} PASS, {misses} MISS")
+    if economy_lines:
+        print()
+        print("\n".join(economy_lines))
     return 0
 
 

@@ -3,6 +3,8 @@
 #
 #   bash bench/run.sh            (or: make bench)
 #   bash bench/run.sh --quick    one run per measurement instead of three
+#   bash bench/run.sh --sections 5   only the request-economy corpus
+#                                    (bench/economy.py; --economy-scale N)
 #
 # Installs missing Debian packages, builds and installs civis_fdw (warnings
 # are errors), builds bench/server.c, then in a throwaway cluster

@@ -10,10 +10,10 @@ DECLARE
   n_on bigint; n_off bigint; h_on text; h_off text;
 BEGIN
   PERFORM set_config('civis_fdw.enable_pushdown', 'on', true);
-  EXECUTE format('SELECT count(*), md5(coalesce(string_agg(t::text, ''|'' ORDER BY t::text), '''')) FROM (%s) t', q)
+  EXECUTE format('SELECT count(1), md5(coalesce(string_agg(t::text, ''|'' ORDER BY t::text), '''')) FROM (%s) t', q)
     INTO n_on, h_on;
   PERFORM set_config('civis_fdw.enable_pushdown', 'off', true);
-  EXECUTE format('SELECT count(*), md5(coalesce(string_agg(t::text, ''|'' ORDER BY t::text), '''')) FROM (%s) t', q)
+  EXECUTE format('SELECT count(1), md5(coalesce(string_agg(t::text, ''|'' ORDER BY t::text), '''')) FROM (%s) t', q)
     INTO n_off, h_off;
   PERFORM set_config('civis_fdw.enable_pushdown', 'on', true);
   RETURN CASE WHEN h_on = h_off THEN format('%s rows, same', n_on)
@@ -22,25 +22,25 @@ END $$;
 
 -- 1. An exact condition whose run-time value cannot be sent: NULL, '{}'
 \set _ `python3 test/mock/mockctl.py mark`
-SELECT count(*) FROM civis.jobs WHERE author_id = (SELECT NULL::bigint);
-SELECT count(*) FROM civis.jobs WHERE author_id = ANY ('{}'::bigint[]);
-SELECT count(*) FROM civis.jobs WHERE author_id = ANY ('{NULL,NULL}'::bigint[]);
-SELECT count(*) FROM civis.jobs WHERE id = ANY ('{}'::bigint[]);
-SELECT count(*) FROM civis.jobs WHERE id = (SELECT NULL::bigint);
+SELECT count(1) FROM civis.jobs WHERE author_id = (SELECT NULL::bigint);
+SELECT count(1) FROM civis.jobs WHERE author_id = ANY ('{}'::bigint[]);
+SELECT count(1) FROM civis.jobs WHERE author_id = ANY ('{NULL,NULL}'::bigint[]);
+SELECT count(1) FROM civis.jobs WHERE id = ANY ('{}'::bigint[]);
+SELECT count(1) FROM civis.jobs WHERE id = (SELECT NULL::bigint);
 \set log `python3 test/mock/mockctl.py log | sort`
 \echo 'requests for NULL and empty values (none expected):' :log
 SET plan_cache_mode = force_generic_plan;
-PREPARE byauthor(bigint) AS SELECT count(*) FROM civis.jobs WHERE author_id = $1;
+PREPARE byauthor(bigint) AS SELECT count(1) FROM civis.jobs WHERE author_id = $1;
 EXECUTE byauthor(NULL);
 EXECUTE byauthor(13);
-PREPARE byauthors(bigint[]) AS SELECT count(*) FROM civis.jobs WHERE author_id = ANY ($1);
+PREPARE byauthors(bigint[]) AS SELECT count(1) FROM civis.jobs WHERE author_id = ANY ($1);
 EXECUTE byauthors('{}');
 EXECUTE byauthors('{13,NULL}');
-PREPARE byid(bigint) AS SELECT count(*) FROM civis.jobs WHERE id = $1;
+PREPARE byid(bigint) AS SELECT count(1) FROM civis.jobs WHERE id = $1;
 EXECUTE byid(NULL);
 -- a state outside the documented values, known only at execution: not sent,
 -- evaluated by the scan itself although the plan called it exact
-PREPARE bystate(text) AS SELECT count(*) FROM civis.jobs WHERE state = $1;
+PREPARE bystate(text) AS SELECT count(1) FROM civis.jobs WHERE state = $1;
 EXPLAIN (VERBOSE, COSTS OFF) EXECUTE bystate('idle');
 EXECUTE bystate('idle');
 EXECUTE bystate('failed');
@@ -54,17 +54,17 @@ SELECT p.name, count(j.id) FROM people p JOIN civis.jobs j ON j.author_id = p.ui
 RESET enable_hashjoin; RESET enable_mergejoin;
 SELECT pd_compare($$SELECT p.name, j.id FROM people p JOIN civis.jobs j ON j.author_id = p.uid$$);
 -- cursor starts
-PREPARE logs_after(bigint) AS SELECT count(*) FROM civis.jobs_runs_logs WHERE job_id = 7 AND run_id = 71 AND id > $1;
+PREPARE logs_after(bigint) AS SELECT count(1) FROM civis.jobs_runs_logs WHERE job_id = 7 AND run_id = 71 AND id > $1;
 SET plan_cache_mode = force_generic_plan;
 EXPLAIN (VERBOSE, COSTS OFF) EXECUTE logs_after(5);
 EXECUTE logs_after(NULL);
 EXECUTE logs_after(9223372036854775807);
-PREPARE logs_from(bigint) AS SELECT count(*) FROM civis.jobs_runs_logs WHERE job_id = 7 AND run_id = 71 AND id >= $1;
+PREPARE logs_from(bigint) AS SELECT count(1) FROM civis.jobs_runs_logs WHERE job_id = 7 AND run_id = 71 AND id >= $1;
 EXPLAIN (VERBOSE, COSTS OFF) EXECUTE logs_from(5);
 RESET plan_cache_mode;
 SELECT pd_compare($$SELECT id FROM civis.jobs_runs_logs WHERE job_id = 7 AND run_id = 71 AND id >= -9223372036854775808$$);
 SELECT pd_compare($$SELECT id FROM civis.jobs_runs_logs WHERE job_id = 7 AND run_id = 71 AND id > -5$$);
-SELECT count(*) FROM civis.jobs_runs_logs WHERE job_id = 7 AND run_id = 71 AND id > 9223372036854775807;
+SELECT count(1) FROM civis.jobs_runs_logs WHERE job_id = 7 AND run_id = 71 AND id > 9223372036854775807;
 -- values lists with spaces and commas: one reading everywhere
 SELECT pd_compare($$SELECT id FROM civis.jobs WHERE state IN ('failed', 'running')$$);
 SELECT pd_compare($$SELECT id FROM civis.credentials WHERE type IN ('Database', 'a,b')$$);
@@ -96,8 +96,8 @@ SELECT pd_compare($$SELECT id FROM civis.queries WHERE created_at <= (SELECT cre
 
 -- 4. OR on one column is one IN; other ORs on parameter-only columns are errors
 SELECT pd_compare($$SELECT id, q FROM civis.jobs WHERE q = 'alpha' OR q = 'bravo'$$);
-SELECT (SELECT count(*) FROM civis.jobs WHERE q = 'alpha' OR q = 'bravo') =
-       (SELECT count(*) FROM civis.jobs WHERE q IN ('alpha', 'bravo')) AS or_is_in;
+SELECT (SELECT count(1) FROM civis.jobs WHERE q = 'alpha' OR q = 'bravo') =
+       (SELECT count(1) FROM civis.jobs WHERE q IN ('alpha', 'bravo')) AS or_is_in;
 EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM civis.jobs WHERE hidden OR NOT hidden;
 SELECT pd_compare($$SELECT id, hidden FROM civis.jobs WHERE hidden OR NOT hidden$$);
 SELECT pd_compare($$SELECT id FROM civis.models WHERE status = 'failed' OR status = 'running'$$);
@@ -109,42 +109,42 @@ SELECT pd_compare($$SELECT job_id, id FROM civis.jobs_runs WHERE job_id = 7 OR j
 -- listed unless asked for, so get-by-id drops them too)
 CREATE TEMP TABLE all_ids AS
   SELECT id, hidden FROM civis.jobs WHERE hidden OR NOT hidden;
-SELECT count(*) FILTER (WHERE hidden) > 0 AS some_hidden FROM all_ids;
+SELECT count(1) FILTER (WHERE hidden) > 0 AS some_hidden FROM all_ids;
 SELECT pd_compare($$SELECT id FROM civis.jobs WHERE id IN (SELECT id FROM all_ids ORDER BY id LIMIT 50)$$);
 SELECT pd_compare($$SELECT id FROM civis.jobs WHERE id = ANY (ARRAY(SELECT id FROM all_ids ORDER BY id LIMIT 80))$$);
-SELECT (SELECT count(*) FROM civis.jobs WHERE id = ANY (ARRAY(SELECT id FROM all_ids ORDER BY id LIMIT 50))) AS by_id,
-       (SELECT count(*) FROM civis.jobs WHERE id <= (SELECT max(id) FROM (SELECT id FROM all_ids ORDER BY id LIMIT 50) s)) AS by_listing;
+SELECT (SELECT count(1) FROM civis.jobs WHERE id = ANY (ARRAY(SELECT id FROM all_ids ORDER BY id LIMIT 50))) AS by_id,
+       (SELECT count(1) FROM civis.jobs WHERE id <= (SELECT max(id) FROM (SELECT id FROM all_ids ORDER BY id LIMIT 50) s)) AS by_listing;
 CREATE TEMP TABLE wanted AS SELECT id AS job_id FROM all_ids ORDER BY id LIMIT 60;
 SET enable_hashjoin = off; SET enable_mergejoin = off;
-SELECT count(*) FROM wanted w JOIN civis.jobs j ON j.id = w.job_id;
+SELECT count(1) FROM wanted w JOIN civis.jobs j ON j.id = w.job_id;
 RESET enable_hashjoin; RESET enable_mergejoin;
 SET enable_nestloop = off;
-SELECT count(*) FROM wanted w JOIN civis.jobs j ON j.id = w.job_id;
+SELECT count(1) FROM wanted w JOIN civis.jobs j ON j.id = w.job_id;
 RESET enable_nestloop;
-SELECT count(*) FROM civis.jobs WHERE id = (SELECT min(id) FROM all_ids WHERE hidden);
-SELECT count(*) FROM civis.jobs WHERE id = (SELECT min(id) FROM all_ids WHERE hidden) AND hidden;
+SELECT count(1) FROM civis.jobs WHERE id = (SELECT min(id) FROM all_ids WHERE hidden);
+SELECT count(1) FROM civis.jobs WHERE id = (SELECT min(id) FROM all_ids WHERE hidden) AND hidden;
 
 -- 6. LATERAL references from the plain path
 CREATE TEMP TABLE u (x int);
 INSERT INTO u VALUES (1), (2);
 SELECT u.x, s.y, s.n FROM u LEFT JOIN LATERAL
-  (SELECT u.x AS y, count(*) AS n FROM civis.jobs j WHERE j.author_id = 13) s ON true ORDER BY 1;
-SELECT count(*), count(s.y) FROM u LEFT JOIN LATERAL (SELECT u.x AS y, j.* FROM civis.jobs j) s ON true;
+  (SELECT u.x AS y, count(1) AS n FROM civis.jobs j WHERE j.author_id = 13) s ON true ORDER BY 1;
+SELECT count(1), count(s.y) FROM u LEFT JOIN LATERAL (SELECT u.x AS y, j.* FROM civis.jobs j) s ON true;
 
 -- 7. Smaller: a parameter-only timestamptz echoes its own value; LIMIT near
 -- the int8 maximum; the pushdown switch drops cached plans
 \set _ `python3 test/mock/mockctl.py mark`
-SELECT count(*) FROM (SELECT id FROM civis.jobs LIMIT 9223372036854775807 OFFSET 100) s;
+SELECT count(1) FROM (SELECT id FROM civis.jobs LIMIT 9223372036854775807 OFFSET 100) s;
 \set log `python3 test/mock/mockctl.py log | wc -l`
 \echo 'requests:' :log
-PREPARE by_state2 AS SELECT count(*) FROM civis.jobs WHERE state = 'failed';
+PREPARE by_state2 AS SELECT count(1) FROM civis.jobs WHERE state = 'failed';
 EXPLAIN (VERBOSE, COSTS OFF) EXECUTE by_state2;
 SET civis_fdw.enable_pushdown = off;
 EXPLAIN (VERBOSE, COSTS OFF) EXECUTE by_state2;
 RESET civis_fdw.enable_pushdown;
 -- a 200,000-element = ANY is handled in well under a second
 SET statement_timeout = '5s';
-SELECT count(*) FROM civis.jobs WHERE author_id = ANY (ARRAY(SELECT generate_series(1, 200000)::bigint));
+SELECT count(1) FROM civis.jobs WHERE author_id = ANY (ARRAY(SELECT generate_series(1, 200000)::bigint));
 RESET statement_timeout;
 -- the scan's own recheck: an exact condition whose run-time value is too
 -- long a list for a URL is evaluated by the scan, and a pushed LIMIT is
@@ -186,7 +186,7 @@ ALTER VIEW est_view OWNER TO regress_est_owner;
 GRANT SELECT ON est_view TO regress_est_reader;
 \set _ `python3 test/mock/mockctl.py mark`
 SET ROLE regress_est_reader;
-SELECT count(*) > 0 AS has_rows FROM est_view;
+SELECT count(1) > 0 AS has_rows FROM est_view;
 RESET ROLE;
 \set log `python3 test/mock/mockctl.py log | sort`
 \echo :log

@@ -16,7 +16,7 @@ CREATE TEMP TABLE corpus (n serial, kind text, q text);
 CREATE FUNCTION pg_temp.rows_hash(q text, ordered boolean, OUT n bigint, OUT h text)
 LANGUAGE plpgsql AS $$
 BEGIN
-  EXECUTE format('SELECT count(*), md5(string_agg(x::text, E''\n''%s)) FROM (%s) x',
+  EXECUTE format('SELECT count(1), md5(string_agg(x::text, E''\n''%s)) FROM (%s) x',
                  CASE WHEN ordered THEN '' ELSE ' ORDER BY x::text COLLATE "C"' END, q)
     INTO n, h;
 END $$;
@@ -39,10 +39,10 @@ END $$;
 CREATE TEMP TABLE results AS
   SELECT n, kind, q, pg_temp.equiv(q, kind = 'seq') AS result FROM corpus;
 SELECT n, kind, result, q FROM results ORDER BY n;
-SELECT count(*) AS queries,
+SELECT count(1) AS queries,
        count(DISTINCT substring(q from 'civis\.([a-z_]+)')) AS tables,
-       count(*) FILTER (WHERE result LIKE 'same%') AS same,
-       count(*) FILTER (WHERE result NOT LIKE 'same%') AS different
+       count(1) FILTER (WHERE result LIKE 'same%') AS same,
+       count(1) FILTER (WHERE result NOT LIKE 'same%') AS different
   FROM results;
 -- the corpus with the optimisations off: only semantic and paging parameters
 \set _ `python3 test/mock/mockctl.py mark`
@@ -51,7 +51,7 @@ DO $$
 DECLARE r record;
 BEGIN
   FOR r IN SELECT q FROM corpus ORDER BY n LOOP
-    EXECUTE format('SELECT count(*) FROM (%s) x', r.q);
+    EXECUTE format('SELECT count(1) FROM (%s) x', r.q);
   END LOOP;
 END $$;
 RESET civis_fdw.enable_pushdown;

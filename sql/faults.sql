@@ -48,7 +48,7 @@ CREATE FOREIGN TABLE faults.slow_jobs (id bigint OPTIONS (key 'id'), name text O
 -- t::text of every row, in one md5, against the mock's own rows
 CREATE FUNCTION faults.same_as_mock(expected jsonb) RETURNS TABLE (rows bigint, distinct_ids bigint, matches boolean)
 LANGUAGE sql AS $$
-  SELECT count(*), count(DISTINCT id),
+  SELECT count(1), count(DISTINCT id),
          md5(string_agg(t::text, E'\n' ORDER BY t::text COLLATE "C")) =
          (SELECT md5(string_agg(r::text, E'\n' ORDER BY r::text COLLATE "C"))
             FROM jsonb_populate_recordset(NULL::faults.jobs, expected) r)
@@ -88,41 +88,41 @@ ALTER SERVER civis_faults OPTIONS (SET max_retries '2');
 -- and the number of attempts.  A 429 never becomes an empty result.
 --
 \! python3 test/mock/mockctl.py faults '{"always": "429", "retry_after": "0"}'
-SELECT count(*) FROM faults.jobs;
+SELECT count(1) FROM faults.jobs;
 \echo :LAST_ERROR_SQLSTATE
 \! python3 test/mock/mockctl.py faults '{"always": "503"}'
-SELECT count(*) FROM faults.jobs;
+SELECT count(1) FROM faults.jobs;
 \echo :LAST_ERROR_SQLSTATE
 \! python3 test/mock/mockctl.py faults '{"always": "502"}'
-SELECT count(*) FROM faults.jobs;
+SELECT count(1) FROM faults.jobs;
 \echo :LAST_ERROR_SQLSTATE
 -- 500 is not retried
 \! python3 test/mock/mockctl.py faults '{"always": "500"}'
-SELECT count(*) FROM faults.jobs;
+SELECT count(1) FROM faults.jobs;
 \echo :LAST_ERROR_SQLSTATE
 -- a Retry-After longer than retry_max_time: no point waiting, fail at once
 \! python3 test/mock/mockctl.py faults '{"always": "429", "retry_after": "3600"}'
 \! python3 test/mock/mockctl.py mark
-SELECT count(*) FROM faults.jobs;
+SELECT count(1) FROM faults.jobs;
 \echo :LAST_ERROR_SQLSTATE
 \! python3 test/mock/mockctl.py count
 -- connections dropped, reset, or closed halfway through the body
 \! python3 test/mock/mockctl.py faults '{"always": "drop"}'
-SELECT count(*) FROM faults.jobs;
+SELECT count(1) FROM faults.jobs;
 \echo :LAST_ERROR_SQLSTATE
 \! python3 test/mock/mockctl.py faults '{"always": "reset"}'
-SELECT count(*) FROM faults.jobs;
+SELECT count(1) FROM faults.jobs;
 \echo :LAST_ERROR_SQLSTATE
 \! python3 test/mock/mockctl.py faults '{"always": "truncate"}'
 -- (libcurl's words differ between versions: see regress_run in init.sql)
 \set SHOW_CONTEXT never
-SELECT regress_run('SELECT count(*) FROM faults.jobs');
+SELECT regress_run('SELECT count(1) FROM faults.jobs');
 \set SHOW_CONTEXT errors
 \echo :LAST_ERROR_SQLSTATE
 -- a total-request timeout: a server slower than request_timeout
 \! python3 test/mock/mockctl.py faults '{"always": "slow", "delay_ms": 3000}'
 \set VERBOSITY terse
-SELECT count(*) FROM faults.slow_jobs;
+SELECT count(1) FROM faults.slow_jobs;
 \set VERBOSITY default
 \echo :LAST_ERROR_SQLSTATE
 
@@ -130,19 +130,19 @@ SELECT count(*) FROM faults.slow_jobs;
 -- 3. Hostile and broken bodies.
 --
 \! python3 test/mock/mockctl.py faults '{"always": "malformed"}'
-SELECT count(*) FROM faults.jobs;
+SELECT count(1) FROM faults.jobs;
 \echo :LAST_ERROR_SQLSTATE
 \! python3 test/mock/mockctl.py faults '{"always": "html"}'
-SELECT count(*) FROM faults.jobs;
+SELECT count(1) FROM faults.jobs;
 \echo :LAST_ERROR_SQLSTATE
 \! python3 test/mock/mockctl.py faults '{"always": "badutf8"}'
-SELECT count(*) FROM faults.jobs;
+SELECT count(1) FROM faults.jobs;
 \echo :LAST_ERROR_SQLSTATE
 \! python3 test/mock/mockctl.py faults '{"always": "nul"}'
-SELECT count(*) FROM faults.jobs;
+SELECT count(1) FROM faults.jobs;
 \echo :LAST_ERROR_SQLSTATE
 \! python3 test/mock/mockctl.py faults '{"always": "deep"}'
-SELECT count(*) FROM faults.jobs;
+SELECT count(1) FROM faults.jobs;
 \echo :LAST_ERROR_SQLSTATE
 -- an id of 2^53 + 1 cannot be read exactly from a JSON number: refused, not rounded
 \! python3 test/mock/mockctl.py faults '{"always": "bigint"}'
@@ -152,12 +152,12 @@ SELECT id, name FROM faults.jobs WHERE id = 406;
 \echo :LAST_ERROR_SQLSTATE
 -- a response bigger than max_response_bytes
 \! python3 test/mock/mockctl.py faults '{"always": "huge", "huge_mb": 1}'
-SELECT count(*) FROM faults.small_jobs;
+SELECT count(1) FROM faults.small_jobs;
 \echo :LAST_ERROR_SQLSTATE
 -- an object where a listing's array was expected: an ERROR, never a short result
 \! python3 test/mock/mockctl.py faults '{"always": "object"}'
 \set VERBOSITY terse
-SELECT count(*) FROM faults.jobs;
+SELECT count(1) FROM faults.jobs;
 \set VERBOSITY default
 \echo :LAST_ERROR_SQLSTATE
 -- an array where a detail object was expected: forgiven (its single item is the row)
@@ -165,11 +165,11 @@ SELECT count(*) FROM faults.jobs;
 SELECT id, name FROM faults.jobs WHERE id = 406;
 -- paging headers that lie (a page count that never ends, every page the same)
 \! python3 test/mock/mockctl.py faults '{"always": "lying_pages"}'
-SELECT count(*) FROM faults.jobs;
+SELECT count(1) FROM faults.jobs;
 \echo :LAST_ERROR_SQLSTATE
 -- the page cap
 \! python3 test/mock/mockctl.py faults null
-SELECT count(*) FROM faults.short_jobs;
+SELECT count(1) FROM faults.short_jobs;
 \echo :LAST_ERROR_SQLSTATE
 
 --
@@ -196,6 +196,6 @@ SELECT :fetched >= 137 - 20 AS most_rows, :twice = 0 AS no_row_twice;
 -- The same backend served every case above.
 --
 SELECT pg_backend_pid() = :pid_at_start AS same_backend;
-SELECT count(*) FROM faults.jobs;
+SELECT count(1) FROM faults.jobs;
 DROP SCHEMA faults CASCADE;
 DROP SERVER civis_faults, civis_small, civis_short, civis_slow CASCADE;

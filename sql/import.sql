@@ -19,7 +19,7 @@ SELECT c.relname, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod) AS t
  ORDER BY 1, 2;
 CREATE SCHEMA imp_except;
 IMPORT FOREIGN SCHEMA civis EXCEPT (jobs, models) FROM SERVER civis INTO imp_except;
-SELECT count(*) AS tables,
+SELECT count(1) AS tables,
        bool_or(foreign_table_name = 'jobs') AS has_jobs,
        bool_or(foreign_table_name = 'jobs_runs') AS has_jobs_runs
   FROM information_schema.foreign_tables WHERE foreign_table_schema = 'imp_except';
@@ -34,7 +34,7 @@ SELECT attname FROM pg_attribute
  WHERE attrelid = 'civis.credentials'::regclass AND attname = 'default';
 -- paging kinds and page sizes
 SELECT (SELECT option_value FROM pg_options_to_table(ftoptions) WHERE option_name = 'paging') AS paging,
-       count(*)
+       count(1)
   FROM pg_foreign_table ft JOIN pg_class c ON c.oid = ft.ftrelid
  WHERE c.relnamespace = 'civis'::regnamespace GROUP BY 1 ORDER BY 1;
 -- only the schema "civis" exists remotely
@@ -50,10 +50,10 @@ IMPORT FOREIGN SCHEMA civis FROM SERVER civis_badkey INTO imp_bad;
 CREATE FOREIGN TABLE hand_jobs (id bigint, name text, created_at timestamptz, "updatedAt" timestamptz)
   SERVER civis OPTIONS (endpoint '/jobs/');
 \set _ `python3 test/mock/mockctl.py mark`
-SELECT count(*), count(created_at) AS camel_keys_found, count("updatedAt") AS exact_keys_found FROM hand_jobs;
+SELECT count(1), count(created_at) AS camel_keys_found, count("updatedAt") AS exact_keys_found FROM hand_jobs;
 \set log `python3 test/mock/mockctl.py log | sort`
 \echo :log
-SELECT (SELECT count(*) FROM hand_jobs) = (SELECT count(*) FROM civis.jobs WHERE NOT archived) AS same_count;
+SELECT (SELECT count(1) FROM hand_jobs) = (SELECT count(1) FROM civis.jobs WHERE NOT archived) AS same_count;
 DROP FOREIGN TABLE hand_jobs;
 SET client_min_messages = warning;
 DROP SCHEMA imp_some, imp_except, imp_bad CASCADE;
@@ -67,22 +67,22 @@ IMPORT FOREIGN SCHEMA civis LIMIT TO (jobs, no_such_table) FROM SERVER civis INT
   OPTIONS (whole_item 'true');
 SELECT attname, atttypid::regtype, attfdwoptions FROM pg_attribute
  WHERE attrelid = 'imp_whole.jobs'::regclass AND attname = 'whole_item';
-SELECT count(*) AS rows, count(*) FILTER (WHERE whole_item ->> 'name' = name) AS name_in_whole_item,
-       count(*) FILTER (WHERE whole_item ? 'lastRun') AS camel_keys_as_sent
+SELECT count(1) AS rows, count(1) FILTER (WHERE whole_item ->> 'name' = name) AS name_in_whole_item,
+       count(1) FILTER (WHERE whole_item ? 'lastRun') AS camel_keys_as_sent
   FROM imp_whole.jobs;
 -- jsonb keys in snake_case, as civis-python shows them (option jsonb_snake_case)
-SELECT count(*) FILTER (WHERE last_run ? 'finishedAt') AS camel FROM imp_whole.jobs;
+SELECT count(1) FILTER (WHERE last_run ? 'finishedAt') AS camel FROM imp_whole.jobs;
 ALTER FOREIGN TABLE imp_whole.jobs OPTIONS (ADD jsonb_snake_case 'true');
-SELECT count(*) FILTER (WHERE last_run ? 'finished_at') AS snake,
-       count(*) FILTER (WHERE last_run ? 'finishedAt') AS camel,
-       count(*) FILTER (WHERE whole_item ? 'lastRun') AS whole_item_as_sent
+SELECT count(1) FILTER (WHERE last_run ? 'finished_at') AS snake,
+       count(1) FILTER (WHERE last_run ? 'finishedAt') AS camel,
+       count(1) FILTER (WHERE whole_item ? 'lastRun') AS whole_item_as_sent
   FROM imp_whole.jobs;
 ALTER FOREIGN TABLE imp_whole.jobs OPTIONS (SET jsonb_snake_case 'false');
 -- a scope parameter is found by its values: account_status includes "all"
 SELECT attname, attfdwoptions FROM pg_attribute
  WHERE attrelid = 'civis.users'::regclass AND attname = 'account_status';
 \set _ `python3 test/mock/mockctl.py mark`
-SELECT count(*) > 0 AS has_rows FROM civis.users;
+SELECT count(1) > 0 AS has_rows FROM civis.users;
 \set log `python3 test/mock/mockctl.py log | sort`
 \echo :log
 -- an endpoint whose items declare no fields: imported with the whole item
@@ -92,7 +92,7 @@ IMPORT FOREIGN SCHEMA civis FROM SERVER civis INTO imp_nofields;
 \set _ `python3 test/mock/mockctl.py faults null`
 SELECT attname, atttypid::regtype, attfdwoptions FROM pg_attribute
  WHERE attrelid = 'imp_nofields.jobs'::regclass AND attnum > 0 ORDER BY attnum;
-SELECT count(*) AS rows, count(*) FILTER (WHERE whole_item ? 'id') AS items_with_id
+SELECT count(1) AS rows, count(1) FILTER (WHERE whole_item ? 'id') AS items_with_id
   FROM imp_nofields.jobs;
 SET client_min_messages = warning;
 DROP SCHEMA imp_whole, imp_nofields CASCADE;

@@ -68,21 +68,21 @@ EXPLAIN (VERBOSE, COSTS OFF)
 SELECT m.job_id, r.id, r.state
   FROM my_jobs m JOIN jobs_runs r ON r.job_id = m.job_id;
 \set _ `python3 test/mock/mockctl.py mark`
-SELECT m.job_id, count(*) AS runs, min(r.id) AS first_run, max(r.id) AS last_run
+SELECT m.job_id, count(1) AS runs, min(r.id) AS first_run, max(r.id) AS last_run
   FROM my_jobs m JOIN jobs_runs r ON r.job_id = m.job_id
  GROUP BY m.job_id ORDER BY m.job_id;
 \set log `python3 test/mock/mockctl.py log`
 \echo :log
 -- the same rows as the five jobs' runs fetched by a fan-out
-SELECT (SELECT count(*) FROM my_jobs m JOIN jobs_runs r ON r.job_id = m.job_id) =
-       (SELECT count(*) FROM jobs_runs WHERE job_id IN (406, 421, 450, 453, 472)) AS same_rows;
+SELECT (SELECT count(1) FROM my_jobs m JOIN jobs_runs r ON r.job_id = m.job_id) =
+       (SELECT count(1) FROM jobs_runs WHERE job_id IN (406, 421, 450, 453, 472)) AS same_rows;
 -- rescans: one scan node, five loops, five requests on the same transport
 SELECT * FROM explain_filter('SELECT r.id FROM my_jobs m JOIN jobs_runs r ON r.job_id = m.job_id');
 -- the join written in WHERE, and through an equivalence class (m = x = r)
 EXPLAIN (VERBOSE, COSTS OFF)
-SELECT count(*) FROM my_jobs m, jobs_runs r WHERE r.job_id = m.job_id AND m.job_id < 450;
+SELECT count(1) FROM my_jobs m, jobs_runs r WHERE r.job_id = m.job_id AND m.job_id < 450;
 \set _ `python3 test/mock/mockctl.py mark`
-SELECT count(*) FROM my_jobs m, jobs_runs r WHERE r.job_id = m.job_id AND m.job_id < 450;
+SELECT count(1) FROM my_jobs m, jobs_runs r WHERE r.job_id = m.job_id AND m.job_id < 450;
 \set log `python3 test/mock/mockctl.py log`
 \echo :log
 -- LEFT JOIN: a NULL outer value sends nothing, a job that does not exist
@@ -122,7 +122,7 @@ SELECT j.id, j.name, r.id AS run_id
   FROM jobs j JOIN jobs_runs r ON r.job_id = j.id
  WHERE j.state = 'failed';
 \set _ `python3 test/mock/mockctl.py mark`
-SELECT count(DISTINCT j.id) AS failed_jobs, count(*) AS runs
+SELECT count(DISTINCT j.id) AS failed_jobs, count(1) AS runs
   FROM jobs j JOIN jobs_runs r ON r.job_id = j.id
  WHERE j.state = 'failed';
 \set log `python3 test/mock/mockctl.py log`
@@ -132,15 +132,15 @@ SELECT count(DISTINCT j.id) AS failed_jobs, count(*) AS runs
 -- 4. IN and = ANY on a path parameter: one request per distinct value.
 --
 EXPLAIN (VERBOSE, COSTS OFF)
-SELECT job_id, count(*) FROM jobs_runs WHERE job_id IN (406, 421, 406, NULL) GROUP BY job_id;
+SELECT job_id, count(1) FROM jobs_runs WHERE job_id IN (406, 421, 406, NULL) GROUP BY job_id;
 \set _ `python3 test/mock/mockctl.py mark`
-SELECT job_id, count(*) FROM jobs_runs WHERE job_id IN (406, 421, 406, NULL)
+SELECT job_id, count(1) FROM jobs_runs WHERE job_id IN (406, 421, 406, NULL)
  GROUP BY job_id ORDER BY job_id;
 \set log `python3 test/mock/mockctl.py log | LC_ALL=C sort`
 \echo :log
 -- an array known only at execution
 PREPARE runs_of(bigint[]) AS
-  SELECT job_id, count(*) FROM jobs_runs WHERE job_id = ANY ($1) GROUP BY job_id ORDER BY job_id;
+  SELECT job_id, count(1) FROM jobs_runs WHERE job_id = ANY ($1) GROUP BY job_id ORDER BY job_id;
 SET plan_cache_mode = force_generic_plan;
 EXPLAIN (VERBOSE, COSTS OFF) EXECUTE runs_of('{450,453}');
 \set _ `python3 test/mock/mockctl.py mark`
@@ -152,9 +152,9 @@ RESET plan_cache_mode;
 DEALLOCATE runs_of;
 -- a subquery: a semi join, one request per value
 EXPLAIN (VERBOSE, COSTS OFF)
-SELECT count(*) FROM jobs_runs r WHERE r.job_id IN (SELECT job_id FROM my_jobs WHERE job_id > 450);
+SELECT count(1) FROM jobs_runs r WHERE r.job_id IN (SELECT job_id FROM my_jobs WHERE job_id > 450);
 \set _ `python3 test/mock/mockctl.py mark`
-SELECT count(*) FROM jobs_runs r WHERE r.job_id IN (SELECT job_id FROM my_jobs WHERE job_id > 450);
+SELECT count(1) FROM jobs_runs r WHERE r.job_id IN (SELECT job_id FROM my_jobs WHERE job_id > 450);
 \set log `python3 test/mock/mockctl.py log`
 \echo :log
 
@@ -166,7 +166,7 @@ SELECT count(*) FROM jobs_runs r WHERE r.job_id IN (SELECT job_id FROM my_jobs W
 SELECT * FROM jobs_runs;
 SELECT * FROM jobs_runs WHERE state = 'failed';
 -- an inequality cannot supply a path value
-SELECT count(*) FROM my_jobs m JOIN jobs_runs r ON r.job_id > m.job_id;
+SELECT count(1) FROM my_jobs m JOIN jobs_runs r ON r.job_id > m.job_id;
 \set log `python3 test/mock/mockctl.py log`
 \echo 'requests:' :log
 
@@ -191,7 +191,7 @@ ANALYZE many_jobs;
 EXPLAIN (COSTS OFF)
 SELECT m.job_id, j.name, j.state FROM many_jobs m JOIN jobs j ON j.id = m.job_id;
 \set _ `python3 test/mock/mockctl.py mark`
-SELECT count(*) FROM many_jobs m JOIN jobs j ON j.id = m.job_id;
+SELECT count(1) FROM many_jobs m JOIN jobs j ON j.id = m.job_id;
 \set log `python3 test/mock/mockctl.py log | LC_ALL=C sort`
 \echo :log
 -- the costs behind the choice
@@ -274,7 +274,7 @@ ALTER FOREIGN TABLE jobs OPTIONS (DROP analyze_max_pages);
 ANALYZE jobs_runs;
 \set log `python3 test/mock/mockctl.py log`
 \echo 'requests:' :log
-SELECT reltuples, (SELECT count(*) FROM pg_stats WHERE schemaname = 'joins' AND tablename = 'jobs_runs') AS stats
+SELECT reltuples, (SELECT count(1) FROM pg_stats WHERE schemaname = 'joins' AND tablename = 'jobs_runs') AS stats
   FROM pg_class WHERE oid = 'jobs_runs'::regclass;
 -- the option is checked
 ALTER FOREIGN TABLE jobs OPTIONS (ADD analyze_max_pages '0');
@@ -290,31 +290,31 @@ CREATE MATERIALIZED VIEW team_jobs AS
   SELECT t.team, j.id, j.name, j.state
     FROM teams t JOIN jobs j ON j.id = t.job_id;
 CREATE UNIQUE INDEX team_jobs_id ON team_jobs (id);
-SELECT team, count(*) FROM team_jobs GROUP BY team ORDER BY team;
+SELECT team, count(1) FROM team_jobs GROUP BY team ORDER BY team;
 SELECT md5(string_agg(t::text, ',' ORDER BY id)) AS contents FROM team_jobs t \gset before_
 -- the API's data changes: three jobs renamed
 \set _ `python3 test/mock/mockctl.py data '{"path": "/jobs/", "action": "rename", "n": 3}'`
-SELECT count(*) AS renamed FROM team_jobs WHERE name LIKE '% (v1)';
+SELECT count(1) AS renamed FROM team_jobs WHERE name LIKE '% (v1)';
 REFRESH MATERIALIZED VIEW CONCURRENTLY team_jobs;
-SELECT count(*) AS renamed FROM team_jobs WHERE name LIKE '% (v1)';
+SELECT count(1) AS renamed FROM team_jobs WHERE name LIKE '% (v1)';
 SELECT md5(string_agg(t::text, ',' ORDER BY id)) <> :'before_contents' AS changed FROM team_jobs t;
 SELECT md5(string_agg(t::text, ',' ORDER BY id)) AS contents FROM team_jobs t \gset before_
 -- the API down: the refresh fails, the old contents stay
 \set _ `python3 test/mock/mockctl.py data '{"path": "/jobs/", "action": "rename", "n": 3}'`
 \set _ `python3 test/mock/mockctl.py faults '{"always": "503"}'`
 REFRESH MATERIALIZED VIEW CONCURRENTLY team_jobs;
-SELECT count(*) AS rows, md5(string_agg(t::text, ',' ORDER BY id)) = :'before_contents' AS unchanged
+SELECT count(1) AS rows, md5(string_agg(t::text, ',' ORDER BY id)) = :'before_contents' AS unchanged
   FROM team_jobs t;
 \set _ `python3 test/mock/mockctl.py faults null`
 -- a key the API refuses (401): the same
 ALTER USER MAPPING FOR CURRENT_USER SERVER civis_joins OPTIONS (SET api_key 'dummy-wrong-key');
 REFRESH MATERIALIZED VIEW CONCURRENTLY team_jobs;
-SELECT count(*) AS rows, md5(string_agg(t::text, ',' ORDER BY id)) = :'before_contents' AS unchanged
+SELECT count(1) AS rows, md5(string_agg(t::text, ',' ORDER BY id)) = :'before_contents' AS unchanged
   FROM team_jobs t;
 ALTER USER MAPPING FOR CURRENT_USER SERVER civis_joins OPTIONS (SET api_key 'test-key-0123456789');
 -- and once the API is back, the refresh catches up
 REFRESH MATERIALIZED VIEW CONCURRENTLY team_jobs;
-SELECT count(*) AS rows, count(*) FILTER (WHERE name LIKE '% (v2)') AS renamed_again FROM team_jobs;
+SELECT count(1) AS rows, count(1) FILTER (WHERE name LIKE '% (v2)') AS renamed_again FROM team_jobs;
 
 -- leave the mock as it was found
 \set _ `python3 test/mock/mockctl.py reset`

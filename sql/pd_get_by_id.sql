@@ -28,9 +28,9 @@ SELECT id FROM civis.jobs WHERE id IN (406, 415, 420) ORDER BY id;
 \echo :log
 ALTER FOREIGN TABLE civis.jobs OPTIONS (DROP fanout_limit);
 -- /scripts/: the detail defines lastRun differently, so no get-by-id
-EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FROM civis.scripts WHERE id = 1;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT count(1) FROM civis.scripts WHERE id = 1;
 \set _ `python3 test/mock/mockctl.py mark`
-SELECT count(*) FROM civis.scripts WHERE id = 1;
+SELECT count(1) FROM civis.scripts WHERE id = 1;
 \set log `python3 test/mock/mockctl.py log | sort`
 \echo :log
 -- a parameter-only condition cannot be applied to a detail: the listing

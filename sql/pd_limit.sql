@@ -9,9 +9,9 @@ SELECT id FROM civis.jobs LIMIT 10;
 \set log `python3 test/mock/mockctl.py log | sort`
 \echo :log
 -- 120 rows with pages of at most 50: three requests of 40
-EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FROM (SELECT id FROM civis.jobs LIMIT 120) s;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT count(1) FROM (SELECT id FROM civis.jobs LIMIT 120) s;
 \set _ `python3 test/mock/mockctl.py mark`
-SELECT count(*) FROM (SELECT id FROM civis.jobs LIMIT 120) s;
+SELECT count(1) FROM (SELECT id FROM civis.jobs LIMIT 120) s;
 \set log `python3 test/mock/mockctl.py log | sort`
 \echo :log
 EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM civis.jobs OFFSET 100 LIMIT 10;
@@ -20,9 +20,9 @@ SELECT id FROM civis.jobs OFFSET 100 LIMIT 10;
 \set log `python3 test/mock/mockctl.py log | sort`
 \echo :log
 -- OFFSET alone reads from the right page on
-EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FROM (SELECT id FROM civis.jobs OFFSET 150) s;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT count(1) FROM (SELECT id FROM civis.jobs OFFSET 150) s;
 \set _ `python3 test/mock/mockctl.py mark`
-SELECT count(*) FROM (SELECT id FROM civis.jobs OFFSET 150) s;
+SELECT count(1) FROM (SELECT id FROM civis.jobs OFFSET 150) s;
 \set log `python3 test/mock/mockctl.py log | sort`
 \echo :log
 EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM civis.jobs LIMIT 0;
@@ -54,9 +54,9 @@ EXPLAIN (VERBOSE, COSTS OFF) SELECT DISTINCT state FROM civis.jobs LIMIT 2;
 SELECT DISTINCT state FROM civis.jobs LIMIT 2;
 \set log `python3 test/mock/mockctl.py log | sort`
 \echo :log
-EXPLAIN (VERBOSE, COSTS OFF) SELECT state, count(*) FROM civis.jobs GROUP BY state LIMIT 2;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT state, count(1) FROM civis.jobs GROUP BY state LIMIT 2;
 \set _ `python3 test/mock/mockctl.py mark`
-SELECT state, count(*) FROM civis.jobs GROUP BY state LIMIT 2;
+SELECT state, count(1) FROM civis.jobs GROUP BY state LIMIT 2;
 \set log `python3 test/mock/mockctl.py log | sort`
 \echo :log
 EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM civis.jobs ORDER BY id FETCH FIRST 2 ROWS WITH TIES;

@@ -15,9 +15,9 @@ SELECT id, updated_at FROM civis.jobs ORDER BY updated_at DESC LIMIT 5;
 \set log `python3 test/mock/mockctl.py log | sort`
 \echo :log
 -- not pushed: more rows than one page for a non-unique key
-EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FROM (SELECT id FROM civis.jobs ORDER BY updated_at LIMIT 60) s;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT count(1) FROM (SELECT id FROM civis.jobs ORDER BY updated_at LIMIT 60) s;
 \set _ `python3 test/mock/mockctl.py mark`
-SELECT count(*) FROM (SELECT id FROM civis.jobs ORDER BY updated_at LIMIT 60) s;
+SELECT count(1) FROM (SELECT id FROM civis.jobs ORDER BY updated_at LIMIT 60) s;
 \set log `python3 test/mock/mockctl.py log | sort`
 \echo :log
 -- not pushed: text (collation), NULLS placement, two keys
@@ -37,9 +37,9 @@ SELECT id FROM civis.jobs ORDER BY updated_at, id LIMIT 2;
 \set log `python3 test/mock/mockctl.py log | sort`
 \echo :log
 -- the unique id sorts all pages
-EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*), min(id), max(id) FROM (SELECT id FROM civis.jobs ORDER BY id) s;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT count(1), min(id), max(id) FROM (SELECT id FROM civis.jobs ORDER BY id) s;
 \set _ `python3 test/mock/mockctl.py mark`
-SELECT count(*), min(id), max(id) FROM (SELECT id FROM civis.jobs ORDER BY id) s;
+SELECT count(1), min(id), max(id) FROM (SELECT id FROM civis.jobs ORDER BY id) s;
 \set log `python3 test/mock/mockctl.py log | sort`
 \echo :log
 -- rows out of the promised order are an error, never a wrong result

@@ -3,34 +3,34 @@
 -- archived=all unless the query asks otherwise.
 --
 SET timezone = 'UTC';
-EXPLAIN (VERBOSE, COSTS OFF) SELECT archived, count(*) FROM civis.jobs GROUP BY archived ORDER BY archived;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT archived, count(1) FROM civis.jobs GROUP BY archived ORDER BY archived;
 \set _ `python3 test/mock/mockctl.py mark`
-SELECT archived, count(*) FROM civis.jobs GROUP BY archived ORDER BY archived;
+SELECT archived, count(1) FROM civis.jobs GROUP BY archived ORDER BY archived;
 \set log `python3 test/mock/mockctl.py log | sort`
 \echo :log
-EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FROM civis.jobs WHERE NOT archived;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT count(1) FROM civis.jobs WHERE NOT archived;
 \set _ `python3 test/mock/mockctl.py mark`
-SELECT count(*) FROM civis.jobs WHERE NOT archived;
+SELECT count(1) FROM civis.jobs WHERE NOT archived;
 \set log `python3 test/mock/mockctl.py log | sort`
 \echo :log
-EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FROM civis.jobs WHERE archived = true;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT count(1) FROM civis.jobs WHERE archived = true;
 \set _ `python3 test/mock/mockctl.py mark`
-SELECT count(*) FROM civis.jobs WHERE archived = true;
+SELECT count(1) FROM civis.jobs WHERE archived = true;
 \set log `python3 test/mock/mockctl.py log | sort`
 \echo :log
 -- scope parameters stay with the optimisations off
 SET civis_fdw.enable_pushdown = off;
-EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FROM civis.jobs WHERE NOT archived;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT count(1) FROM civis.jobs WHERE NOT archived;
 \set _ `python3 test/mock/mockctl.py mark`
-SELECT count(*) FROM civis.jobs WHERE NOT archived;
+SELECT count(1) FROM civis.jobs WHERE NOT archived;
 \set log `python3 test/mock/mockctl.py log | sort`
 \echo :log
 RESET civis_fdw.enable_pushdown;
 -- hidden cannot be asked as 'all': it is parameter-only and the API's
 -- default (not hidden) stays; WHERE hidden lists the hidden ones
 -- (README, "Scope exceptions")
-EXPLAIN (VERBOSE, COSTS OFF) SELECT hidden, count(*) FROM civis.jobs GROUP BY hidden;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT hidden, count(1) FROM civis.jobs GROUP BY hidden;
 \set _ `python3 test/mock/mockctl.py mark`
-SELECT hidden, count(*) FROM civis.jobs GROUP BY hidden;
+SELECT hidden, count(1) FROM civis.jobs GROUP BY hidden;
 \set log `python3 test/mock/mockctl.py log | sort`
 \echo :log

@@ -44,7 +44,7 @@ WITH t AS (
     FROM t
 )
 SELECT format(E'\\set exp `python3 test/mock/mockctl.py expected %s %s%s`\n'
-              'SELECT %L AS table_name, count(*) AS rows, '
+              'SELECT %L AS table_name, count(1) AS rows, '
               'coalesce(md5(string_agg(t::text, E''\\n'' ORDER BY t::text COLLATE "C")), ''none'') = '
               '(SELECT coalesce(md5(string_agg(r::text, E''\\n'' ORDER BY r::text COLLATE "C")), ''none'') '
               'FROM jsonb_populate_recordset(NULL::civis.%I, :''exp'') r) AS matches '

@@ -27,9 +27,9 @@ DECLARE
   c bigint;
 BEGIN
   FOR r IN SELECT * FROM hostile ORDER BY n LOOP
-    EXECUTE 'SELECT count(*) FROM civis.jobs WHERE q = $1' INTO c USING r.v;
+    EXECUTE 'SELECT count(1) FROM civis.jobs WHERE q = $1' INTO c USING r.v;
     total := total + c;
-    EXECUTE 'SELECT count(*) FROM civis.apps_instances WHERE slug = $1' INTO c USING r.v;
+    EXECUTE 'SELECT count(1) FROM civis.apps_instances WHERE slug = $1' INTO c USING r.v;
     total := total + c;
   END LOOP;
   RETURN total;
@@ -54,7 +54,7 @@ SELECT h.n,
                  AND raw ~ '^GET /apps/[^/?#]+/instances\?'
                  AND names = '{archived,limit,order,order_dir,page_num}') AS slug_intact
   FROM hostile h ORDER BY n;
-SELECT count(*) AS unexpected_requests FROM got
+SELECT count(1) AS unexpected_requests FROM got
  WHERE NOT (path = '/jobs/' OR (path LIKE '/apps/%/instances' AND raw ~ '^GET /apps/[^/?#]+/instances\?'));
 SELECT jsonb_array_length(:'got'::jsonb) AS requests;
 -- the raw requests: percent-encoded by libcurl (RFC 3986 unreserved kept);
@@ -62,12 +62,12 @@ SELECT jsonb_array_length(:'got'::jsonb) AS requests;
 \! python3 test/mock/mockctl.py log | LC_ALL=C sort
 
 -- "." and ".." (and the empty string) cannot be path segments
-SELECT count(*) FROM civis.apps_instances WHERE slug = '.';
-SELECT count(*) FROM civis.apps_instances WHERE slug = '..';
-SELECT count(*) FROM civis.apps_instances WHERE slug = '';
-SELECT count(*) FROM civis.apps_instances WHERE slug IN ('ok', '..');
+SELECT count(1) FROM civis.apps_instances WHERE slug = '.';
+SELECT count(1) FROM civis.apps_instances WHERE slug = '..';
+SELECT count(1) FROM civis.apps_instances WHERE slug = '';
+SELECT count(1) FROM civis.apps_instances WHERE slug IN ('ok', '..');
 -- a runtime value (a parameter of a prepared statement) is checked too
-PREPARE by_slug(text) AS SELECT count(*) FROM civis.apps_instances WHERE slug = $1;
+PREPARE by_slug(text) AS SELECT count(1) FROM civis.apps_instances WHERE slug = $1;
 EXECUTE by_slug('..');
 EXECUTE by_slug('a/..');
 DEALLOCATE by_slug;
@@ -81,21 +81,21 @@ EXPLAIN (VERBOSE, COSTS OFF)
 SELECT name FROM civis.remote_hosts_data_sets
  WHERE remote_host_id = 3 AND username = 'bob' AND password = 'hunter2&x=1';
 \! python3 test/mock/mockctl.py mark
-SELECT count(*) > 0 AS has_rows FROM civis.remote_hosts_data_sets
+SELECT count(1) > 0 AS has_rows FROM civis.remote_hosts_data_sets
  WHERE remote_host_id = 3 AND username = 'bob' AND password = 'hunter2&x=1';
 \! python3 test/mock/mockctl.py decoded
 \! python3 test/mock/mockctl.py faults '{"always": "500"}'
-SELECT count(*) FROM civis.remote_hosts_data_sets
+SELECT count(1) FROM civis.remote_hosts_data_sets
  WHERE remote_host_id = 3 AND username = 'bob' AND password = 'hunter2&x=1';
 \! python3 test/mock/mockctl.py faults '{"always": "html"}'
-SELECT count(*) FROM civis.remote_hosts_data_sets
+SELECT count(1) FROM civis.remote_hosts_data_sets
  WHERE remote_host_id = 3 AND username = 'bob' AND password = 'hunter2&x=1';
 \! python3 test/mock/mockctl.py faults '{"always": "malformed"}'
-SELECT count(*) FROM civis.remote_hosts_data_sets
+SELECT count(1) FROM civis.remote_hosts_data_sets
  WHERE remote_host_id = 3 AND username = 'bob' AND password = 'hunter2&x=1';
 \! python3 test/mock/mockctl.py faults null
 -- a prepared statement's runtime value: masked in EXPLAIN ANALYZE as well
-PREPARE ds(text) AS SELECT count(*) FROM civis.remote_hosts_data_sets
+PREPARE ds(text) AS SELECT count(1) FROM civis.remote_hosts_data_sets
  WHERE remote_host_id = 3 AND password = $1;
 CREATE FUNCTION pg_temp.explain_requests(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE
@@ -115,7 +115,7 @@ DEALLOCATE ds;
 -- in EXPLAIN.
 --
 \! python3 test/mock/mockctl.py mark
-SELECT count(*) > 0 AS has_rows FROM civis.jobs;
+SELECT count(1) > 0 AS has_rows FROM civis.jobs;
 \set raw `python3 test/mock/mockctl.py log`
 SELECT position('test-key-0123456789' IN :'raw') = 0 AS key_not_in_urls;
 CREATE FUNCTION pg_temp.explain_text(query text) RETURNS text LANGUAGE plpgsql AS $$
@@ -139,6 +139,6 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER civis_wrong_key
   OPTIONS (api_key 'dummy-wrong-key-000');
 CREATE FOREIGN TABLE pg_temp.wrong_jobs (id bigint) SERVER civis_wrong_key
   OPTIONS (endpoint '/jobs/', paging 'pages', page_size '50');
-SELECT count(*) FROM pg_temp.wrong_jobs;
+SELECT count(1) FROM pg_temp.wrong_jobs;
 DROP SERVER civis_wrong_key CASCADE;
 \! python3 test/mock/mockctl.py reset

@@ -134,8 +134,8 @@ CALL pg_temp.make_server('c_v6lo', 'http://[::1]:8080');
 CALL pg_temp.make_server('c_exempt', :'mock_url', ', allow_private_addresses ''true''');
 -- as the cluster is configured (127.0.0.1 and localhost allowed) the mock answers
 SET ROLE civis_ssrf_user;
-SELECT count(*) AS mock_rows FROM c_mock_jobs;
-SELECT count(*) AS mock_rows_by_name FROM c_localhost_jobs;
+SELECT count(1) AS mock_rows FROM c_mock_jobs;
+SELECT count(1) AS mock_rows_by_name FROM c_localhost_jobs;
 RESET ROLE;
 -- the list is checked when it is set
 SET civis_fdw.allowed_hosts = 'api.civisanalytics.com, http://exa mple.com';
@@ -147,25 +147,25 @@ SHOW civis_fdw.allowed_hosts;
 SET civis_fdw.allowed_hosts = 'api.civisanalytics.com';
 \! python3 test/mock/mockctl.py mark
 SET ROLE civis_ssrf_user;
-SELECT count(*) FROM c_mock_jobs;
+SELECT count(1) FROM c_mock_jobs;
 \echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM c_deadport_jobs;
+SELECT count(1) FROM c_deadport_jobs;
 \echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM c_localhost_jobs;
+SELECT count(1) FROM c_localhost_jobs;
 \echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM c_mapped_jobs;
+SELECT count(1) FROM c_mapped_jobs;
 \echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM c_meta_jobs;
+SELECT count(1) FROM c_meta_jobs;
 \echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM c_ten_jobs;
+SELECT count(1) FROM c_ten_jobs;
 \echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM c_zero_jobs;
+SELECT count(1) FROM c_zero_jobs;
 \echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM c_cgnat_jobs;
+SELECT count(1) FROM c_cgnat_jobs;
 \echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM c_ula_jobs;
+SELECT count(1) FROM c_ula_jobs;
 \echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM c_v6lo_jobs;
+SELECT count(1) FROM c_v6lo_jobs;
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
 -- nothing reached the mock
@@ -173,12 +173,12 @@ RESET ROLE;
 SELECT :reached AS requests_reached_mock;
 -- a superuser's exemption: the same mock, reached
 SET ROLE civis_ssrf_user;
-SELECT count(*) AS exempt_rows FROM c_exempt_jobs;
+SELECT count(1) AS exempt_rows FROM c_exempt_jobs;
 -- a connection the exempt server left in the cache is not reused by a
 -- server without the exemption (checked before each request is sent)
-SELECT count(*) FROM c_mock_jobs;
+SELECT count(1) FROM c_mock_jobs;
 \echo :LAST_ERROR_SQLSTATE
-SELECT count(*) AS exempt_rows_again FROM c_exempt_jobs;
+SELECT count(1) AS exempt_rows_again FROM c_exempt_jobs;
 RESET ROLE;
 \set reached `python3 test/mock/mockctl.py count`
 SELECT :reached > 0 AS exempt_requests_reached_mock;
@@ -190,11 +190,11 @@ SELECT :reached > 0 AS exempt_requests_reached_mock;
 --
 \set _ `python3 test/mock/mockctl.py faults '{"always": "500", "path_prefix": "/jobs/"}'`
 SET ROLE civis_ssrf_user;
-SELECT count(*) FROM c_exempt_jobs;
+SELECT count(1) FROM c_exempt_jobs;
 RESET ROLE;
 RESET civis_fdw.allowed_hosts;
 SET ROLE civis_ssrf_user;
-SELECT count(*) FROM c_exempt_jobs;
+SELECT count(1) FROM c_exempt_jobs;
 RESET ROLE;
 \set _ `python3 test/mock/mockctl.py faults null`
 
@@ -218,14 +218,14 @@ EXCEPTION WHEN OTHERS THEN
 END $$;
 ALTER SERVER c_deadport OPTIONS (DROP max_retries);
 SET ROLE civis_ssrf_user;
-SELECT count(*) FROM c_deadport_jobs;
-SELECT pg_temp.time_failure('SELECT count(*) FROM c_deadport_jobs') AS closed_port;
+SELECT count(1) FROM c_deadport_jobs;
+SELECT pg_temp.time_failure('SELECT count(1) FROM c_deadport_jobs') AS closed_port;
 RESET ROLE;
 -- a name that does not resolve (RFC 6761 .invalid) fails as fast
 CALL pg_temp.make_server('c_nxdomain', 'http://no-such-host.invalid', ', allow_private_addresses ''true''');
 ALTER SERVER c_nxdomain OPTIONS (DROP max_retries);
 SET ROLE civis_ssrf_user;
-SELECT pg_temp.time_failure('SELECT count(*) FROM c_nxdomain_jobs') AS unresolvable;
+SELECT pg_temp.time_failure('SELECT count(1) FROM c_nxdomain_jobs') AS unresolvable;
 RESET ROLE;
 
 --
@@ -252,27 +252,27 @@ CREATE USER MAPPING FOR civis_ssrf_user SERVER s_mock
 \echo :LAST_ERROR_SQLSTATE
 CREATE USER MAPPING FOR civis_ssrf_user SERVER s_mock OPTIONS (api_key_file 'civis_ssrf_key');
 SET ROLE civis_ssrf_user;
-SELECT count(*) AS rows_with_key_from_file FROM s_mock_jobs;
+SELECT count(1) AS rows_with_key_from_file FROM s_mock_jobs;
 -- the mapped user cannot change the mapping while it names a file
 ALTER USER MAPPING FOR CURRENT_USER SERVER s_mock OPTIONS (SET api_key_file 'civis_ssrf_wrong_key');
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
 ALTER USER MAPPING FOR civis_ssrf_user SERVER s_mock OPTIONS (SET api_key_file 'civis_ssrf_wrong_key');
 SET ROLE civis_ssrf_user;
-SELECT count(*) FROM s_mock_jobs;
+SELECT count(1) FROM s_mock_jobs;
 RESET ROLE;
 ALTER USER MAPPING FOR civis_ssrf_user SERVER s_mock OPTIONS (SET api_key_file 'civis_ssrf_empty_key');
 SET ROLE civis_ssrf_user;
-SELECT count(*) FROM s_mock_jobs;
+SELECT count(1) FROM s_mock_jobs;
 RESET ROLE;
 ALTER USER MAPPING FOR civis_ssrf_user SERVER s_mock OPTIONS (SET api_key_file 'civis_ssrf_no_such_file');
 SET ROLE civis_ssrf_user;
-SELECT count(*) FROM s_mock_jobs;
+SELECT count(1) FROM s_mock_jobs;
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
 
 -- the backend is still fine
-SELECT count(*) > 0 AS still_working FROM civis.databases;
+SELECT count(1) > 0 AS still_working FROM civis.databases;
 SET client_min_messages = warning;
 DROP SERVER c_mock, c_deadport, c_localhost, c_mapped, c_meta, c_ten, c_zero,
   c_cgnat, c_ula, c_v6lo, c_exempt, c_nxdomain CASCADE;

@@ -89,6 +89,40 @@ paging_description(const CivisRequestPlan *plan)
 	return how;
 }
 
+/*
+ * A get-by-id plan decided at scan start: what it sends, when, and (after
+ * a run) what the last start chose.
+ */
+static void
+explain_detail_alternative(ForeignScanState *node, CivisValue *values,
+						   ExplainState *es)
+{
+	int			max,
+				ids;
+	bool		chosen;
+	CivisRequestPlan *alt = civis_scan_detail_alternative(node, &max, &ids,
+														  &chosen);
+	CivisRequestPlan *plan;
+	CivisTableInfo *info;
+	CivisExpansion exp;
+
+	if (alt == NULL)
+		return;
+	civis_scan_plan(node, &plan, &info);
+	civis_expand(alt, values, info->relname, false, &exp);
+	ExplainPropertyText("Civis Get By Id",
+						psprintf("when the ids are at most %d at scan start: %s",
+								 max,
+								 exp.streams != NIL
+								 ? psprintf("GET %s", civis_build_url(NULL, linitial(exp.streams), NIL, true))
+								 : "no request"),
+						es);
+	if (ids >= 0)
+		ExplainPropertyText("Civis Get By Id Chosen",
+							psprintf("%s (%d ids)", chosen ? "yes" : "no, the listing", ids),
+							es);
+}
+
 static void
 explain_requests(ForeignScanState *node, ExplainState *es)
 {
@@ -99,10 +133,14 @@ explain_requests(ForeignScanState *node, ExplainState *es)
 	CivisExpansion exp;
 	ListCell   *lc;
 	int			shown = 0;
+	const char *count_source;
+	bool		count_scan = civis_scan_count(node, &count_source);
+	bool		count_headers;
 
 	civis_scan_plan(node, &plan, &info);
 	values = explain_values(fsplan->fdw_exprs, es);
 	civis_expand(plan, values, info->relname, false, &exp);
+	count_headers = count_scan && civis_count_uses_headers(plan, exp.rechecks);
 	if (exp.no_rows)
 		ExplainPropertyText("Civis Request", "none (no row can match: a value is NULL or an empty list)", es);
 	else if (exp.error)
@@ -127,10 +165,18 @@ explain_requests(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyText("Civis Request",
 							psprintf("GET %s",
 									 civis_build_url(NULL, stream,
+													 count_headers ? civis_count_parts() :
 													 civis_first_page_parts(plan, info, &exp, values),
 													 true)),
 							es);
 	}
+	if (count_scan)
+		ExplainPropertyText("Civis Count",
+							count_source ? count_source :
+							count_headers ? "from X-Pagination-Total-Entries" :
+							civis_count_rows_reason(plan, exp.rechecks),
+							es);
+	explain_detail_alternative(node, values, es);
 	ExplainPropertyText("Civis Paging", paging_description(plan), es);
 	if (plan->order_by)
 		ExplainPropertyText("Civis Order",

@@ -414,6 +414,53 @@ civis_build_request_plan(CivisTableInfo *info, List *conds, bool optimise)
 	return b.result;
 }
 
+/*
+ * Get-by-id decided at run time: id = ANY($1), id = ANY(ARRAY(SELECT ...))
+ * or id = $1 OR id = $2 have a value list known only at scan start, so
+ * planning keeps the listing and builds this detail plan beside it; the
+ * scan takes it when the values are few enough (scan.c).  The same rules
+ * as a get-by-id chosen at planning: a detail endpoint, the id column, no
+ * parameter-only condition.  NULL when there is no such alternative.
+ */
+CivisPlanResult *
+civis_build_detail_alternative(CivisTableInfo *info, List *conds)
+{
+	PlanBuilder b;
+	CivisRequestPlan *plan;
+	CivisCond  *idcond = NULL;
+	ListCell   *lc;
+
+	if (info->detail_endpoint == NULL)
+		return NULL;
+	foreach(lc, conds)
+	{
+		CivisCond  *cond = lfirst(lc);
+
+		if (cond->col->param_only && !cond->col->is_path_param)
+			return NULL;
+		if (idcond == NULL && is_id_column(cond->col) &&
+			cond->op == CIVIS_OP_IN && !cond->is_const &&
+			civis_types_comparable(cond->col->atttypid,
+								   get_element_type(exprType((Node *) cond->value))))
+			idcond = cond;
+	}
+	if (idcond == NULL)
+		return NULL;
+
+	plan = palloc0(sizeof(CivisRequestPlan));
+	b.info = info;
+	b.result = palloc0(sizeof(CivisPlanResult));
+	b.result->plan = plan;
+	b.used = NIL;
+	plan->limit_expr = -1;
+	plan->offset_expr = -1;
+	plan_detail(&b, idcond, conds);
+	note_missing_path_params(&b);
+	if (b.result->missing_path_params != NIL)
+		return NULL;
+	return b.result;
+}
+
 /* Does the plan send several request streams (a fan-out)? */
 bool
 civis_plan_fans_out(const CivisRequestPlan *plan)

@@ -78,5 +78,7 @@ extern CivisPlanResult *civis_build_request_plan(CivisTableInfo *info,
 extern List *civis_plan_serialize(const CivisRequestPlan *plan);
 extern CivisRequestPlan *civis_plan_deserialize(List *list);
 extern bool civis_plan_fans_out(const CivisRequestPlan *plan);
+extern CivisPlanResult *civis_build_detail_alternative(CivisTableInfo *info,
+													   List *conds);
 
 #endif							/* CIVIS_PLAN_H */

@@ -20,6 +20,7 @@
 #include <math.h>
 
 #include "access/sysattr.h"
+#include "catalog/pg_aggregate.h"
 #include "foreign/fdwapi.h"
 #include "nodes/makefuncs.h"
 #include "optimizer/cost.h"
@@ -32,6 +33,7 @@
 #include "catalog/pg_type.h"
 #include "access/stratnum.h"
 #include "utils/array.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
 #include "miscadmin.h"
@@ -52,6 +54,8 @@ typedef struct CivisRelInfo
 	bool		optimise;		/* pushdown of optimisations allowed */
 	CivisPlanResult *base_plan; /* plan from the base conditions only */
 	double		tuples;			/* estimated rows of the whole listing */
+	double		listing_rows;	/* rows of base_plan's listing when known
+								 * (remote estimate or ANALYZE), else -1 */
 } CivisRelInfo;
 
 /*
@@ -64,7 +68,11 @@ typedef struct CivisUpperInfo
 	CivisColumn *order_col;		/* pushed ORDER BY column, or NULL */
 	bool		order_desc;
 	bool		has_limit;		/* LIMIT/OFFSET computed by the scan */
+	bool		count_star;		/* count(*) computed by the scan */
 } CivisUpperInfo;
+
+static List *split_clauses(CivisTableInfo *info, CivisPlanResult *res,
+						   List *clauses, Index relid, List **recheck);
 
 static bool
 optimise_for(const CivisTableInfo *info)
@@ -152,6 +160,7 @@ civisGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntablei
 	 * otherwise the default_rows option.
 	 */
 	fpinfo->tuples = baserel->tuples > 0 ? baserel->tuples : info->default_rows;
+	fpinfo->listing_rows = baserel->tuples > 0 ? baserel->tuples : -1;
 	baserel->tuples = fpinfo->tuples;
 
 	sel = clauselist_selectivity(root, baserel->baserestrictinfo, 0,
@@ -175,6 +184,7 @@ civisGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntablei
 		foreach(lc, baserel->baserestrictinfo)
 			if (!list_member_ptr(fpinfo->base_plan->pushed_rinfos, lfirst(lc)))
 				unsent = lappend(unsent, lfirst(lc));
+		fpinfo->listing_rows = remote_rows;
 		baserel->rows = clamp_row_est(remote_rows *
 									  clauselist_selectivity(root, unsent, 0,
 															 JOIN_INNER, NULL));
@@ -509,6 +519,153 @@ make_upper_path(PlannerInfo *root, RelOptInfo *rel, PathTarget *target,
 										   total, pathkeys);
 }
 
+/* ------------------------------------------------------------------
+ * count(*) from the paging headers
+ *
+ * SELECT count(*) FROM t WHERE <conditions the API applies exactly> is
+ * pushed through UPPERREL_GROUP_AGG (as postgres_fdw pushes aggregates):
+ * a scan that returns one row.  A paged listing answers it with one
+ * limit=1 request per stream and X-Pagination-Total-Entries; get-by-id,
+ * an endpoint without paging headers, a missing header or a value that is
+ * not exact at run time make the scan count the rows itself (scan.c).
+ * ------------------------------------------------------------------ */
+
+#if PG_VERSION_NUM >= 140000
+#define CIVIS_COUNT_STAR_OID F_COUNT_
+#else
+#define CIVIS_COUNT_STAR_OID 2803	/* count(*) */
+#endif
+
+static bool
+is_count_star(Node *node)
+{
+	Aggref	   *agg;
+
+	if (!IsA(node, Aggref))
+		return false;
+	agg = (Aggref *) node;
+	return agg->aggfnoid == CIVIS_COUNT_STAR_OID && agg->aggstar &&
+		agg->args == NIL && agg->aggfilter == NULL &&
+		agg->aggdistinct == NIL && agg->aggorder == NIL &&
+		agg->aggkind == AGGKIND_NORMAL && agg->agglevelsup == 0 &&
+		agg->aggsplit == AGGSPLIT_SIMPLE;
+}
+
+/* Is every aggregate of the grouping target count(*), and no Var outside? */
+static bool
+target_is_count_only(PathTarget *target)
+{
+	List	   *nodes = pull_var_clause((Node *) target->exprs,
+										PVC_INCLUDE_AGGREGATES |
+										PVC_INCLUDE_PLACEHOLDERS);
+	ListCell   *lc;
+
+	if (nodes == NIL)
+		return false;
+	foreach(lc, nodes)
+		if (!is_count_star(lfirst(lc)))
+			return false;
+	return true;
+}
+
+static void
+add_count_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *output_rel)
+{
+	Query	   *parse = root->parse;
+	PathTarget *target = root->upper_targets[UPPERREL_GROUP_AGG];
+	CivisRelInfo *fpinfo;
+	CivisPlanResult *res;
+	CivisUpperInfo *upper;
+	ListCell   *lc;
+	double		nstreams;
+	Cost		total;
+
+	if (input_rel->reloptkind != RELOPT_BASEREL || input_rel->fdw_private == NULL)
+		return;
+	fpinfo = input_rel->fdw_private;
+	res = fpinfo->base_plan;
+	if (!fpinfo->optimise || parse->commandType != CMD_SELECT ||
+		parse->rowMarks || parse->hasTargetSRFs || !parse->hasAggs ||
+		parse->groupClause != NIL || parse->groupingSets != NIL ||
+		parse->havingQual != NULL || parse->hasWindowFuncs ||
+		root->hasPseudoConstantQuals ||
+		bms_membership(root->all_baserels) != BMS_SINGLETON ||
+		!bms_is_empty(input_rel->lateral_relids) ||
+		res->missing_path_params != NIL || target == NULL ||
+		!target_is_count_only(target))
+		return;
+
+	/* no condition may stay local: there is no Filter under a count */
+	foreach(lc, input_rel->baserestrictinfo)
+		if (!list_member_ptr(res->exact_rinfos, lfirst(lc)))
+			return;
+
+	upper = palloc0(sizeof(CivisUpperInfo));
+	upper->base = input_rel;
+	upper->count_star = true;
+	output_rel->fdw_private = upper;
+
+	/* one request per stream (a detail: one per id), all concurrently */
+	nstreams = fanout_count(res, NIL);
+	total = fpinfo->info->request_cost *
+		ceil(nstreams / Max(1, fpinfo->info->max_in_flight)) + cpu_tuple_cost;
+	if (res->plan->kind == CIVIS_PLAN_DETAIL ||
+		(res->plan->paging != CIVIS_PAGING_PAGES &&
+		 res->plan->paging != CIVIS_PAGING_AUTO))
+	{
+		Cost		startup;
+
+		/* rows are counted: as the listing, without transferring them up */
+		request_costs(fpinfo->info, res->plan, input_rel->rows, nstreams,
+					  &startup, &total);
+	}
+	add_path(output_rel,
+			 (Path *) make_upper_path(root, output_rel, target, 1,
+									  total, total, NIL));
+}
+
+/*
+ * The plan of a count(*) scan: the scan tuple is fdw_scan_tlist, the
+ * columns the run-time rechecks need first (retrieved_attrs), then the
+ * count(*) Aggrefs, each filled with the count.
+ */
+static ForeignScan *
+count_plan(PlannerInfo *root, RelOptInfo *upperrel, List *tlist, Plan *outer_plan)
+{
+	CivisUpperInfo *upper = upperrel->fdw_private;
+	RelOptInfo *base = upper->base;
+	CivisRelInfo *fpinfo = base->fdw_private;
+	CivisPlanResult *res;
+	List	   *scan_tlist;
+	List	   *attrs = NIL;
+	List	   *fdw_private;
+	List	   *recheck;
+	ListCell   *lc;
+
+	res = civis_build_request_plan(fpinfo->info,
+								   civis_extract_conds(root, base, fpinfo->info,
+													   base->baserestrictinfo),
+								   fpinfo->optimise);
+	/* add_count_path saw to it that nothing stays in a Filter */
+	(void) split_clauses(fpinfo->info, res, base->baserestrictinfo,
+						 base->relid, &recheck);
+
+	scan_tlist = add_to_flat_tlist(NIL, pull_var_clause((Node *) recheck,
+														PVC_RECURSE_PLACEHOLDERS));
+	foreach(lc, scan_tlist)
+		attrs = lappend_int(attrs, ((Var *) ((TargetEntry *) lfirst(lc))->expr)->varattno);
+	scan_tlist = add_to_flat_tlist(scan_tlist,
+								   pull_var_clause((Node *) tlist,
+												   PVC_INCLUDE_AGGREGATES |
+												   PVC_RECURSE_PLACEHOLDERS));
+
+	fdw_private = list_make5(civis_plan_serialize(res->plan), attrs,
+							 makeInteger(0), makeInteger(1), NIL);
+	fdw_private = lappend(fdw_private, makeInteger(0));
+	return make_foreignscan(tlist, NIL, 0, res->fdw_exprs, fdw_private,
+							scan_tlist, recheck, outer_plan);
+}
+
 static void
 civisGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
 						  RelOptInfo *input_rel, RelOptInfo *output_rel,
@@ -523,6 +680,11 @@ civisGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
 
 	if (output_rel->fdw_private != NULL)
 		return;
+	if (stage == UPPERREL_GROUP_AGG)
+	{
+		add_count_path(root, input_rel, output_rel);
+		return;
+	}
 	if (stage != UPPERREL_ORDERED && stage != UPPERREL_FINAL)
 		return;
 
@@ -532,6 +694,8 @@ civisGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
 			 input_rel->fdw_private != NULL)
 	{
 		input_upper = input_rel->fdw_private;
+		if (input_upper->count_star)
+			return;				/* one row: nothing to limit */
 		base = input_upper->base;
 	}
 	else
@@ -756,6 +920,47 @@ upper_plan(PlannerInfo *root, RelOptInfo *upperrel, List *tlist, Plan *outer_pla
 							scan_tlist, recheck, outer_plan);
 }
 
+/*
+ * id = ANY($1), id = ANY(ARRAY(SELECT ...)), id = $1 OR id = $2: the number
+ * of ids is known only at scan start.  The plan stays the listing (the id
+ * condition in the Filter), and a get-by-id plan goes beside it, taken by
+ * the scan when the ids are at most fanout_limit and no more than the
+ * listing's pages (when its size is known).  Its values are appended to
+ * the plan's fdw_exprs.
+ */
+static void
+add_detail_alternative(CivisRelInfo *fpinfo, List *conds, CivisPlanResult *res,
+					   List **fdw_private)
+{
+	CivisPlanResult *alt;
+	int			offset = list_length(res->fdw_exprs);
+	int			max = fpinfo->info->fanout_limit;
+	ListCell   *lc;
+
+	if (!fpinfo->optimise || res->plan->kind != CIVIS_PLAN_LIST ||
+		res->missing_path_params != NIL ||
+		(alt = civis_build_detail_alternative(fpinfo->info, conds)) == NULL)
+		return;
+	foreach(lc, alt->plan->args)
+	{
+		CivisArg   *arg = lfirst(lc);
+
+		if (arg->expr_index >= 0)
+			arg->expr_index += offset;
+	}
+	res->fdw_exprs = list_concat(res->fdw_exprs, alt->fdw_exprs);
+	if (fpinfo->listing_rows >= 0 && res->plan->page_size > 0)
+	{
+		double		pages = Max(1, ceil(fpinfo->listing_rows / res->plan->page_size));
+
+		if (pages < max)
+			max = (int) pages;
+	}
+	*fdw_private = lappend(*fdw_private, makeInteger(0));
+	*fdw_private = lappend(*fdw_private, civis_plan_serialize(alt->plan));
+	*fdw_private = lappend(*fdw_private, makeInteger(max));
+}
+
 static ForeignScan *
 civisGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 					ForeignPath *best_path, List *tlist, List *scan_clauses,
@@ -768,6 +973,9 @@ civisGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	List	   *recheck;
 	List	   *fdw_private;
 
+	if (baserel->reloptkind == RELOPT_UPPER_REL &&
+		((CivisUpperInfo *) baserel->fdw_private)->count_star)
+		return count_plan(root, baserel, tlist, outer_plan);
 	if (baserel->reloptkind == RELOPT_UPPER_REL)
 		return upper_plan(root, baserel, tlist, outer_plan);
 
@@ -787,6 +995,7 @@ civisGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 							 retrieved_attrs(baserel, list_concat_copy(local, recheck),
 											 fpinfo->info->ncolumns),
 							 makeInteger(list_length(local)));
+	add_detail_alternative(fpinfo, conds, res, &fdw_private);
 
 	return make_foreignscan(tlist, local, baserel->relid, res->fdw_exprs,
 							fdw_private, NIL, recheck, outer_plan);

@@ -20,7 +20,12 @@ enum CivisFdwScanPrivateIndex
 {
 	CivisPrivatePlan,			/* serialized CivisRequestPlan */
 	CivisPrivateRetrievedAttrs, /* integer list of attnums to decode */
-	CivisPrivateLocalConds		/* number of conditions left local */
+	CivisPrivateLocalConds,		/* number of conditions left local */
+	/* the following are present only in some scans (length-checked) */
+	CivisPrivateCount,			/* 1: a count(*) scan returning one row */
+	CivisPrivateDetailAlt,		/* serialized get-by-id plan chosen at scan
+								 * start instead of the listing, or NIL */
+	CivisPrivateDetailMax		/* ... when it has at most this many ids */
 };
 
 extern void civis_planner_routines(FdwRoutine *routine);

@@ -113,6 +113,23 @@ typedef struct CivisScanState
 	bool		prev_null;
 	Datum		prev_value;
 	MemoryContext order_cxt;	/* holds prev_value only */
+
+	/* a count(*) scan: one row, from the paging headers or counted */
+	bool		count_mode;
+	bool		count_done;
+	const char *count_source;	/* what the last execution did, for EXPLAIN */
+
+	/*
+	 * Get-by-id decided at scan start: "planned" is the plan as planned
+	 * (the listing), alt_plan the get-by-id plan taken instead when the
+	 * ids are at most alt_max; alt_ids is how many the last start saw
+	 * (-1: not decided yet), alt_chosen whether it took alt_plan.
+	 */
+	CivisRequestPlan *planned;
+	CivisRequestPlan *alt_plan;
+	int			alt_max;
+	int			alt_ids;
+	bool		alt_chosen;
 } CivisScanState;
 
 /* ------------------------------------------------------------------
@@ -230,6 +247,8 @@ scan_create(Relation rel, CivisRequestPlan *plan, List *retrieved_attrs,
 	fsstate->rel = rel;
 	fsstate->info = civis_get_table_info(RelationGetRelid(rel));
 	fsstate->plan = plan;
+	fsstate->planned = plan;
+	fsstate->alt_ids = -1;
 	fsstate->retrieved_attrs = retrieved_attrs;
 	fsstate->exprs = exprs;
 	fsstate->remaining = -1;
@@ -272,6 +291,26 @@ scan_create(Relation rel, CivisRequestPlan *plan, List *retrieved_attrs,
 	return fsstate;
 }
 
+/*
+ * The optional entries of fdw_private: count(*) scans, and a get-by-id
+ * plan to decide on at scan start.
+ */
+static void
+read_private_extras(CivisScanState *fsstate, List *fdw_private)
+{
+	fsstate->planned = fsstate->plan;
+	fsstate->alt_ids = -1;
+	if (list_length(fdw_private) > CivisPrivateCount)
+		fsstate->count_mode = intVal(list_nth(fdw_private, CivisPrivateCount)) != 0;
+	if (list_length(fdw_private) > CivisPrivateDetailMax &&
+		list_nth(fdw_private, CivisPrivateDetailAlt) != NIL)
+	{
+		fsstate->alt_plan = civis_plan_deserialize(list_nth(fdw_private,
+															CivisPrivateDetailAlt));
+		fsstate->alt_max = intVal(list_nth(fdw_private, CivisPrivateDetailMax));
+	}
+}
+
 static void
 civisBeginForeignScan(ForeignScanState *node, int eflags)
 {
@@ -298,6 +337,7 @@ civisBeginForeignScan(ForeignScanState *node, int eflags)
 		fsstate->info = civis_get_table_info(RelationGetRelid(rel));
 		fsstate->plan = plan;
 		fsstate->exprs = fsplan->fdw_exprs;
+		read_private_extras(fsstate, fsplan->fdw_private);
 		node->fdw_state = fsstate;
 		return;
 	}
@@ -305,6 +345,9 @@ civisBeginForeignScan(ForeignScanState *node, int eflags)
 	fsstate = scan_create(rel, plan, retrieved_attrs, fsplan->fdw_exprs,
 					 scan_user(node, rtindex), estate->es_query_cxt);
 	fsstate->upper = (fsplan->scan.scanrelid == 0);
+	old = MemoryContextSwitchTo(fsstate->scan_cxt);
+	read_private_extras(fsstate, fsplan->fdw_private);
+	MemoryContextSwitchTo(old);
 	old = MemoryContextSwitchTo(fsstate->scan_cxt);
 	fsstate->expr_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
 	fsstate->nrecheck = list_length(fsplan->fdw_recheck_quals);
@@ -346,6 +389,41 @@ apply_limit(CivisScanState *fsstate, CivisValue *values, int nstreams)
 		civis_paging_limit(&fsstate->paging[0], plan, count, offset, &fsstate->skip);
 }
 
+/*
+ * Get-by-id or the listing, now that the ids are known: the ids as the
+ * detail plan would send them (NULLs dropped, duplicates removed), at
+ * most alt_max of them.  Either way the rows are the same: the id
+ * condition stays in the Filter, and get-by-id drops what the listing
+ * hides (plan->hidden_key).
+ */
+static void
+choose_detail(CivisScanState *fsstate, CivisValue *values)
+{
+	ListCell   *lc;
+
+	if (fsstate->alt_plan == NULL)
+		return;
+	fsstate->plan = fsstate->planned;
+	fsstate->alt_chosen = false;
+	foreach(lc, fsstate->alt_plan->args)
+	{
+		CivisArg   *arg = lfirst(lc);
+		CivisDecision d;
+
+		if (arg->kind != CIVIS_ARG_DETAIL_ID || arg->expr_index < 0)
+			continue;
+		civis_decide(arg, &values[arg->expr_index], &d);
+		fsstate->alt_ids = list_length(d.texts);
+		if (d.outcome == CIVIS_NO_ROWS ||
+			(d.outcome == CIVIS_EXACT && fsstate->alt_ids <= fsstate->alt_max))
+		{
+			fsstate->plan = fsstate->alt_plan;
+			fsstate->alt_chosen = true;
+		}
+		return;
+	}
+}
+
 /* Expand the plan into streams with the current parameter values. */
 static void
 start_streams(CivisScanState *fsstate, ExprContext *econtext)
@@ -358,9 +436,29 @@ start_streams(CivisScanState *fsstate, ExprContext *econtext)
 
 	values = econtext ? evaluate_values(fsstate, econtext)
 		: palloc0(sizeof(CivisValue));
+	choose_detail(fsstate, values);
 	civis_expand(fsstate->plan, values, fsstate->info->relname, true, &exp);
 	fsstate->streams = exp.streams;
 	fsstate->active_rechecks = exp.rechecks;
+	if (fsstate->alt_chosen)
+	{
+		ListCell   *lc;
+
+		/*
+		 * The listing's conditions that left the Filter are not sent to a
+		 * detail endpoint: evaluate them here (its path parameters are
+		 * sent there too).
+		 */
+		foreach(lc, fsstate->planned->args)
+		{
+			CivisArg   *arg = lfirst(lc);
+
+			if (arg->recheck_index >= 0 && arg->kind != CIVIS_ARG_PATH)
+				fsstate->active_rechecks =
+					list_append_unique_int(fsstate->active_rechecks,
+										   arg->recheck_index);
+		}
+	}
 	n = list_length(fsstate->streams);
 	fsstate->paging = palloc0(sizeof(CivisPaging) * Max(n, 1));
 	for (i = 0; i < n; i++)
@@ -796,6 +894,165 @@ recheck_row(CivisScanState *fsstate, ExprContext *econtext, TupleTableSlot *slot
 	return true;
 }
 
+/* ------------------------------------------------------------------
+ * count(*) scans
+ * ------------------------------------------------------------------ */
+
+/* Can this execution read its count from X-Pagination-Total-Entries? */
+bool
+civis_count_uses_headers(const CivisRequestPlan *plan, List *rechecks)
+{
+	return plan->kind == CIVIS_PLAN_LIST && rechecks == NIL &&
+		(plan->paging == CIVIS_PAGING_PAGES || plan->paging == CIVIS_PAGING_AUTO);
+}
+
+/* The paging parameters of a count request: the first page of one row. */
+List *
+civis_count_parts(void)
+{
+	return list_make2(civis_query_part("limit", "1"),
+					  civis_query_part("page_num", "1"));
+}
+
+/* Why a count(*) scan counts rows, as EXPLAIN says it. */
+const char *
+civis_count_rows_reason(const CivisRequestPlan *plan, List *rechecks)
+{
+	if (plan->kind == CIVIS_PLAN_DETAIL)
+		return "counted rows (get by id fetches each object)";
+	if (rechecks != NIL)
+		return "counted rows (a value is not applied exactly by the API: rows are checked here)";
+	return "counted rows (the endpoint has no paging headers)";
+}
+
+/*
+ * The sum of X-Pagination-Total-Entries over the streams, one limit=1
+ * request each, up to max_in_flight at once; false when a response has no
+ * such header (the caller counts rows instead).  A stream whose parent
+ * resource does not exist counts 0, as its scan returns no rows.
+ */
+static bool
+count_from_headers(CivisScanState *fsstate, int64 *count)
+{
+	int			n = list_length(fsstate->streams);
+	int		   *tickets = MemoryContextAlloc(fsstate->rescan_cxt,
+											 sizeof(int) * Max(n, 1));
+	int			submitted = 0;
+	int			s;
+	int64		total = 0;
+
+	for (s = 0; s < n; s++)
+	{
+		CivisResponse resp;
+		CivisStream *stream;
+		char	   *shown;
+		MemoryContext old;
+
+		while (submitted < n &&
+			   submitted - s < Max(1, fsstate->info->max_in_flight))
+		{
+			stream = list_nth(fsstate->streams, submitted);
+			MemoryContextReset(fsstate->url_cxt);
+			old = MemoryContextSwitchTo(fsstate->url_cxt);
+			tickets[submitted] =
+				civis_http_submit(fsstate->http,
+								  civis_build_url(fsstate->info->api_url, stream,
+												  civis_count_parts(), false),
+								  civis_build_url(NULL, stream,
+												  civis_count_parts(), true));
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(fsstate->url_cxt);
+			submitted++;
+		}
+		CHECK_FOR_INTERRUPTS();
+		stream = list_nth(fsstate->streams, s);
+		MemoryContextReset(fsstate->page_cxt);
+		old = MemoryContextSwitchTo(fsstate->page_cxt);
+		shown = civis_build_url(NULL, stream, civis_count_parts(), true);
+		civis_http_wait(fsstate->http, tickets[s], &resp);
+		MemoryContextSwitchTo(old);
+		fsstate->pages++;
+		if (resp.status != 200)
+		{
+			if (!status_means_empty(fsstate, resp.status))
+				civis_raise_http_error(&resp, shown, fsstate->info->relname);
+			continue;
+		}
+		if (resp.total_entries < 0)
+		{
+			civis_http_discard_all(fsstate->http);
+			MemoryContextReset(fsstate->page_cxt);
+			return false;
+		}
+		total += resp.total_entries;
+	}
+	MemoryContextReset(fsstate->page_cxt);
+	*count = total;
+	return true;
+}
+
+/*
+ * The one row of a count(*) scan: every count(*) of the scan tuple (after
+ * the columns the rechecks read) holds the count.
+ */
+static TupleTableSlot *
+count_iterate(ForeignScanState *node)
+{
+	CivisScanState *fsstate = node->fdw_state;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+	int			natts = slot->tts_tupleDescriptor->natts;
+	int			nretrieved = list_length(fsstate->retrieved_attrs);
+	int64		count = 0;
+	int			i;
+
+	ExecClearTuple(slot);
+	if (fsstate->count_done)
+		return slot;
+	if (!fsstate->started)
+		start_streams(fsstate, econtext);
+
+	if (civis_count_uses_headers(fsstate->plan, fsstate->active_rechecks) &&
+		count_from_headers(fsstate, &count))
+		fsstate->count_source = "from X-Pagination-Total-Entries";
+	else
+	{
+		fsstate->count_source =
+			civis_count_uses_headers(fsstate->plan, fsstate->active_rechecks)
+			? "counted rows (a response had no X-Pagination-Total-Entries)"
+			: civis_count_rows_reason(fsstate->plan, fsstate->active_rechecks);
+		for (;;)
+		{
+			CHECK_FOR_INTERRUPTS();
+			ExecClearTuple(slot);
+			if (!next_row(fsstate, slot->tts_values, slot->tts_isnull))
+				break;
+			if (fsstate->active_rechecks != NIL)
+			{
+				ExecStoreVirtualTuple(slot);
+				if (!recheck_row(fsstate, econtext, slot))
+				{
+					fsstate->rows_removed++;
+					ResetExprContext(econtext);
+					continue;
+				}
+				ResetExprContext(econtext);
+			}
+			count++;
+		}
+	}
+
+	ExecClearTuple(slot);
+	for (i = 0; i < natts; i++)
+	{
+		slot->tts_values[i] = i < nretrieved ? (Datum) 0 : Int64GetDatum(count);
+		slot->tts_isnull[i] = i < nretrieved;
+	}
+	ExecStoreVirtualTuple(slot);
+	fsstate->count_done = true;
+	return slot;
+}
+
 static TupleTableSlot *
 civisIterateForeignScan(ForeignScanState *node)
 {
@@ -803,6 +1060,8 @@ civisIterateForeignScan(ForeignScanState *node)
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
 	ExprContext *econtext = node->ss.ps.ps_ExprContext;
 
+	if (fsstate->count_mode)
+		return count_iterate(node);
 	if (!fsstate->started)
 		start_streams(fsstate, econtext);
 	for (;;)
@@ -852,6 +1111,7 @@ civisReScanForeignScan(ForeignScanState *node)
 	fsstate->streams = NIL;
 	fsstate->started = false;
 	fsstate->have_prev = false;
+	fsstate->count_done = false;
 }
 
 static void
@@ -887,8 +1147,39 @@ civis_scan_plan(ForeignScanState *node, CivisRequestPlan **plan,
 {
 	CivisScanState *fsstate = node->fdw_state;
 
-	*plan = fsstate->plan;
+	*plan = fsstate->planned ? fsstate->planned : fsstate->plan;
 	*info = fsstate->info;
+}
+
+/*
+ * For explain.c: is this a count(*) scan, and what did its last execution
+ * do (NULL before one)?
+ */
+bool
+civis_scan_count(ForeignScanState *node, const char **source)
+{
+	CivisScanState *fsstate = node->fdw_state;
+
+	*source = fsstate ? fsstate->count_source : NULL;
+	return fsstate && fsstate->count_mode;
+}
+
+/*
+ * For explain.c: the get-by-id plan decided at scan start, if any, its
+ * limit, and what the last start saw (*ids -1: none yet).
+ */
+CivisRequestPlan *
+civis_scan_detail_alternative(ForeignScanState *node, int *max, int *ids,
+							  bool *chosen)
+{
+	CivisScanState *fsstate = node->fdw_state;
+
+	if (fsstate == NULL || fsstate->alt_plan == NULL)
+		return NULL;
+	*max = fsstate->alt_max;
+	*ids = fsstate->alt_ids;
+	*chosen = fsstate->alt_chosen;
+	return fsstate->alt_plan;
 }
 
 /* ------------------------------------------------------------------

@@ -20,6 +20,14 @@ extern void civis_scan_stats(ForeignScanState *node, const CivisHttpStats **http
 							 int64 *removed);
 extern void civis_scan_plan(ForeignScanState *node, CivisRequestPlan **plan,
 							CivisTableInfo **info);
+extern bool civis_scan_count(ForeignScanState *node, const char **source);
+extern CivisRequestPlan *civis_scan_detail_alternative(ForeignScanState *node,
+													   int *max, int *ids,
+													   bool *chosen);
+extern bool civis_count_uses_headers(const CivisRequestPlan *plan, List *rechecks);
+extern List *civis_count_parts(void);
+extern const char *civis_count_rows_reason(const CivisRequestPlan *plan,
+										   List *rechecks);
 
 /*
  * A scan outside the executor (ANALYZE): the same paging, transport and

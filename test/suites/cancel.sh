@@ -43,10 +43,10 @@ SET application_name = 'civis_cancel_victim';
 SELECT pg_backend_pid() AS pid_before \\gset
 $1
 SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS t_start \\gset
-SELECT count(*) FROM jobs;
+SELECT count(1) FROM jobs;
 SELECT 'stuck_ms=' || ((extract(epoch FROM clock_timestamp()) * 1000)::bigint - :t_start) AS stuck;
 \\! python3 test/mock/mockctl.py faults null
-SELECT pg_backend_pid() = :pid_before AS same_backend, count(*) AS rows_after FROM jobs;
+SELECT pg_backend_pid() = :pid_before AS same_backend, count(1) AS rows_after FROM jobs;
 SQL
   }
 
@@ -69,7 +69,7 @@ SQL
   wait_active() {
     local i
     for i in $(seq 1 100); do
-      psql -X -At -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'civis_cancel_victim' AND state = 'active' AND query LIKE 'SELECT count(*) FROM jobs%'" | grep -q . && return 0
+      psql -X -At -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'civis_cancel_victim' AND state = 'active' AND query LIKE 'SELECT count(1) FROM jobs%'" | grep -q . && return 0
       sleep 0.05
     done
     return 1
@@ -132,7 +132,7 @@ SQL
       # so reuse is checked in a new session: a normal scan right away
       $M faults null
       judge "$fault:sigint" "$WORK/out" $((t1 - t0)) "canceling statement due to user request" no
-      check "$fault:sigint_then_scan" bash -c "psql -X -At -c 'SELECT count(*) FROM jobs' | grep -qx 137"
+      check "$fault:sigint_then_scan" bash -c "psql -X -At -c 'SELECT count(1) FROM jobs' | grep -qx 137"
     else
       kill $vpid 2>/dev/null; wait $vpid 2>/dev/null
       fail "$fault:sigint" "the query never became active"

@@ -110,7 +110,7 @@ SELECT pg_backend_pid() AS pid \gset
 \! echo "hwm_before=\$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/\$BPID/status)"
 SET statement_timeout = '$timeout';
 SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS t0 \gset
-SELECT count(*) FROM $table;
+SELECT count(1) FROM $table;
 SELECT 'elapsed_ms=' || ((extract(epoch FROM clock_timestamp()) * 1000)::bigint - :t0) AS elapsed;
 \! echo "hwm_after=\$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/\$BPID/status)"
 RESET statement_timeout;
@@ -167,7 +167,7 @@ SQL
 import os, signal, subprocess, time
 victim = subprocess.Popen(
     ["psql", "-X", "-c", "SET application_name = 'civis_hardening_parse'",
-     "-c", "SELECT count(*) FROM jobs_big"],
+     "-c", "SELECT count(1) FROM jobs_big"],
     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 pid = None
 for _ in range(500):
@@ -266,7 +266,7 @@ SQL
   if [[ $PARTS == *" messages "* ]]; then
   evil=$(python3 -c 'import json; print(json.dumps(json.dumps({"error": "x", "errorDescription": "first\r\nFORGED: injected line \u202etxt.exe\u2066 end"})))')
   $M faults "{\"always\": \"raw\", \"status\": 400, \"body\": $evil}"
-  psql -X -c "SET application_name = 'civis_hardening_msg'" -c "SELECT count(*) FROM jobs" >"$WORK/out" 2>&1
+  psql -X -c "SET application_name = 'civis_hardening_msg'" -c "SELECT count(1) FROM jobs" >"$WORK/out" 2>&1
   $M faults null
   cat "$WORK/out" | sed 's/^/    /'
   check detail_escaped grep -qF 'DETAIL:  first\r\nFORGED: injected line \u202etxt.exe\u2066 end' "$WORK/out"
@@ -290,21 +290,21 @@ SQL
 CREATE FUNCTION pg_temp.cjson_allocator() RETURNS text
   AS '$WORK/probe/cjson_probe.so', 'cjson_probe_allocator' LANGUAGE C;
 SELECT 'fresh=' || pg_temp.cjson_allocator();
-SELECT count(*) FROM jobs;
+SELECT count(1) FROM jobs;
 SELECT 'after_scan=' || pg_temp.cjson_allocator();
 \! python3 test/mock/mockctl.py faults '{"always": "zeros", "huge_mb": 15}'
-SELECT count(*) FROM jobs;
+SELECT count(1) FROM jobs;
 SELECT 'after_refused_body=' || pg_temp.cjson_allocator();
 \! python3 test/mock/mockctl.py faults '{"always": "malformed"}'
-SELECT count(*) FROM jobs;
+SELECT count(1) FROM jobs;
 SELECT 'after_invalid_json=' || pg_temp.cjson_allocator();
 \! python3 test/mock/mockctl.py faults '{"always": "zeros", "huge_mb": 300}'
 $(for t in 200 400 600 800 1000 1200 1400; do
-    printf "SET statement_timeout = '%sms';\nSELECT count(*) FROM jobs_big;\nRESET statement_timeout;\n" $t
+    printf "SET statement_timeout = '%sms';\nSELECT count(1) FROM jobs_big;\nRESET statement_timeout;\n" $t
     printf "SELECT 'after_cancelled_parse=' || pg_temp.cjson_allocator();\n"
   done)
 \! python3 test/mock/mockctl.py faults null
-SELECT 'again_scan=' || count(*) FROM jobs;
+SELECT 'again_scan=' || count(1) FROM jobs;
 SQL
     psql -X -f "$WORK/hooks.sql" >"$WORK/out" 2>&1
     grep -E '=|ERROR' "$WORK/out" | sed 's/^/    /'

@@ -40,26 +40,26 @@ SQL
   psql -X >"$OUT" 2>&1 <<SQL
 SET client_min_messages = debug5;
 \\set VERBOSITY verbose
-SELECT count(*) FROM civis.jobs;
+SELECT count(1) FROM civis.jobs;
 SELECT id, name FROM civis.jobs WHERE id = 406;
 EXPLAIN (ANALYZE, VERBOSE) SELECT * FROM civis.jobs WHERE state = 'running';
 EXPLAIN (ANALYZE, VERBOSE) SELECT * FROM civis.remote_hosts_data_sets
   WHERE remote_host_id = 3 AND password = '$SECRET';
-SELECT count(*) FROM civis.remote_hosts_data_sets WHERE remote_host_id = 3 AND password = '$SECRET';
+SELECT count(1) FROM civis.remote_hosts_data_sets WHERE remote_host_id = 3 AND password = '$SECRET';
 \\! python3 test/mock/mockctl.py faults '{"always": "500"}'
-SELECT count(*) FROM civis.remote_hosts_data_sets WHERE remote_host_id = 3 AND password = '$SECRET';
+SELECT count(1) FROM civis.remote_hosts_data_sets WHERE remote_host_id = 3 AND password = '$SECRET';
 \\! python3 test/mock/mockctl.py faults '{"always": "503"}'
-SELECT count(*) FROM civis.remote_hosts_data_sets WHERE remote_host_id = 3 AND password = '$SECRET';
+SELECT count(1) FROM civis.remote_hosts_data_sets WHERE remote_host_id = 3 AND password = '$SECRET';
 \\! python3 test/mock/mockctl.py faults '{"always": "drop"}'
-SELECT count(*) FROM civis.remote_hosts_data_sets WHERE remote_host_id = 3 AND password = '$SECRET';
+SELECT count(1) FROM civis.remote_hosts_data_sets WHERE remote_host_id = 3 AND password = '$SECRET';
 \\! python3 test/mock/mockctl.py faults '{"always": "truncate"}'
-SELECT count(*) FROM civis.remote_hosts_data_sets WHERE remote_host_id = 3 AND password = '$SECRET';
+SELECT count(1) FROM civis.remote_hosts_data_sets WHERE remote_host_id = 3 AND password = '$SECRET';
 \\! python3 test/mock/mockctl.py faults '{"always": "malformed"}'
-SELECT count(*) FROM civis.remote_hosts_data_sets WHERE remote_host_id = 3 AND password = '$SECRET';
+SELECT count(1) FROM civis.remote_hosts_data_sets WHERE remote_host_id = 3 AND password = '$SECRET';
 \\! python3 test/mock/mockctl.py faults '{"always": "nul"}'
-SELECT count(*) FROM civis.jobs;
+SELECT count(1) FROM civis.jobs;
 \\! python3 test/mock/mockctl.py faults '{"always": "429", "retry_after": "0"}'
-SELECT count(*) FROM civis.jobs;
+SELECT count(1) FROM civis.jobs;
 \\! python3 test/mock/mockctl.py faults null
 -- a wrong key: 401
 CREATE SERVER wrong FOREIGN DATA WRAPPER civis_fdw OPTIONS (api_url '$CIVIS_MOCK_URL');
