@@ -1103,3 +1103,21 @@ civis_get_api_key(Oid serverid, Oid userid)
 			 errhint("Use ALTER USER MAPPING FOR CURRENT_USER SERVER ... OPTIONS (ADD api_key '...').")));
 	return NULL;				/* keep compiler quiet */
 }
+
+/* The transport configuration of a table: limits, retries, where it may go. */void
+civis_http_config_from_table(CivisHttpConfig *cfg, const CivisTableInfo *info,
+							 const char *api_key)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->api_key = api_key;
+	cfg->connect_timeout_ms = info->connect_timeout_ms;
+	cfg->request_timeout_ms = info->request_timeout_ms;
+	cfg->max_response_bytes = info->max_response_bytes;
+	cfg->ca_file = info->ca_file;
+	cfg->max_retries = info->max_retries;
+	cfg->retry_max_time_ms = info->retry_max_time_ms;
+	cfg->max_in_flight = info->max_in_flight;
+	cfg->trusted_host = info->host_allowed;
+	cfg->allow_private_addresses = info->allow_private_addresses;
+	cfg->proxy = info->proxy;
+}

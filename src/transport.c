@@ -83,7 +83,8 @@
 
 #include <curl/curl.h>
 
-#include "civis_fdw.h"
+#include "compat.h"
+#include "transport.h"
 
 #include "lib/ilist.h"
 #include "miscadmin.h"
@@ -176,7 +177,6 @@ typedef struct CivisRequest
 	int64		total_entries;
 	int64		total_pages;
 	int64		per_page;
-	int64		current_page;
 	int64		ratelimit_remaining;
 	char		content_type[128];
 	char		retry_after[64];
@@ -487,7 +487,6 @@ reset_headers(CivisRequest *req)
 	req->total_entries = -1;
 	req->total_pages = -1;
 	req->per_page = -1;
-	req->current_page = -1;
 	req->ratelimit_remaining = -1;
 	req->content_type[0] = '\0';
 	req->retry_after[0] = '\0';
@@ -514,8 +513,6 @@ header_cb(char *data, size_t size, size_t nmemb, void *userdata)
 		req->total_pages = header_int(v, vlen);
 	else if (header_is(data, n, "X-Pagination-Per-Page", &v, &vlen))
 		req->per_page = header_int(v, vlen);
-	else if (header_is(data, n, "X-Pagination-Current-Page", &v, &vlen))
-		req->current_page = header_int(v, vlen);
 	else if (header_is(data, n, "X-RateLimit-Remaining", &v, &vlen))
 		req->ratelimit_remaining = header_int(v, vlen);
 	else if (header_is(data, n, "Retry-After", &v, &vlen))
@@ -1554,7 +1551,6 @@ civis_http_wait(CivisHttp *h, int ticket, CivisResponse *resp)
 	resp->total_entries = req->total_entries;
 	resp->total_pages = req->total_pages;
 	resp->per_page = req->per_page;
-	resp->current_page = req->current_page;
 	resp->ratelimit_remaining = req->ratelimit_remaining;
 	resp->attempts = req->attempts;
 	resp->elapsed_ms = req->done_ms - req->first_start_ms;
@@ -1665,24 +1661,6 @@ civis_http_invalidate_connections(void)
 		return;
 	backend_recycle_pending = true;
 	maybe_recycle_multi();
-}
-
-void
-civis_http_config_from_table(CivisHttpConfig *cfg, const CivisTableInfo *info,
-							 const char *api_key)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->api_key = api_key;
-	cfg->connect_timeout_ms = info->connect_timeout_ms;
-	cfg->request_timeout_ms = info->request_timeout_ms;
-	cfg->max_response_bytes = info->max_response_bytes;
-	cfg->ca_file = info->ca_file;
-	cfg->max_retries = info->max_retries;
-	cfg->retry_max_time_ms = info->retry_max_time_ms;
-	cfg->max_in_flight = info->max_in_flight;
-	cfg->trusted_host = info->host_allowed;
-	cfg->allow_private_addresses = info->allow_private_addresses;
-	cfg->proxy = info->proxy;
 }
 
 /* The libcurl version this backend runs with (civis_fdw_version()). */
