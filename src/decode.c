@@ -987,17 +987,7 @@ civis_decode_item(CivisDecoder *dec, const CivisPage *page, int index,
 
 			v = dec->found[col->entry];
 			for (p = 0; v != NULL && p < col->npath; p++)
-			{
-				if (cJSON_IsNull(v))
-					break;		/* "a.b" of "a": null is null */
-				if (!cJSON_IsObject(v))
-				{
-					/* "a.b" of "a": 5 -- there is no such member */
-					v = NULL;
-					break;
-				}
-				v = civis_json_member(v, col->path[p], col->pathlen[p]);
-			}
+				v = civis_json_step(v, col->path[p], col->pathlen[p]);
 		}
 
 		if (v == NULL)

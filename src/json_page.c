@@ -765,6 +765,22 @@ civis_json_member(const cJSON *obj, const char *name, size_t len)
 	return found;
 }
 
+/*
+ * One step of a dotted key ("a.b" is a, then b): the member of an object;
+ * null stays null ("a.b" of "a": null is null); anything else has no
+ * members (NULL).  The one definition of walking a dotted key: decode.c
+ * walks its pre-split keys with it, lookup_dotted the keys given as text.
+ */
+const cJSON *
+civis_json_step(const cJSON *v, const char *name, size_t len)
+{
+	if (v == NULL || cJSON_IsNull(v))
+		return v;
+	if (!cJSON_IsObject(v))
+		return NULL;
+	return civis_json_member(v, name, len);
+}
+
 /* Follow a dotted key from an item; NULL when some component is missing. */
 static const cJSON *
 lookup_dotted(const cJSON *item, const char *key)
@@ -773,14 +789,14 @@ lookup_dotted(const cJSON *item, const char *key)
 
 	if (strcmp(key, WHOLE_ITEM_KEY) == 0)
 		return item;
+	if (!cJSON_IsObject(cur))
+		return NULL;
 	for (;;)
 	{
 		const char *dot = strchr(key, '.');
 		size_t		len = dot ? (size_t) (dot - key) : strlen(key);
 
-		if (!cJSON_IsObject(cur))
-			return NULL;
-		cur = civis_json_member(cur, key, len);
+		cur = civis_json_step(cur, key, len);
 		if (cur == NULL || dot == NULL)
 			return cur;
 		key = dot + 1;
