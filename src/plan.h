@@ -63,7 +63,7 @@ typedef struct CivisRequestPlan
 
 	/*
 	 * Request economy (a hint from planning; never changes a result): the
-	 * rows the query will consume at most (0: unknown), the rows the scan
+	 * rows the query will consume at most (0: unknown, -1: all), the rows the scan
 	 * expects to read for them (local conditions drop some), and the
 	 * clause of fdw_recheck_quals that ends a sorted stream when false.
 	 */

@@ -564,15 +564,22 @@ clamp_hint(double rows)
  * at planning (ExecSetTupleBound never reaches a ForeignScan): the LIMIT
  * when the path's order is the query's (otherwise a Sort above reads
  * everything), or the planner's absolute tuple_fraction (an uncorrelated
- * EXISTS is planned for one row).  0 when unknown: joins, parameterized
- * paths, grouping, a generic plan's LIMIT $1.
+ * EXISTS is planned for one row).  -1 when every row will be read (no
+ * LIMIT and a tuple_fraction of 0: read-ahead need not ramp up).  0 when
+ * unknown: joins, parameterized paths, grouping, a generic plan's LIMIT $1,
+ * a cursor.
  */
 static int
 scan_bound(PlannerInfo *root, Path *path)
 {
 	if (path->param_info != NULL ||
-		bms_membership(root->all_baserels) != BMS_SINGLETON ||
-		!query_streams_rows(root->parse))
+		bms_membership(root->all_baserels) != BMS_SINGLETON)
+		return 0;
+	/* no LIMIT, and the planner expects every row to be fetched */
+	if (root->tuple_fraction <= 0 && root->parse->limitCount == NULL &&
+		root->parse->limitOffset == NULL)
+		return -1;
+	if (!query_streams_rows(root->parse))
 		return 0;
 #if PG_VERSION_NUM >= 130000
 	/* WITH TIES reads past its count */

@@ -472,6 +472,9 @@ ahead_allowed(CivisScanState *fsstate, const CivisPaging *ps)
 	 */
 	if (fsstate->stop_state != NULL)
 		return ps->next_submit <= ps->next_page || ps->nahead < ps->pages - 1;
+	/* the query reads every row (planning said so): no ramp */
+	if (bound < 0)
+		return true;
 	if (bound > 0 && ps->page_size > 0 &&
 		ps->next_submit <= ((int64) bound + ps->page_size - 1) / ps->page_size)
 		return true;
@@ -534,7 +537,7 @@ fill_ahead(CivisScanState *fsstate)
 			outstanding++;
 		else if (!ps->done)
 		{
-			if (outstanding >= fsstate->pages)
+			if (outstanding >= fsstate->pages && fsstate->req_plan->bound >= 0)
 				break;
 			ps->first_ticket = submit_page(fsstate, s, ps, ps->next_page);
 			outstanding++;
@@ -1022,7 +1025,8 @@ start_local_sort(CivisScanState *fsstate)
 	read->order_by = NULL;
 	read->order_desc = false;
 	read->limit_expr = read->offset_expr = -1;
-	read->bound = read->read_hint = 0;
+	read->bound = -1;			/* every row is read */
+	read->read_hint = 0;
 	fsstate->req_plan = read;
 	civis_paging_init(&fsstate->paging[0], read, NULL);
 	fsstate->cur = 0;
