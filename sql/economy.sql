@@ -48,6 +48,18 @@ SELECT id FROM civis.jobs WHERE state = 'failed' AND id > :x LIMIT 5;
 SET civis_fdw.enable_pushdown = off;
 SELECT id FROM civis.jobs WHERE state = 'failed' AND id > :x LIMIT 5;
 RESET civis_fdw.enable_pushdown;
+-- EXPLAIN ANALYZE: two requests, and the rows of the first page read again
+-- are not duplicates of rows that moved
+CREATE FUNCTION pg_temp.scan_stats(q text) RETURNS TABLE (requests text, duplicates text)
+LANGUAGE plpgsql AS $$
+DECLARE
+  e json;
+BEGIN
+  EXECUTE 'EXPLAIN (ANALYZE, FORMAT JSON) ' || q INTO e;
+  RETURN QUERY SELECT e->0->'Plan'->'Plans'->0->>'Civis Requests',
+                      coalesce(e->0->'Plan'->'Plans'->0->>'Civis Duplicates Dropped', '0');
+END $$;
+SELECT * FROM pg_temp.scan_stats(format('SELECT id FROM civis.jobs WHERE state = %L AND id > %s LIMIT 5', 'failed', :x));
 -- the same with ORDER BY id (unique: the API's sort is kept page after page)
 \set _ `python3 test/mock/mockctl.py mark`
 SELECT id FROM civis.jobs WHERE state = 'failed' AND id > :x ORDER BY id DESC LIMIT 12;

@@ -740,6 +740,7 @@ load_next_page(CivisScanState *fsstate)
 		CivisStream *stream;
 		char	   *shown;
 		bool		straddle = false;
+		bool		restarting;
 
 		if (fsstate->cur < 0 || fsstate->paging[fsstate->cur].done)
 		{
@@ -766,6 +767,7 @@ load_next_page(CivisScanState *fsstate)
 			straddle = !ps->restart_pending;
 		}
 
+		restarting = ps->restart_pending && ps->first_ticket < 0 && ps->nahead == 0;
 		ticket = take_ticket(fsstate, ps);
 		/* pages known to be needed go out while this one is awaited */
 		fill_ahead(fsstate);
@@ -815,6 +817,15 @@ load_next_page(CivisScanState *fsstate)
 											 fsstate->nitems);
 
 		collect_ids(fsstate);
+		if (restarting)
+		{
+			int			i;
+
+			/* the rows of the small page again: not duplicates of a move */
+			for (i = 0; i < fsstate->nitems; i++)
+				if (fsstate->seen_before[i])
+					fsstate->duplicates--;
+		}
 		if (fsstate->restart_skip > 0)
 		{
 			fsstate->item = Max(fsstate->item, Min(fsstate->restart_skip, fsstate->nitems));
