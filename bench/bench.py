@@ -332,6 +332,31 @@ def main():
                  f"'{{{','.join(map(str, top5))}}}' FROM (SELECT * FROM eco.jobs "
                  "ORDER BY updated_at DESC LIMIT 5) s"),
             ]
+            # issue 10: the bound, sorts under local conditions, early stop
+            # (minimum: what a client that knows the API but not the data
+            # sends: one request of the rows asked for, or of a full page)
+            off = "SET civis_fdw.enable_pushdown = off;\n"
+            _, _, b = srv.get("/n10000/l0/jobs/?limit=31&order=updated_at&order_dir=desc")
+            since = "'%s'::timestamptz" % json.loads(b)[30]["updatedAt"]
+            readme = ("SELECT id, name, updated_at FROM eco.jobs WHERE state = 'failed' "
+                      "ORDER BY updated_at DESC LIMIT 20")
+            cases += [
+                ("README example: state = 'failed' ORDER BY updated_at DESC LIMIT 20", readme, 1,
+                 f"CREATE TEMP TABLE a AS SELECT array_agg(updated_at) u, array_agg(id ORDER BY id) i FROM ({readme}) s;\n"
+                 f"{off}SELECT u = (SELECT array_agg(updated_at) FROM ({readme}) s) AND "
+                 f"i = (SELECT array_agg(id ORDER BY id) FROM ({readme}) s) FROM a"),
+                ("state = 'failed' LIMIT 3", "SELECT id FROM eco.jobs WHERE state = 'failed' LIMIT 3", 1,
+                 "SELECT count(*) = 3 AND bool_and(state = 'failed') FROM "
+                 "(SELECT id, state FROM eco.jobs WHERE state = 'failed' LIMIT 3) s"),
+                ("EXISTS (author = 13)", "SELECT EXISTS (SELECT 1 FROM eco.jobs WHERE author_id = 13)", 1,
+                 f"CREATE TEMP TABLE a AS SELECT EXISTS (SELECT 1 FROM eco.jobs WHERE author_id = 13) e;\n"
+                 f"{off}SELECT e = (SELECT count(*) > 0 FROM eco.jobs WHERE author_id = 13) FROM a"),
+                ("incremental refresh: updated_at > <30 rows ago> ORDER BY updated_at DESC",
+                 f"SELECT id, updated_at FROM eco.jobs WHERE updated_at > {since} ORDER BY updated_at DESC", 1,
+                 f"CREATE TEMP TABLE a AS SELECT array_agg(id ORDER BY id) i FROM eco.jobs "
+                 f"WHERE updated_at > {since};\n{off}SELECT i = (SELECT array_agg(id ORDER BY id) "
+                 f"FROM eco.jobs WHERE updated_at > {since}) FROM a"),
+            ]
             for label, query, minimum, check in cases:
                 srv.stats(reset=True)
                 fs = explain_json(query)

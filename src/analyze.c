@@ -112,6 +112,8 @@ civisAcquireSampleRows(Relation relation, int elevel, HeapTuple *rows,
 	isnull = palloc(sizeof(bool) * Max(tupdesc->natts, 1));
 
 	reservoir_init_selection_state(&rstate, targrows);
+	/* the sample reads every page up to its cap: fetch ahead at once */
+	res->plan->bound = -1;
 	st = civis_scan_open(relation, res->plan, attrs, GetUserId(), max_pages);
 
 	for (;;)

@@ -183,6 +183,22 @@ explain_requests(ForeignScanState *node, ExplainState *es)
 							psprintf("order=%s&order_dir=%s (arrival order checked)",
 									 plan->order_by, plan->order_desc ? "desc" : "asc"),
 							es);
+	/* a pushed LIMIT says more than the bound it implies */
+	if (plan->bound > 0 && plan->limit_expr < 0 && plan->offset_expr < 0)
+		ExplainPropertyText("Civis Bound",
+							plan->read_hint > plan->bound
+							? psprintf("%d rows (a hint; about %d read for the local conditions)",
+									   plan->bound, plan->read_hint)
+							: psprintf("%d rows (a hint)", plan->bound),
+							es);
+	if (plan->stop_index >= 0 &&
+		plan->stop_index < list_length(fsplan->fdw_recheck_quals))
+		ExplainPropertyText("Civis Early Stop",
+							psprintf("at the first row where %s is false",
+									 deparse_expression(list_nth(fsplan->fdw_recheck_quals,
+																 plan->stop_index),
+														es->deparse_cxt, true, false)),
+							es);
 	if (plan->limit_expr >= 0 || plan->offset_expr >= 0)
 		ExplainPropertyText("Civis Limit",
 							psprintf("%s offset %s",
@@ -214,6 +230,16 @@ explain_stats(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyInteger("Civis Duplicates Dropped", NULL, duplicates, es);
 	if (removed > 0)
 		ExplainPropertyInteger("Civis Rows Removed by Runtime Recheck", NULL, removed, es);
+	{
+		bool		sorted_locally,
+					stopped;
+
+		civis_scan_economy(node, &sorted_locally, &stopped);
+		if (sorted_locally)
+			ExplainPropertyText("Civis Sorted Locally", "yes (the rows needed did not fit in one sorted page)", es);
+		if (stopped)
+			ExplainPropertyText("Civis Stopped Early", "yes", es);
+	}
 }
 
 void

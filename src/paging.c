@@ -138,6 +138,20 @@ civis_paging_init(CivisPaging *ps, const CivisRequestPlan *plan,
 	{
 		ps->last_id = strtoll(cursor_start, NULL, 10);
 	}
+
+	/*
+	 * The read hint (the rows the query will likely consume) sizes the
+	 * first page; if more rows turn out to be needed, the next request
+	 * uses the full size (civis_paging_advance).
+	 */
+	if (plan->read_hint > 0 && plan->page_size > 0 &&
+		plan->read_hint < plan->page_size &&
+		(plan->paging == CIVIS_PAGING_PAGES || plan->paging == CIVIS_PAGING_CURSOR ||
+		 plan->paging == CIVIS_PAGING_OFFSET || plan->paging == CIVIS_PAGING_WINDOW))
+	{
+		ps->page_size = plan->read_hint;
+		ps->small = true;
+	}
 }
 
 /*
@@ -251,6 +265,9 @@ civis_paging_limit(CivisPaging *ps, const CivisRequestPlan *plan, int64 count,
 	}
 	if (count < 0 || max_size <= 0)
 		return;
+	/* the LIMIT plans the pages exactly: no hint needed */
+	ps->small = false;
+	ps->page_size = max_size;
 	switch (plan->paging)
 	{
 		case CIVIS_PAGING_PAGES:
@@ -460,5 +477,26 @@ civis_paging_advance(CivisPaging *ps, const CivisRequestPlan *plan,
 	}
 	/* pages next_page .. next_submit - 1 are the ones already in flight */
 	ps->next_page++;
+
+	/*
+	 * A first page sized by the read hint did not end the listing: never a
+	 * series of small pages.  Cursors, windows and offsets go on from
+	 * where they are with the full size; page_num listings cannot (offsets
+	 * are (page - 1) x limit), so they start again at page 1 with the full
+	 * size, and the scan skips the rows it has already returned.
+	 */
+	if (ps->small && !ps->done)
+	{
+		ps->small = false;
+		ps->page_size = plan->page_size;
+		if (plan->paging == CIVIS_PAGING_PAGES)
+		{
+			ps->next_page = 1;
+			ps->next_submit = 1;
+			ps->total_pages = -1;
+			ps->per_page = -1;
+			ps->restart_pending = true;
+		}
+	}
 }
 

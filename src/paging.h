@@ -32,6 +32,9 @@ typedef struct CivisPaging
 	int64		pages;			/* pages consumed */
 	int			page_size;		/* limit sent per page (0: API default) */
 	int64		last_page;		/* last page needed (pushed LIMIT), or -1 */
+	bool		small;			/* the first page is sized by the read hint */
+	bool		restart_pending;	/* page_num listing: page 1 again, full
+									 * size (rows already returned skipped) */
 	int			ahead[64];		/* tickets of pages next_page.. (ring) */
 	int			nahead;
 	int			ahead_head;

@@ -361,6 +361,7 @@ civis_build_request_plan(CivisTableInfo *info, List *conds, bool optimise)
 	plan->page_size = info->page_size;
 	plan->limit_expr = -1;
 	plan->offset_expr = -1;
+	plan->stop_index = -1;
 
 	if (optimise && (idcond = find_detail_cond(&b, conds)) != NULL)
 	{
@@ -505,6 +506,9 @@ civis_plan_serialize(const CivisRequestPlan *plan)
 	list = lappend(list, makeInteger(plan->limit_expr));
 	list = lappend(list, makeInteger(plan->offset_expr));
 	list = lappend(list, str_node(plan->hidden_key));
+	list = lappend(list, makeInteger(plan->bound));
+	list = lappend(list, makeInteger(plan->read_hint));
+	list = lappend(list, makeInteger(plan->stop_index));
 	foreach(lc, plan->args)
 	{
 		CivisArg   *arg = lfirst(lc);
@@ -548,6 +552,9 @@ civis_plan_deserialize(List *list)
 	plan->limit_expr = intVal(list_nth(list, i++));
 	plan->offset_expr = intVal(list_nth(list, i++));
 	plan->hidden_key = node_str(list_nth(list, i++));
+	plan->bound = intVal(list_nth(list, i++));
+	plan->read_hint = intVal(list_nth(list, i++));
+	plan->stop_index = intVal(list_nth(list, i++));
 	for_each_from(lc, list, i)
 	{
 		List	   *a = lfirst(lc);

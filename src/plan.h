@@ -60,6 +60,16 @@ typedef struct CivisRequestPlan
 	int			offset_expr;	/* index into fdw_exprs, or -1 */
 	char	   *hidden_key;		/* get-by-id: drop objects whose field of
 								 * this name is true, as the listing does */
+
+	/*
+	 * Request economy (a hint from planning; never changes a result): the
+	 * rows the query will consume at most (0: unknown, -1: all), the rows the scan
+	 * expects to read for them (local conditions drop some), and the
+	 * clause of fdw_recheck_quals that ends a sorted stream when false.
+	 */
+	int			bound;
+	int			read_hint;
+	int			stop_index;		/* -1: none */
 } CivisRequestPlan;
 
 /* What plan.c decided about each condition. */

@@ -31,6 +31,7 @@
 #include "optimizer/restrictinfo.h"
 #include "optimizer/tlist.h"
 #include "catalog/pg_type.h"
+#include "access/nbtree.h"
 #include "access/stratnum.h"
 #include "utils/array.h"
 #include "utils/fmgroids.h"
@@ -301,6 +302,9 @@ make_path(PlannerInfo *root, RelOptInfo *baserel, double rows, bool disabled,
 										 startup, total, NIL, required_outer);
 }
 
+static void add_sorted_path(PlannerInfo *root, RelOptInfo *baserel,
+							Cost startup, Cost total);
+
 static void
 civisGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
@@ -325,6 +329,7 @@ civisGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 										 base->missing_path_params != NIL,
 										 startup, total,
 										 baserel->lateral_relids));
+	add_sorted_path(root, baserel, startup, total);
 
 	clauses = parameter_clauses(root, baserel, fpinfo);
 	foreach(lc, clauses)
@@ -444,54 +449,37 @@ const_rows_needed(Query *parse)
 }
 
 /*
- * The column a single-key ORDER BY sorts on, if the endpoint's "order"
- * parameter can sort by it the same way PostgreSQL would.  Text is never
- * pushed (the API does not sort by the database's collation).  A key that
- * is not unique is pushed only when one request answers the whole query:
- * the API promises no tie-breaker, so ties could move between pages.
+ * The column of this relation a pathkey sorts on, if the endpoint's
+ * "order" parameter can sort by it the same way PostgreSQL would: a
+ * column with order_by, never text (the API does not sort by the
+ * database's collation), the type's default btree order with NULLs where
+ * PostgreSQL puts them (last ascending, first descending).
  */
 static CivisColumn *
-pushable_sort(PlannerInfo *root, RelOptInfo *base, bool *desc)
+pathkey_column(RelOptInfo *base, PathKey *pk, bool *desc)
 {
 	CivisRelInfo *fpinfo = base->fdw_private;
-	PathKey    *pk;
-	EquivalenceMember *em = NULL;
-	CivisColumn *col;
+	CivisColumn *col = NULL;
 	ListCell   *lc;
-	int64		needed;
 
-	if (list_length(root->sort_pathkeys) != 1)
-		return NULL;
-	pk = linitial(root->sort_pathkeys);
 	if (pk->pk_eclass->ec_has_volatile)
 		return NULL;
 	foreach(lc, pk->pk_eclass->ec_members)
 	{
-		EquivalenceMember *m = lfirst(lc);
-		Expr	   *e = m->em_expr;
+		Expr	   *e = ((EquivalenceMember *) lfirst(lc))->em_expr;
 
 		while (IsA(e, RelabelType))
 			e = ((RelabelType *) e)->arg;
 		if (IsA(e, Var) && ((Var *) e)->varno == base->relid &&
 			((Var *) e)->varattno > 0 && ((Var *) e)->varlevelsup == 0)
 		{
-			em = m;
+			col = &fpinfo->info->columns[((Var *) e)->varattno - 1];
 			break;
 		}
 	}
-	if (em == NULL)
+	if (col == NULL || col->dropped || col->order_by == NULL ||
+		type_is_collatable(col->atttypid))
 		return NULL;
-	{
-		Expr	   *e = em->em_expr;
-
-		while (IsA(e, RelabelType))
-			e = ((RelabelType *) e)->arg;
-		col = &fpinfo->info->columns[((Var *) e)->varattno - 1];
-	}
-	if (col->dropped || col->order_by == NULL || type_is_collatable(col->atttypid))
-		return NULL;
-
-	/* the default btree order of the type, NULLs where PostgreSQL puts them */
 	if (pk->pk_opfamily != lookup_type_cache(col->atttypid, TYPECACHE_BTREE_OPFAMILY)->btree_opf)
 		return NULL;
 	if (civis_pathkey_ascending(pk) && !pk->pk_nulls_first)
@@ -500,8 +488,35 @@ pushable_sort(PlannerInfo *root, RelOptInfo *base, bool *desc)
 		*desc = true;
 	else
 		return NULL;
+	return col;
+}
 
-	if (strcmp(col->key, quirk_id_key) != 0)
+/* Does this column sort uniquely (the id: ties cannot move)? */
+static bool
+unique_sort_column(const CivisColumn *col)
+{
+	return col->key && strcmp(col->key, quirk_id_key) == 0;
+}
+
+/*
+ * The column a single-key ORDER BY sorts on, for a scan that also sorts
+ * (an upper relation).  A key that is not unique is pushed there only
+ * when one request answers the whole query: the API promises no
+ * tie-breaker, so ties could move between pages.
+ */
+static CivisColumn *
+pushable_sort(PlannerInfo *root, RelOptInfo *base, bool *desc)
+{
+	CivisRelInfo *fpinfo = base->fdw_private;
+	CivisColumn *col;
+	int64		needed;
+
+	if (list_length(root->sort_pathkeys) != 1)
+		return NULL;
+	col = pathkey_column(base, linitial(root->sort_pathkeys), desc);
+	if (col == NULL)
+		return NULL;
+	if (!unique_sort_column(col))
 	{
 		needed = const_rows_needed(root->parse);
 		if (needed < 0 || fpinfo->base_plan->plan->page_size <= 0 ||
@@ -509,6 +524,247 @@ pushable_sort(PlannerInfo *root, RelOptInfo *base, bool *desc)
 			return NULL;
 	}
 	return col;
+}
+
+/* ------------------------------------------------------------------
+ * Request economy: the bound, sorted base paths, the early stop
+ *
+ * None of this changes a result.  The bound is a hint that only chooses
+ * page sizes and read-ahead.  A sorted base path keeps the arrival-order
+ * check, and its scan falls back to a local sort of the listing when the
+ * rows it needs do not fit in what sorted requests answer safely
+ * (scan.c).  The early stop ends a stream sorted by the scan's own
+ * request at the first row that a condition monotone along that order
+ * rejects; the condition stays in the query's WHERE clause as well.
+ * ------------------------------------------------------------------ */
+
+/* Does this query level read rows as they come (no grouping)? */
+static bool
+query_streams_rows(Query *parse)
+{
+	return parse->groupClause == NIL && parse->groupingSets == NIL &&
+		parse->distinctClause == NIL && !parse->hasAggs &&
+		!parse->hasWindowFuncs && !parse->hasTargetSRFs &&
+		parse->havingQual == NULL && parse->setOperations == NULL;
+}
+
+static int
+clamp_hint(double rows)
+{
+	if (rows <= 0)
+		return 0;
+	if (rows >= PG_INT32_MAX)
+		return PG_INT32_MAX;
+	return (int) ceil(rows);
+}
+
+/*
+ * The rows the query will consume at most from a scan on this path, known
+ * at planning (ExecSetTupleBound never reaches a ForeignScan): the LIMIT
+ * when the path's order is the query's (otherwise a Sort above reads
+ * everything), or the planner's absolute tuple_fraction (an uncorrelated
+ * EXISTS is planned for one row).  -1 when every row will be read (no
+ * LIMIT and a tuple_fraction of 0: read-ahead need not ramp up).  0 when
+ * unknown: joins, parameterized paths, grouping, a generic plan's LIMIT $1,
+ * a cursor.
+ */
+static int
+scan_bound(PlannerInfo *root, Path *path)
+{
+	if (path->param_info != NULL ||
+		bms_membership(root->all_baserels) != BMS_SINGLETON)
+		return 0;
+	/* no LIMIT, and the planner expects every row to be fetched */
+	if (root->tuple_fraction <= 0 && root->parse->limitCount == NULL &&
+		root->parse->limitOffset == NULL)
+		return -1;
+	if (!query_streams_rows(root->parse))
+		return 0;
+#if PG_VERSION_NUM >= 130000
+	/* WITH TIES reads past its count */
+	if (root->parse->limitOption == LIMIT_OPTION_WITH_TIES)
+		return 0;
+#endif
+	if (root->sort_pathkeys != NIL &&
+		!pathkeys_contained_in(root->sort_pathkeys, path->pathkeys))
+		return 0;
+	if (root->limit_tuples > 0)
+		return clamp_hint(root->limit_tuples);
+	if (root->tuple_fraction >= 1)
+		return clamp_hint(root->tuple_fraction);
+	return 0;
+}
+
+/*
+ * The rows a scan expects to read for "bound" rows to pass: conditions the
+ * API does not receive at all drop rows locally (a loose one it applies,
+ * if loosely).
+ */
+static int
+read_hint(PlannerInfo *root, RelOptInfo *base, CivisPlanResult *res, int bound)
+{
+	List	   *unsent = NIL;
+	ListCell   *lc;
+	Selectivity sel;
+
+	if (bound <= 0)
+		return 0;
+	foreach(lc, base->baserestrictinfo)
+		if (!list_member_ptr(res->pushed_rinfos, lfirst(lc)))
+			unsent = lappend(unsent, lfirst(lc));
+	sel = clauselist_selectivity(root, unsent, base->relid, JOIN_INNER, NULL);
+	if (sel <= 0)
+		return PG_INT32_MAX;
+	return clamp_hint(bound / sel);
+}
+
+static bool
+is_column_var(Node *node, Index relid, AttrNumber attnum)
+{
+	while (node && IsA(node, RelabelType))
+		node = (Node *) ((RelabelType *) node)->arg;
+	return node && IsA(node, Var) && ((Var *) node)->varno == relid &&
+		((Var *) node)->varattno == attnum && ((Var *) node)->varlevelsup == 0;
+}
+
+/*
+ * A condition that ends a stream sorted on col: col > / >= value when the
+ * stream moves down (DESC), col < / <= value when it moves up, with an
+ * operator of the sort's btree family and a value that does not depend on
+ * the row.  Once a row with a non-NULL key fails it, every later row does.
+ */
+static Expr *
+stop_clause(RelOptInfo *base, CivisColumn *col, PathKey *pk, bool desc)
+{
+	ListCell   *lc;
+
+	foreach(lc, base->baserestrictinfo)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+		OpExpr	   *op;
+		Node	   *other;
+		bool		var_left;
+		int			strategy;
+		Oid			lefttype,
+					righttype;
+
+		if (rinfo->pseudoconstant || !IsA(rinfo->clause, OpExpr))
+			continue;
+		op = (OpExpr *) rinfo->clause;
+		if (list_length(op->args) != 2)
+			continue;
+		if (is_column_var(linitial(op->args), base->relid, col->attnum))
+		{
+			var_left = true;
+			other = lsecond(op->args);
+		}
+		else if (is_column_var(lsecond(op->args), base->relid, col->attnum))
+		{
+			var_left = false;
+			other = linitial(op->args);
+		}
+		else
+			continue;
+		if (contain_var_clause(other) || contain_volatile_functions(other) ||
+			!op_in_opfamily(op->opno, pk->pk_opfamily))
+			continue;
+		get_op_opfamily_properties(op->opno, pk->pk_opfamily, false,
+								   &strategy, &lefttype, &righttype);
+		if (!var_left)
+			strategy = BTCommuteStrategyNumber(strategy);
+		if (desc ? (strategy == BTGreaterStrategyNumber ||
+					strategy == BTGreaterEqualStrategyNumber)
+			: (strategy == BTLessStrategyNumber ||
+			   strategy == BTLessEqualStrategyNumber))
+			return rinfo->clause;
+	}
+	return NULL;
+}
+
+/*
+ * A base path sorted by the API, for a query whose ORDER BY is one column
+ * the API can sort by, even when conditions stay local (a Filter keeps
+ * the order).  The id sorts uniquely, page after page.  Another key is
+ * offered only where sorted requests are likely to suffice: one page
+ * holds the rows the bound needs, or a condition ends the stream early.
+ */
+static void
+add_sorted_path(PlannerInfo *root, RelOptInfo *baserel, Cost startup, Cost total)
+{
+	CivisRelInfo *fpinfo = baserel->fdw_private;
+	CivisRequestPlan *plan = fpinfo->base_plan->plan;
+	PathKey    *pk;
+	CivisColumn *col;
+	bool		desc;
+
+	if (!fpinfo->optimise || list_length(root->query_pathkeys) != 1 ||
+		!query_streams_rows(root->parse) ||
+		bms_membership(root->all_baserels) != BMS_SINGLETON ||
+		!bms_is_empty(baserel->lateral_relids) ||
+		fpinfo->base_plan->missing_path_params != NIL ||
+		plan->kind != CIVIS_PLAN_LIST || plan->paging != CIVIS_PAGING_PAGES ||
+		plan->page_size <= 0 || civis_plan_fans_out(plan))
+		return;
+	pk = linitial(root->query_pathkeys);
+	col = pathkey_column(baserel, pk, &desc);
+	if (col == NULL)
+		return;
+	if (!unique_sort_column(col) && stop_clause(baserel, col, pk, desc) == NULL)
+	{
+		int			bound = root->limit_tuples > 0 ? clamp_hint(root->limit_tuples) : 0;
+
+		if (bound <= 0 ||
+			read_hint(root, baserel, fpinfo->base_plan, bound) > plan->page_size)
+			return;
+	}
+	add_path(baserel, (Path *) create_foreignscan_path(root, baserel, NULL,
+													   baserel->rows, startup,
+													   total,
+													   root->query_pathkeys,
+													   NULL, NULL,
+#if PG_VERSION_NUM >= 170000
+													   NIL,
+#endif
+													   NIL));
+}
+
+/*
+ * The request-economy fields of a scan's plan: the sort of a sorted base
+ * path, the bound and read hint, and the clause that stops a sorted
+ * stream (appended to fdw_recheck_quals, which setrefs fixes; it is in the
+ * WHERE clause as well, so evaluating it again changes nothing).
+ */
+static void
+plan_economy(PlannerInfo *root, RelOptInfo *base, Path *path,
+			 CivisPlanResult *res, List **recheck)
+{
+	CivisRelInfo *fpinfo = base->fdw_private;
+	CivisRequestPlan *plan = res->plan;
+	bool		desc = false;
+	CivisColumn *col = NULL;
+
+	if (path->pathkeys != NIL && fpinfo->optimise)
+		col = pathkey_column(base, linitial(path->pathkeys), &desc);
+	if (col && plan->order_by == NULL && path->parent == base)
+	{
+		plan->order_by = col->order_by;
+		plan->order_desc = desc;
+		plan->order_attnum = col->attnum;
+	}
+	if (!fpinfo->optimise)
+		return;
+	plan->bound = scan_bound(root, path);
+	plan->read_hint = read_hint(root, base, res, plan->bound);
+	if (col && plan->order_attnum == col->attnum && plan->kind == CIVIS_PLAN_LIST)
+	{
+		Expr	   *stop = stop_clause(base, col, linitial(path->pathkeys), desc);
+
+		if (stop)
+		{
+			plan->stop_index = list_length(*recheck);
+			*recheck = lappend(*recheck, copyObject(stop));
+		}
+	}
 }
 
 static ForeignPath *
@@ -867,7 +1123,8 @@ split_clauses(CivisTableInfo *info, CivisPlanResult *res, List *clauses,
  * the run-time rechecks need.
  */
 static ForeignScan *
-upper_plan(PlannerInfo *root, RelOptInfo *upperrel, List *tlist, Plan *outer_plan)
+upper_plan(PlannerInfo *root, RelOptInfo *upperrel, Path *path, List *tlist,
+		   Plan *outer_plan)
 {
 	CivisUpperInfo *upper = upperrel->fdw_private;
 	RelOptInfo *base = upper->base;
@@ -905,6 +1162,7 @@ upper_plan(PlannerInfo *root, RelOptInfo *upperrel, List *tlist, Plan *outer_pla
 			res->fdw_exprs = lappend(res->fdw_exprs, copyObject(root->parse->limitOffset));
 		}
 	}
+	plan_economy(root, base, path, res, &recheck);
 
 	scan_tlist = add_to_flat_tlist(NIL, pull_var_clause((Node *) tlist,
 														PVC_RECURSE_PLACEHOLDERS));
@@ -977,7 +1235,7 @@ civisGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 		((CivisUpperInfo *) baserel->fdw_private)->count_star)
 		return count_plan(root, baserel, tlist, outer_plan);
 	if (baserel->reloptkind == RELOPT_UPPER_REL)
-		return upper_plan(root, baserel, tlist, outer_plan);
+		return upper_plan(root, baserel, &best_path->path, tlist, outer_plan);
 
 	fpinfo = baserel->fdw_private;
 	conds = civis_extract_conds(root, baserel, fpinfo->info, scan_clauses);
@@ -990,6 +1248,7 @@ civisGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	 */
 	local = split_clauses(fpinfo->info, res, scan_clauses, baserel->relid,
 						  &recheck);
+	plan_economy(root, baserel, &best_path->path, res, &recheck);
 
 	fdw_private = list_make3(civis_plan_serialize(res->plan),
 							 retrieved_attrs(baserel, list_concat_copy(local, recheck),

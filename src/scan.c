@@ -34,6 +34,7 @@
 #include "utils/rel.h"
 #include "utils/datum.h"
 #include "utils/typcache.h"
+#include "utils/tuplesort.h"
 
 #include "civis_fdw.h"
 #include "request.h"
@@ -130,6 +131,34 @@ typedef struct CivisScanState
 	int			alt_max;
 	int			alt_ids;
 	bool		alt_chosen;
+
+	/*
+	 * Request economy.  req_plan is what the paging sends: the plan, or
+	 * the plan without its sort once the scan sorts locally.  A pushed
+	 * sort on a key that is not unique (sorted_ties) is trusted for one
+	 * page, or page after page while no tie straddles a page boundary when
+	 * a condition stops the stream early (stop_state); the ids of the rows
+	 * decoded meanwhile are kept so that the local sort skips them.
+	 */
+	CivisRequestPlan *req_plan;
+	bool		sorted_ties;
+	bool		ids_incomplete; /* a decoded row had no id */
+	ExprState  *stop_state;
+	TupleTableSlot *stop_slot;	/* the scan slot, to test a page's last row */
+	ExprContext *stop_econtext;
+	bool		stopped;
+	bool		key_null;		/* the last row's sort key is NULL */
+	bool		check_straddle; /* the next row starts a new sorted page */
+	bool		need_local_sort;
+	int			restart_skip;	/* rows to skip by position on a restart */
+	int64	   *decoded_ids;
+	int64		ndecoded;
+	int64		decoded_cap;
+	Tuplesortstate *sort;		/* the local sort, once started */
+	TupleTableSlot *sort_in;
+	TupleTableSlot *sort_out;
+	bool		sorting;
+	bool		sorted_locally; /* for EXPLAIN ANALYZE */
 } CivisScanState;
 
 /* ------------------------------------------------------------------
@@ -249,6 +278,7 @@ scan_create(Relation rel, CivisRequestPlan *plan, List *retrieved_attrs,
 	fsstate->plan = plan;
 	fsstate->planned = plan;
 	fsstate->alt_ids = -1;
+	fsstate->req_plan = plan;
 	fsstate->retrieved_attrs = retrieved_attrs;
 	fsstate->exprs = exprs;
 	fsstate->remaining = -1;
@@ -269,6 +299,8 @@ scan_create(Relation rel, CivisRequestPlan *plan, List *retrieved_attrs,
 		fsstate->order_collation = att->attcollation;
 		fsstate->order_cxt = AllocSetContextCreate(scan_cxt, "civis_fdw order",
 											  ALLOCSET_SMALL_SIZES);
+		fsstate->sorted_ties =
+			strcmp(fsstate->info->columns[plan->order_attnum - 1].key, quirk_id_key) != 0;
 	}
 
 	missing_path_param_error(fsstate->info, fsstate->plan);
@@ -336,6 +368,7 @@ civisBeginForeignScan(ForeignScanState *node, int eflags)
 		fsstate = palloc0(sizeof(CivisScanState));
 		fsstate->info = civis_get_table_info(RelationGetRelid(rel));
 		fsstate->plan = plan;
+		fsstate->req_plan = plan;
 		fsstate->exprs = fsplan->fdw_exprs;
 		read_private_extras(fsstate, fsplan->fdw_private);
 		node->fdw_state = fsstate;
@@ -360,6 +393,12 @@ civisBeginForeignScan(ForeignScanState *node, int eflags)
 		foreach(lc, fsplan->fdw_recheck_quals)
 			fsstate->recheck_states[i++] = ExecInitQual(list_make1(lfirst(lc)),
 												   (PlanState *) node);
+		if (plan->stop_index >= 0 && plan->stop_index < fsstate->nrecheck)
+		{
+			fsstate->stop_state = fsstate->recheck_states[plan->stop_index];
+			fsstate->stop_slot = node->ss.ss_ScanTupleSlot;
+			fsstate->stop_econtext = node->ss.ps.ps_ExprContext;
+		}
 	}
 	MemoryContextSwitchTo(old);
 	node->fdw_state = fsstate;
@@ -484,7 +523,7 @@ submit_page(CivisScanState *fsstate, int s, CivisPaging *ps, int64 page_num)
 	MemoryContextReset(fsstate->url_cxt);
 	old = MemoryContextSwitchTo(fsstate->url_cxt);
 	tmp.next_page = page_num;
-	parts = civis_paging_parts(fsstate->plan, fsstate->info, &tmp);
+	parts = civis_paging_parts(fsstate->req_plan, fsstate->info, &tmp);
 	url = civis_build_url(fsstate->info->api_url, stream, parts, false);
 	shown = civis_build_url(NULL, stream, parts, true);
 	ticket = civis_http_submit(fsstate->http, url, shown);
@@ -494,9 +533,46 @@ submit_page(CivisScanState *fsstate, int s, CivisPaging *ps, int64 page_num)
 }
 
 /*
- * Keep up to max_in_flight requests busy with pages that will certainly
- * be needed if the executor keeps asking: the rest of the current listing
- * once its total is known, then the first pages of the next streams.
+ * May the next page of this stream go out before it is asked for?  The
+ * pages a pushed LIMIT needs, yes; the pages the bound needs if every row
+ * passes, yes; beyond those, read-ahead ramps up with the pages consumed
+ * (1, 2, 4, ...), so that the requests wasted when the executor stops
+ * early never outnumber those it used.  Never while a page sized by the
+ * read hint decides what comes next, nor for a sorted stream that goes on
+ * to a local sort rather than to its next page.
+ */
+static bool
+ahead_allowed(CivisScanState *fsstate, const CivisPaging *ps)
+{
+	int			bound = fsstate->req_plan->bound;
+
+	if (ps->small || ps->restart_pending)
+		return false;
+	if (fsstate->sorted_ties && fsstate->stop_state == NULL)
+		return false;
+	if (ps->last_page > 0)
+		return true;
+	/*
+	 * A stream that may stop at any row: the next page is needed (the last
+	 * row passed the stop, see last_row_stops), the ones after it only
+	 * one page later than the ramp.
+	 */
+	if (fsstate->stop_state != NULL)
+		return ps->next_submit <= ps->next_page || ps->nahead < ps->pages - 1;
+	/* the query reads every row (planning said so): no ramp */
+	if (bound < 0)
+		return true;
+	if (bound > 0 && ps->page_size > 0 &&
+		ps->next_submit <= ((int64) bound + ps->page_size - 1) / ps->page_size)
+		return true;
+	return ps->nahead < ps->pages;
+}
+
+/*
+ * Keep up to max_in_flight requests busy with pages that will be needed if
+ * the executor keeps asking (ahead_allowed): the rest of the current
+ * listing once its total is known, then the first pages of the next
+ * streams, as many as pages were consumed.
  */
 static void
 fill_ahead(CivisScanState *fsstate)
@@ -504,6 +580,7 @@ fill_ahead(CivisScanState *fsstate)
 	int			budget = fsstate->info->max_in_flight - civis_http_in_flight(fsstate->http);
 	int			n = list_length(fsstate->streams);
 	int			s;
+	int64		outstanding = 0;
 
 	if (fsstate->cur >= 0 && fsstate->cur < n)
 	{
@@ -526,7 +603,8 @@ fill_ahead(CivisScanState *fsstate)
 			   ps->next_submit <= last &&
 			   ps->nahead < Min(MAX_AHEAD, 2 * fsstate->info->max_in_flight) &&
 			   (fsstate->plan->paging == CIVIS_PAGING_PAGES ||
-				fsstate->plan->paging == CIVIS_PAGING_AUTO))
+				fsstate->plan->paging == CIVIS_PAGING_AUTO) &&
+			   ahead_allowed(fsstate, ps))
 		{
 			int			slot = (ps->ahead_head + ps->nahead) % MAX_AHEAD;
 
@@ -536,13 +614,20 @@ fill_ahead(CivisScanState *fsstate)
 			budget--;
 		}
 	}
+	if (fsstate->cur >= 0 && fsstate->cur < n)
+		outstanding = fsstate->paging[fsstate->cur].nahead;
 	for (s = fsstate->cur + 1; s < n && budget > 0; s++)
 	{
 		CivisPaging *ps = &fsstate->paging[s];
 
-		if (!ps->done && ps->first_ticket < 0)
+		if (ps->first_ticket >= 0)
+			outstanding++;
+		else if (!ps->done)
 		{
+			if (outstanding >= fsstate->pages && fsstate->req_plan->bound >= 0)
+				break;
 			ps->first_ticket = submit_page(fsstate, s, ps, ps->next_page);
+			outstanding++;
 			budget--;
 		}
 	}
@@ -663,10 +748,70 @@ take_ticket(CivisScanState *fsstate, CivisPaging *ps)
 	}
 	else
 	{
+		if (ps->restart_pending)
+		{
+			/*
+			 * Page 1 again, full size: the rows of the small page are
+			 * skipped by id as rows seen on the previous page, or by
+			 * position where items have no id.
+			 */
+			ps->restart_pending = false;
+			fsstate->restart_skip = (fsstate->ncur < fsstate->nitems) ? fsstate->nitems : 0;
+		}
 		ticket = submit_page(fsstate, fsstate->cur, ps, ps->next_page);
 		ps->next_submit = ps->next_page + 1;
 	}
 	return ticket;
+}
+
+/*
+ * Does the last row of the page just loaded already fail the early stop?
+ * Then every later row does too, and the stream needs no further page.
+ * Called between rows, when the scan slot holds nothing the executor
+ * still reads.
+ */
+static bool
+last_row_stops(CivisScanState *fsstate)
+{
+	TupleTableSlot *slot = fsstate->stop_slot;
+	ExprContext *econtext = fsstate->stop_econtext;
+	Datum	   *dvalues;
+	bool	   *dnulls;
+	MemoryContext old;
+	bool		stops;
+
+	if (fsstate->stop_state == NULL || fsstate->sorting || slot == NULL ||
+		fsstate->req_plan->order_by == NULL || fsstate->nitems == 0)
+		return false;
+	dvalues = fsstate->upper ? fsstate->rel_values : slot->tts_values;
+	dnulls = fsstate->upper ? fsstate->rel_nulls : slot->tts_isnull;
+	ExecClearTuple(slot);
+	MemoryContextReset(fsstate->row_cxt);
+	old = MemoryContextSwitchTo(fsstate->row_cxt);
+	civis_decode_item(fsstate->decoder, fsstate->page, fsstate->nitems - 1,
+					  dvalues, dnulls);
+	MemoryContextSwitchTo(old);
+	if (dnulls[fsstate->plan->order_attnum - 1])
+		return false;
+	if (fsstate->upper)
+	{
+		ListCell   *lc;
+		int			i = 0;
+
+		foreach(lc, fsstate->retrieved_attrs)
+		{
+			slot->tts_values[i] = dvalues[lfirst_int(lc) - 1];
+			slot->tts_isnull[i] = dnulls[lfirst_int(lc) - 1];
+			i++;
+		}
+	}
+	ExecStoreVirtualTuple(slot);
+	econtext->ecxt_scantuple = slot;
+	stops = !ExecQual(fsstate->stop_state, econtext);
+	ExecClearTuple(slot);
+	ResetExprContext(econtext);
+	MemoryContextReset(fsstate->row_cxt);
+	return stops;
 }
 
 /* Load the next page with rows into fsstate->page; false at the end. */
@@ -681,6 +826,8 @@ load_next_page(CivisScanState *fsstate)
 		MemoryContext old;
 		CivisStream *stream;
 		char	   *shown;
+		bool		straddle = false;
+		bool		restarting;
 
 		if (fsstate->cur < 0 || fsstate->paging[fsstate->cur].done)
 		{
@@ -696,6 +843,18 @@ load_next_page(CivisScanState *fsstate)
 		ps = &fsstate->paging[fsstate->cur];
 		stream = list_nth(fsstate->streams, fsstate->cur);
 
+		/* a sorted stream with ties needs a second page: sort locally? */
+		if (fsstate->sorted_ties && fsstate->pages > 0)
+		{
+			if (fsstate->stop_state == NULL)
+			{
+				fsstate->need_local_sort = true;
+				return false;
+			}
+			straddle = !ps->restart_pending;
+		}
+
+		restarting = ps->restart_pending && ps->first_ticket < 0 && ps->nahead == 0;
 		ticket = take_ticket(fsstate, ps);
 		/* pages known to be needed go out while this one is awaited */
 		fill_ahead(fsstate);
@@ -707,7 +866,7 @@ load_next_page(CivisScanState *fsstate)
 		{
 			CivisPaging tmp = *ps;
 
-			shown = civis_build_url(NULL, stream, civis_paging_parts(fsstate->plan, fsstate->info, &tmp), true);
+			shown = civis_build_url(NULL, stream, civis_paging_parts(fsstate->req_plan, fsstate->info, &tmp), true);
 		}
 		civis_http_wait(fsstate->http, ticket, &resp);
 
@@ -744,6 +903,21 @@ load_next_page(CivisScanState *fsstate)
 		/* a window repeats entries at its start_at: those are skipped */
 		civis_paging_mark_repeats(ps, fsstate->plan, fsstate->page,
 								  fsstate->nitems, fsstate->seen_before);
+		if (restarting)
+		{
+			int			i;
+
+			/* the rows of the small page again: not duplicates of a move */
+			for (i = 0; i < fsstate->nitems; i++)
+				if (fsstate->seen_before[i])
+					fsstate->duplicates--;
+		}
+		if (fsstate->restart_skip > 0)
+		{
+			fsstate->item = Max(fsstate->item, Min(fsstate->restart_skip, fsstate->nitems));
+			fsstate->restart_skip = 0;
+		}
+		fsstate->check_straddle = straddle;
 		if (same_page_again(fsstate))
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
@@ -751,10 +925,12 @@ load_next_page(CivisScanState *fsstate)
 							fsstate->info->relname),
 					 errcontext("Civis API request: GET %s", shown),
 					 errhint("Its paging headers cannot be trusted; the result would be incomplete.")));
-		civis_paging_advance(ps, fsstate->plan, fsstate->info, fsstate->page, fsstate->nitems,
+		civis_paging_advance(ps, fsstate->req_plan, fsstate->info, fsstate->page, fsstate->nitems,
 							 fsstate->ncur > 0, fsstate->ncur > 0 ? fsstate->cur_ids[fsstate->ncur - 1] : 0,
 							 &resp, shown, fsstate->rescan_cxt);
 		fsstate->pages++;
+		if (!ps->done && last_row_stops(fsstate))
+			ps->done = true;
 		fill_ahead(fsstate);
 		if (fsstate->item < fsstate->nitems)
 			return true;
@@ -811,17 +987,13 @@ check_order(CivisScanState *fsstate, Datum value, bool isnull)
 }
 
 /*
- * The next row into values/isnull (arrays of the relation's width, or of
- * the scan tuple for an upper relation); false at the end.  Datums live in
- * row_cxt until the next call.
+ * The next row of the pages, decoded into arrays of the relation's width,
+ * with its id; false at the end.  Datums live in row_cxt.
  */
 static bool
-next_row(CivisScanState *fsstate, Datum *values, bool *isnull)
+next_page_row(CivisScanState *fsstate, Datum *dvalues, bool *dnulls,
+			  int64 *id, bool *has_id)
 {
-	Datum	   *dvalues = fsstate->upper ? fsstate->rel_values : values;
-	bool	   *dnulls = fsstate->upper ? fsstate->rel_nulls : isnull;
-
-	MemoryContextReset(fsstate->row_cxt);
 	for (;;)
 	{
 		MemoryContext old;
@@ -853,28 +1025,241 @@ next_row(CivisScanState *fsstate, Datum *values, bool *isnull)
 			}
 		}
 
+		*id = civis_page_item_id(fsstate->page, fsstate->item, has_id);
 		old = MemoryContextSwitchTo(fsstate->row_cxt);
 		civis_decode_item(fsstate->decoder, fsstate->page, fsstate->item, dvalues, dnulls);
 		MemoryContextSwitchTo(old);
 		fsstate->item++;
-		if (fsstate->plan->order_attnum > 0)
-			check_order(fsstate, dvalues[fsstate->plan->order_attnum - 1],
-						dnulls[fsstate->plan->order_attnum - 1]);
-		fsstate->rows++;
-		if (fsstate->upper)
-		{
-			ListCell   *lc;
-			int			i = 0;
-
-			foreach(lc, fsstate->retrieved_attrs)
-			{
-				values[i] = dvalues[lfirst_int(lc) - 1];
-				isnull[i] = dnulls[lfirst_int(lc) - 1];
-				i++;
-			}
-		}
 		return true;
 	}
+}
+
+/* Remember the id of a row decoded from a sorted stream with ties. */
+static void
+remember_decoded(CivisScanState *fsstate, int64 id, bool has_id)
+{
+	if (!has_id)
+	{
+		fsstate->ids_incomplete = true;
+		return;
+	}
+	if (fsstate->ndecoded == fsstate->decoded_cap)
+	{
+		fsstate->decoded_cap = Max(64, fsstate->decoded_cap * 2);
+		if (fsstate->decoded_ids == NULL)
+			fsstate->decoded_ids = MemoryContextAlloc(fsstate->rescan_cxt,
+													  sizeof(int64) * fsstate->decoded_cap);
+		else
+			fsstate->decoded_ids = repalloc(fsstate->decoded_ids,
+											sizeof(int64) * fsstate->decoded_cap);
+	}
+	fsstate->decoded_ids[fsstate->ndecoded++] = id;
+}
+
+/*
+ * Does the first row of a new sorted page tie with the last row of the
+ * previous one?  The sequence of sort keys is the same whatever order the
+ * API gives ties, so a boundary between two different keys splits the
+ * rows the same way in every request; a boundary inside a run of ties
+ * does not, and rows could be lost there.
+ */
+static bool
+straddles(CivisScanState *fsstate, Datum *dvalues, bool *dnulls)
+{
+	AttrNumber	k = fsstate->plan->order_attnum - 1;
+
+	if (!fsstate->have_prev)
+		return false;
+	if (fsstate->prev_null || dnulls[k])
+		return fsstate->prev_null && dnulls[k];
+	return DatumGetInt32(FunctionCall2Coll(&fsstate->order_cmp,
+										   fsstate->order_collation,
+										   fsstate->prev_value, dvalues[k])) == 0;
+}
+
+/*
+ * The rows a sorted stream with ties still owes, when they do not fit in
+ * what sorted requests answer safely: the listing again in its stable
+ * order (by id), every row not decoded yet into a tuplesort, and the rows
+ * emitted from there.  No Sort above the scan restores the order (the
+ * plan relies on this scan's), so it is restored here; memory is bounded
+ * by work_mem, the tuplesort spills beyond it.
+ */
+static void
+start_local_sort(CivisScanState *fsstate)
+{
+	TupleDesc	tupdesc;
+	Form_pg_attribute att;
+	TypeCacheEntry *tce;
+	AttrNumber	attnum = fsstate->plan->order_attnum;
+	Oid			sortop;
+	Oid			collation;
+	bool		nulls_first = fsstate->plan->order_desc;
+	CivisRequestPlan *read;
+	MemoryContext old;
+
+	if (fsstate->ids_incomplete)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("cannot sort the rows of foreign table \"%s\" locally: some rows have no id",
+						fsstate->info->relname),
+				 errdetail("The API sorted by %s for one page only; the rest must be read again without rows already returned.",
+						   fsstate->plan->order_by),
+				 errhint("Set civis_fdw.enable_pushdown = off (or the table option pushdown 'false') to sort locally.")));
+
+	civis_http_discard_all(fsstate->http);
+	old = MemoryContextSwitchTo(fsstate->rescan_cxt);
+	tupdesc = CreateTupleDescCopy(RelationGetDescr(fsstate->rel));
+	att = TupleDescAttr(tupdesc, attnum - 1);
+	tce = lookup_type_cache(att->atttypid, TYPECACHE_LT_OPR | TYPECACHE_GT_OPR);
+	sortop = fsstate->plan->order_desc ? tce->gt_opr : tce->lt_opr;
+	collation = att->attcollation;
+	if (!OidIsValid(sortop))
+		elog(ERROR, "no sort operator for type %u", att->atttypid);
+
+	read = palloc(sizeof(CivisRequestPlan));
+	*read = *fsstate->plan;
+	read->order_by = NULL;
+	read->order_desc = false;
+	read->limit_expr = read->offset_expr = -1;
+	read->bound = -1;			/* every row is read */
+	read->read_hint = 0;
+	fsstate->req_plan = read;
+	civis_paging_init(&fsstate->paging[0], read, NULL);
+	fsstate->cur = 0;
+	fsstate->page = NULL;
+	fsstate->nitems = fsstate->item = 0;
+	fsstate->prev_ids = fsstate->cur_ids = NULL;
+	fsstate->nprev = fsstate->ncur = 0;
+	fsstate->sorted_ties = false;
+	fsstate->sorting = true;
+	fsstate->sorted_locally = true;
+	if (fsstate->ndecoded > 0)
+		qsort(fsstate->decoded_ids, fsstate->ndecoded, sizeof(int64), cmp_int64);
+
+	fsstate->sort_in = MakeSingleTupleTableSlot(tupdesc, &TTSOpsVirtual);
+	fsstate->sort_out = MakeSingleTupleTableSlot(tupdesc, &TTSOpsMinimalTuple);
+	fsstate->sort = tuplesort_begin_heap(tupdesc, 1, &attnum, &sortop, &collation,
+										 &nulls_first, work_mem, NULL,
+#if PG_VERSION_NUM >= 150000
+										 TUPLESORT_NONE
+#else
+										 false
+#endif
+		);
+	MemoryContextSwitchTo(old);
+
+	for (;;)
+	{
+		TupleTableSlot *slot = fsstate->sort_in;
+		int64		id;
+		bool		has_id;
+
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(fsstate->row_cxt);
+		ExecClearTuple(slot);
+		if (!next_page_row(fsstate, slot->tts_values, slot->tts_isnull, &id, &has_id))
+			break;
+		if (has_id && id_in(fsstate->decoded_ids, (int) fsstate->ndecoded, id))
+			continue;
+		ExecStoreVirtualTuple(slot);
+		tuplesort_puttupleslot(fsstate->sort, slot);
+	}
+	MemoryContextReset(fsstate->row_cxt);
+	tuplesort_performsort(fsstate->sort);
+}
+
+static void
+end_local_sort(CivisScanState *fsstate)
+{
+	if (fsstate->sort)
+		tuplesort_end(fsstate->sort);
+	fsstate->sort = NULL;
+	fsstate->sorting = false;
+}
+
+/* The next row of the local sort; false at the end. */
+static bool
+next_sorted_row(CivisScanState *fsstate, Datum *dvalues, bool *dnulls)
+{
+	TupleTableSlot *slot = fsstate->sort_out;
+
+	if (!tuplesort_gettupleslot(fsstate->sort, true, false, slot, NULL))
+		return false;
+	slot_getallattrs(slot);
+	memcpy(dvalues, slot->tts_values, sizeof(Datum) * fsstate->natts);
+	memcpy(dnulls, slot->tts_isnull, sizeof(bool) * fsstate->natts);
+	return true;
+}
+
+/*
+ * The next row into values/isnull (arrays of the relation's width, or of
+ * the scan tuple for an upper relation); false at the end.  Datums live in
+ * row_cxt (or the local sort) until the next call.
+ */
+static bool
+next_row(CivisScanState *fsstate, Datum *values, bool *isnull)
+{
+	Datum	   *dvalues = fsstate->upper ? fsstate->rel_values : values;
+	bool	   *dnulls = fsstate->upper ? fsstate->rel_nulls : isnull;
+
+	MemoryContextReset(fsstate->row_cxt);
+	if (fsstate->stopped)
+		return false;
+	if (fsstate->sorting)
+	{
+		if (!next_sorted_row(fsstate, dvalues, dnulls))
+			return false;
+	}
+	else
+	{
+		int64		id;
+		bool		has_id;
+
+		if (!next_page_row(fsstate, dvalues, dnulls, &id, &has_id))
+		{
+			if (!fsstate->need_local_sort)
+				return false;
+			fsstate->need_local_sort = false;
+			start_local_sort(fsstate);
+			if (!next_sorted_row(fsstate, dvalues, dnulls))
+				return false;
+		}
+		else if (fsstate->sorted_ties)
+		{
+			if (fsstate->check_straddle && straddles(fsstate, dvalues, dnulls))
+			{
+				/* this row is not returned: the local sort has it */
+				start_local_sort(fsstate);
+				if (!next_sorted_row(fsstate, dvalues, dnulls))
+					return false;
+			}
+			else
+				remember_decoded(fsstate, id, has_id);
+			fsstate->check_straddle = false;
+		}
+	}
+
+	if (fsstate->plan->order_attnum > 0)
+	{
+		fsstate->key_null = dnulls[fsstate->plan->order_attnum - 1];
+		check_order(fsstate, dvalues[fsstate->plan->order_attnum - 1],
+					dnulls[fsstate->plan->order_attnum - 1]);
+	}
+	fsstate->rows++;
+	if (fsstate->upper)
+	{
+		ListCell   *lc;
+		int			i = 0;
+
+		foreach(lc, fsstate->retrieved_attrs)
+		{
+			values[i] = dvalues[lfirst_int(lc) - 1];
+			isnull[i] = dnulls[lfirst_int(lc) - 1];
+			i++;
+		}
+	}
+	return true;
 }
 
 /*
@@ -1076,6 +1461,23 @@ civisIterateForeignScan(ForeignScanState *node)
 		if (!next_row(fsstate, slot->tts_values, slot->tts_isnull))
 			return slot;
 		ExecStoreVirtualTuple(slot);
+
+		/*
+		 * Early stop: the stream is sorted by the scan's own request and
+		 * this row's key is past a bound of the WHERE clause; so is every
+		 * later row's.
+		 */
+		if (fsstate->stop_state && !fsstate->key_null)
+		{
+			econtext->ecxt_scantuple = slot;
+			if (!ExecQual(fsstate->stop_state, econtext))
+			{
+				fsstate->stopped = true;
+				civis_http_discard_all(fsstate->http);
+				ResetExprContext(econtext);
+				return ExecClearTuple(slot);
+			}
+		}
 		if (fsstate->active_rechecks != NIL && !recheck_row(fsstate, econtext, slot))
 		{
 			fsstate->rows_removed++;
@@ -1102,6 +1504,7 @@ civisReScanForeignScan(ForeignScanState *node)
 	if (fsstate->http == NULL)
 		return;
 	civis_http_discard_all(fsstate->http);
+	end_local_sort(fsstate);
 	MemoryContextReset(fsstate->page_cxt);
 	MemoryContextReset(fsstate->rescan_cxt);
 	fsstate->page = NULL;
@@ -1112,6 +1515,16 @@ civisReScanForeignScan(ForeignScanState *node)
 	fsstate->started = false;
 	fsstate->have_prev = false;
 	fsstate->count_done = false;
+	fsstate->req_plan = fsstate->plan;
+	fsstate->sorted_ties = fsstate->plan->order_attnum > 0 &&
+		strcmp(fsstate->info->columns[fsstate->plan->order_attnum - 1].key, quirk_id_key) != 0;
+	fsstate->ids_incomplete = false;
+	fsstate->stopped = false;
+	fsstate->check_straddle = false;
+	fsstate->need_local_sort = false;
+	fsstate->restart_skip = 0;
+	fsstate->decoded_ids = NULL;
+	fsstate->ndecoded = fsstate->decoded_cap = 0;
 }
 
 static void
@@ -1121,7 +1534,10 @@ civisEndForeignScan(ForeignScanState *node)
 
 	/* deleting the context runs the transport's cleanup callback */
 	if (fsstate && fsstate->scan_cxt)
+	{
+		end_local_sort(fsstate);
 		MemoryContextDelete(fsstate->scan_cxt);
+	}
 	node->fdw_state = NULL;
 }
 
@@ -1138,6 +1554,16 @@ civis_scan_stats(ForeignScanState *node, const CivisHttpStats **http,
 	*rows = fsstate ? fsstate->rows : 0;
 	*duplicates = fsstate ? fsstate->duplicates : 0;
 	*removed = fsstate ? fsstate->rows_removed : 0;
+}
+
+/* For explain.c: what the request economy did. */
+void
+civis_scan_economy(ForeignScanState *node, bool *sorted_locally, bool *stopped)
+{
+	CivisScanState *fsstate = node->fdw_state;
+
+	*sorted_locally = fsstate && fsstate->sorted_locally;
+	*stopped = fsstate && fsstate->stopped;
 }
 
 /* For explain.c: the plan and the table of a scan. */

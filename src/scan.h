@@ -18,6 +18,8 @@ extern void civis_scan_routines(FdwRoutine *routine);
 extern void civis_scan_stats(ForeignScanState *node, const CivisHttpStats **http,
 							 int64 *pages, int64 *rows, int64 *duplicates,
 							 int64 *removed);
+extern void civis_scan_economy(ForeignScanState *node, bool *sorted_locally,
+							   bool *stopped);
 extern void civis_scan_plan(ForeignScanState *node, CivisRequestPlan **plan,
 							CivisTableInfo **info);
 extern bool civis_scan_count(ForeignScanState *node, const char **source);

@@ -1,0 +1,151 @@
+--
+-- economy: the fewest requests for the queries people write (issue 10).
+-- The bound is a hint from planning: it sizes the first page and the
+-- read-ahead, never the result.  Every query is compared with
+-- civis_fdw.enable_pushdown = off, and the mock's request log is shown.
+--
+SET timezone = 'UTC';
+-- the README's first example: one request of 20 rows, sorted by the API
+-- although state stays in the Filter (the API compares it loosely)
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT id, name, updated_at FROM civis.jobs WHERE state = 'failed' ORDER BY updated_at DESC LIMIT 20;
+\set _ `python3 test/mock/mockctl.py mark`
+CREATE TEMP TABLE first_on AS
+SELECT row_number() OVER () AS n, id, name, updated_at FROM (
+  SELECT id, name, updated_at FROM civis.jobs WHERE state = 'failed' ORDER BY updated_at DESC LIMIT 20) s;
+\set log `python3 test/mock/mockctl.py log | sort`
+\echo :log
+SET civis_fdw.enable_pushdown = off;
+CREATE TEMP TABLE first_off AS
+SELECT row_number() OVER () AS n, id, name, updated_at FROM (
+  SELECT id, name, updated_at FROM civis.jobs WHERE state = 'failed' ORDER BY updated_at DESC LIMIT 20) s;
+RESET civis_fdw.enable_pushdown;
+-- the same sequence of keys, the same rows (ties aside)
+SELECT count(*) AS rows,
+       (SELECT array_agg(updated_at ORDER BY n) FROM first_on) =
+       (SELECT array_agg(updated_at ORDER BY n) FROM first_off) AS same_order,
+       (SELECT array_agg(id ORDER BY id) FROM first_on) =
+       (SELECT array_agg(id ORDER BY id) FROM first_off) AS same_rows
+  FROM first_on;
+-- a LIMIT under a loose filter: one request of 3
+EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM civis.jobs WHERE state = 'failed' LIMIT 3;
+\set _ `python3 test/mock/mockctl.py mark`
+SELECT count(*) FROM (SELECT id FROM civis.jobs WHERE state = 'failed' LIMIT 3) s;
+\set log `python3 test/mock/mockctl.py log | sort`
+\echo :log
+-- a LIMIT whose local condition drops rows: id > x is not sent, so the
+-- first page asks for 5 / (1/3) = 15 rows; too few of them pass, and the
+-- scan reads page 1 again at the full size, skipping the rows it has seen
+-- (two requests, never a series of small pages, never too few rows)
+SET civis_fdw.enable_pushdown = off;
+SELECT id AS x FROM civis.jobs WHERE state = 'failed' ORDER BY id OFFSET 12 LIMIT 1 \gset
+RESET civis_fdw.enable_pushdown;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM civis.jobs WHERE state = 'failed' AND id > :x LIMIT 5;
+\set _ `python3 test/mock/mockctl.py mark`
+SELECT id FROM civis.jobs WHERE state = 'failed' AND id > :x LIMIT 5;
+\set log `python3 test/mock/mockctl.py log`
+\echo :log
+SET civis_fdw.enable_pushdown = off;
+SELECT id FROM civis.jobs WHERE state = 'failed' AND id > :x LIMIT 5;
+RESET civis_fdw.enable_pushdown;
+-- EXPLAIN ANALYZE: two requests, and the rows of the first page read again
+-- are not duplicates of rows that moved
+CREATE FUNCTION pg_temp.scan_stats(q text) RETURNS TABLE (requests text, duplicates text)
+LANGUAGE plpgsql AS $$
+DECLARE
+  e json;
+BEGIN
+  EXECUTE 'EXPLAIN (ANALYZE, FORMAT JSON) ' || q INTO e;
+  RETURN QUERY SELECT e->0->'Plan'->'Plans'->0->>'Civis Requests',
+                      coalesce(e->0->'Plan'->'Plans'->0->>'Civis Duplicates Dropped', '0');
+END $$;
+SELECT * FROM pg_temp.scan_stats(format('SELECT id FROM civis.jobs WHERE state = %L AND id > %s LIMIT 5', 'failed', :x));
+-- the same with ORDER BY id (unique: the API's sort is kept page after page)
+\set _ `python3 test/mock/mockctl.py mark`
+SELECT id FROM civis.jobs WHERE state = 'failed' AND id > :x ORDER BY id DESC LIMIT 12;
+\set log `python3 test/mock/mockctl.py log`
+\echo :log
+SET civis_fdw.enable_pushdown = off;
+SELECT id FROM civis.jobs WHERE state = 'failed' AND id > :x ORDER BY id DESC LIMIT 12;
+RESET civis_fdw.enable_pushdown;
+-- EXISTS: one request of one row
+EXPLAIN (VERBOSE, COSTS OFF) SELECT EXISTS (SELECT 1 FROM civis.jobs WHERE author_id = 13);
+\set _ `python3 test/mock/mockctl.py mark`
+SELECT EXISTS (SELECT 1 FROM civis.jobs WHERE author_id = 13);
+\set log `python3 test/mock/mockctl.py log`
+\echo :log
+SELECT EXISTS (SELECT 1 FROM civis.jobs WHERE author_id = -1);
+-- a generic plan's LIMIT $1 gives no bound
+PREPARE lim(bigint) AS SELECT id FROM civis.jobs WHERE state = 'failed' LIMIT $1;
+SET plan_cache_mode = force_generic_plan;
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE lim(3);
+RESET plan_cache_mode;
+DEALLOCATE lim;
+-- ORDER BY a key with ties under a local filter, more rows needed than
+-- the first sorted page holds: the scan reads the listing again by id into
+-- a local sort (there is no Sort above it) and returns every row in order
+SET civis_fdw.enable_pushdown = off;
+SELECT updated_at AS mid FROM civis.jobs WHERE state = 'failed' ORDER BY updated_at DESC OFFSET 19 LIMIT 1 \gset
+RESET civis_fdw.enable_pushdown;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT id, updated_at FROM civis.jobs WHERE state = 'failed' AND updated_at < :'mid' ORDER BY updated_at DESC LIMIT 5;
+\set _ `python3 test/mock/mockctl.py mark`
+CREATE TEMP TABLE sorted_on AS
+SELECT row_number() OVER () AS n, id, updated_at FROM (
+  SELECT id, updated_at FROM civis.jobs WHERE state = 'failed' AND updated_at < :'mid' ORDER BY updated_at DESC LIMIT 5) s;
+\set log `python3 test/mock/mockctl.py log`
+\echo :log
+SET civis_fdw.enable_pushdown = off;
+CREATE TEMP TABLE sorted_off AS
+SELECT row_number() OVER () AS n, id, updated_at FROM (
+  SELECT id, updated_at FROM civis.jobs WHERE state = 'failed' AND updated_at < :'mid' ORDER BY updated_at DESC LIMIT 5) s;
+RESET civis_fdw.enable_pushdown;
+SELECT count(*) AS rows,
+       (SELECT array_agg(updated_at ORDER BY n) FROM sorted_on) =
+       (SELECT array_agg(updated_at ORDER BY n) FROM sorted_off) AS same_order,
+       (SELECT array_agg(id ORDER BY id) FROM sorted_on) =
+       (SELECT array_agg(id ORDER BY id) FROM sorted_off) AS same_rows
+  FROM sorted_on;
+-- incremental refresh: sorted by updated_at descending, the scan stops at
+-- the first row at or before the bound
+SET civis_fdw.enable_pushdown = off;
+SELECT updated_at AS since FROM civis.jobs ORDER BY updated_at DESC OFFSET 30 LIMIT 1 \gset
+RESET civis_fdw.enable_pushdown;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT id, updated_at FROM civis.jobs WHERE updated_at > :'since' ORDER BY updated_at DESC;
+\set _ `python3 test/mock/mockctl.py mark`
+SELECT count(*) FROM (SELECT id, updated_at FROM civis.jobs WHERE updated_at > :'since' ORDER BY updated_at DESC) s;
+\set log `python3 test/mock/mockctl.py log`
+\echo :log
+-- a longer window: sorted pages one after another while no run of equal
+-- keys straddles a page boundary, then the stop (same rows as without
+-- pushdown)
+SET civis_fdw.enable_pushdown = off;
+SELECT updated_at AS since2 FROM civis.jobs ORDER BY updated_at DESC OFFSET 80 LIMIT 1 \gset
+SELECT md5(string_agg(id::text, ',' ORDER BY id)) AS want FROM civis.jobs WHERE updated_at > :'since2' \gset
+RESET civis_fdw.enable_pushdown;
+\set _ `python3 test/mock/mockctl.py mark`
+SELECT count(*), md5(string_agg(id::text, ',' ORDER BY id)) = :'want' AS same
+  FROM (SELECT id FROM civis.jobs WHERE updated_at > :'since2' ORDER BY updated_at DESC) s;
+\set log `python3 test/mock/mockctl.py log`
+\echo :log
+-- the README's recipe: an overlap window from the local copy, an upsert
+CREATE TEMP TABLE local_jobs (id bigint PRIMARY KEY, state text, updated_at timestamptz);
+SET civis_fdw.enable_pushdown = off;
+INSERT INTO local_jobs SELECT id, state, updated_at FROM civis.jobs WHERE updated_at <= :'since';
+RESET civis_fdw.enable_pushdown;
+\set _ `python3 test/mock/mockctl.py mark`
+INSERT INTO local_jobs
+SELECT id, state, updated_at FROM civis.jobs
+ WHERE updated_at > (SELECT max(updated_at) FROM local_jobs) - interval '10 minutes'
+ ORDER BY updated_at DESC
+ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at;
+\set log `python3 test/mock/mockctl.py log`
+\echo :log
+SET civis_fdw.enable_pushdown = off;
+SELECT count(*) AS local_rows,
+       (SELECT count(*) FROM civis.jobs) AS remote_rows,
+       (SELECT md5(string_agg(id || state || updated_at, ',' ORDER BY id)) FROM local_jobs) =
+       (SELECT md5(string_agg(id || state || updated_at, ',' ORDER BY id)) FROM civis.jobs) AS same
+  FROM local_jobs;
+RESET civis_fdw.enable_pushdown;
