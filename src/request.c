@@ -46,6 +46,7 @@ copy_stream(const CivisStream *src)
 	s->shown_path = pstrdup(src->shown_path);
 	s->query = list_copy(src->query);
 	s->echo = list_copy(src->echo);
+	s->detail_id = src->detail_id;
 	return s;
 }
 
@@ -86,6 +87,8 @@ apply_value(CivisStream *s, const CivisArg *arg, const char *value,
 		const char *encoded = placeholder ? value : civis_url_escape(value);
 
 		s->path = substitute(s->path, arg->param, encoded);
+		if (arg->kind == CIVIS_ARG_DETAIL_ID && !placeholder)
+			s->detail_id = pstrdup(value);
 		s->shown_path = substitute(s->shown_path, arg->param,
 								   arg->secret && !placeholder ? SECRET_MASK : encoded);
 	}

@@ -18,6 +18,7 @@ typedef struct CivisStream
 	char	   *shown_path;		/* path as shown (secrets masked) */
 	List	   *query;			/* CivisQueryPart *, in URL order */
 	List	   *echo;			/* CivisEcho *: constants for columns */
+	char	   *detail_id;		/* get-by-id: the id this stream fetches */
 } CivisStream;
 
 typedef struct CivisQueryPart

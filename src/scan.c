@@ -443,7 +443,18 @@ choose_detail(CivisScanState *fsstate, CivisValue *values)
 	if (fsstate->alt_plan == NULL)
 		return;
 	fsstate->plan = fsstate->planned;
+	fsstate->req_plan = fsstate->plan;
 	fsstate->alt_chosen = false;
+
+	/*
+	 * A scan that delivers a pushed sort (no Sort above it) fetches objects
+	 * by id only when the sort is by id: the streams are then put in id
+	 * order (start_streams).  Any other sort keeps the listing.
+	 */
+	if (fsstate->planned->order_attnum > 0 &&
+		strcmp(fsstate->info->columns[fsstate->planned->order_attnum - 1].key,
+			   quirk_id_key) != 0)
+		return;
 	foreach(lc, fsstate->alt_plan->args)
 	{
 		CivisArg   *arg = lfirst(lc);
@@ -457,10 +468,29 @@ choose_detail(CivisScanState *fsstate, CivisValue *values)
 			(d.outcome == CIVIS_EXACT && fsstate->alt_ids <= fsstate->alt_max))
 		{
 			fsstate->plan = fsstate->alt_plan;
+			fsstate->req_plan = fsstate->plan;
 			fsstate->alt_chosen = true;
 		}
 		return;
 	}
+}
+
+/* Detail streams in id order (a pushed ORDER BY id met by get-by-id). */
+static int
+stream_id_cmp_asc(const ListCell *a, const ListCell *b)
+{
+	const CivisStream *sa = lfirst(a);
+	const CivisStream *sb = lfirst(b);
+	int64		x = sa->detail_id ? strtoll(sa->detail_id, NULL, 10) : 0;
+	int64		y = sb->detail_id ? strtoll(sb->detail_id, NULL, 10) : 0;
+
+	return (x > y) - (x < y);
+}
+
+static int
+stream_id_cmp_desc(const ListCell *a, const ListCell *b)
+{
+	return stream_id_cmp_asc(b, a);
 }
 
 /* Expand the plan into streams with the current parameter values. */
@@ -479,6 +509,9 @@ start_streams(CivisScanState *fsstate, ExprContext *econtext)
 	civis_expand(fsstate->plan, values, fsstate->info->relname, true, &exp);
 	fsstate->streams = exp.streams;
 	fsstate->active_rechecks = exp.rechecks;
+	if (fsstate->alt_chosen && fsstate->planned->order_attnum > 0)
+		list_sort(fsstate->streams, fsstate->planned->order_desc
+				  ? stream_id_cmp_desc : stream_id_cmp_asc);
 	if (fsstate->alt_chosen)
 	{
 		ListCell   *lc;
