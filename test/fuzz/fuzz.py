@@ -40,6 +40,9 @@ FOREIGN, LOCAL = "fz", "lc"
 PAGE_CAP = int(os.environ.get("CIVIS_FUZZ_PAGE_CAP", "20"))
 BATCH = int(os.environ.get("CIVIS_FUZZ_BATCH", "100"))
 JOBS = int(os.environ.get("CIVIS_FUZZ_JOBS", "2"))      # psql sessions at once
+PROFILE = os.environ.get("CIVIS_FUZZ_PROFILE") == "1"   # time per mode and shape
+PROFILE_TOTALS = Counter()
+PROFILE_SLOW = []
 
 
 # --------------------------------------------------------------------------
@@ -267,6 +270,9 @@ HEADER = """\\set QUIET on
 \\set VERBOSITY terse
 SET client_min_messages = error;
 SET statement_timeout = '30s';
+-- JIT compiles plans whose cost counts disabled nodes (enable_hashjoin = off
+-- adds 1e10): a second per statement, and nothing civis_fdw does
+SET jit = off;
 """
 
 
@@ -313,13 +319,26 @@ def modes_of(case):
 
 def run_batch(db, cases):
     """{(index, mode): (sqlstate, rows, message)} for a list of cases."""
-    lines = [HEADER]
+    lines = [HEADER + ("\\timing on\n" if PROFILE else "")]
     for i, case in enumerate(cases):
         for mode in modes_of(case):
             lines += run_sql(case, mode, "%d:%s" % (i, mode))
     out = psql(["-v", "ON_ERROR_STOP=0"], "\n".join(lines) + "\n", db)
     results, cur, rows, msg = {}, None, [], None
     for line in out.stdout.split("\n"):
+        if PROFILE and line.startswith("Time: "):
+            if cur is not None:
+                i, mode = cur.split(":")
+                c = cases[int(i)]
+                ms = float(line.split()[1])
+                PROFILE_TOTALS[("mode", mode)] += ms
+                PROFILE_TOTALS[("shape", mode, c.shape)] += ms
+                PROFILE_TOTALS[("table", mode, c.table)] += ms
+                PROFILE_TOTALS[("prep", mode, c.prepared or "-")] += ms
+                PROFILE_SLOW.append((ms, mode, c.render(LOCAL if mode in ("local", "lfull")
+                                                         else FOREIGN, local=mode in (
+                                                             "local", "lfull"))[0][:400]))
+            continue
         if line.startswith("@@B "):
             cur, rows, msg = line[4:], [], None
         elif line.startswith("@@E ") and cur is not None:
@@ -570,6 +589,11 @@ def run(args):
           "without shrinking), %d failing"
           % (total, kinds["refuse"], elapsed, total * 60 / max(elapsed, 0.001),
              total * 60 / max(batch_time, 0.001), len(failures)))
+    if PROFILE:
+        for k, ms in sorted(PROFILE_TOTALS.items(), key=lambda x: -x[1])[:60]:
+            print("profile %-60s %9.0f ms" % (" ".join(k), ms))
+        for ms, mode, text in sorted(PROFILE_SLOW, key=lambda x: -x[0])[:25]:
+            print("slow %6.0f ms %s: %s" % (ms, mode, text))
     if failures:
         firsts = sorted((c.seed, c.index) for c, _, _ in failures)
         print("first failing query: seed %d query %d" % firsts[0])
