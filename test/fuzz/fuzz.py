@@ -413,7 +413,31 @@ def describe(r):
     return "%d rows" % len(r[1])
 
 
+def order_keys(case, rows):
+    """The ORDER BY key values of each row, or None when they cannot be
+    told apart (a key not in the output, a value holding a tab or newline)."""
+    pos = case.order_positions() if case.order else None
+    if not pos:
+        return None
+    width = len(case.out_names())
+    out = []
+    for row in rows:
+        fields = row.split("\t")
+        if len(fields) != width:
+            return None
+        out.append(tuple(fields[p] for p in pos))
+    return out
+
+
 def compare(kind, got, want, lfull, case):
+    if kind != "seq" and case.order:
+        # whatever the ties, the ORDER BY keys come out as one sequence
+        # (and LIMIT/OFFSET/WITH TIES cut it at the same places)
+        kg, kw = order_keys(case, got), order_keys(case, want)
+        if kg is not None and kw is not None and kg != kw:
+            return "ORDER BY keys differ (%d vs %d rows)%s" % (
+                len(got), len(want), first_diff(["\t".join(k) for k in kg],
+                                                 ["\t".join(k) for k in kw]))
     if kind == "seq":
         if got != want:
             return "sequence differs (%d vs %d rows)%s" % (len(got), len(want), first_diff(got, want))
