@@ -20,6 +20,7 @@ import datetime
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import time
@@ -492,7 +493,13 @@ def classify(case, reason):
         or case.shape == "join"
     if case.shape.startswith("lateral"):
         return "6 lateral"
-    if "cannot be sent" in reason or " OR " in scope_text or "needs a condition" in reason:
+    if "cannot be sent" in reason or "needs a condition" in reason:
+        return "4 OR / unsendable semantic condition"
+    if fanout and (case.order or case.limit is not None or case.offset is not None) and (
+            "ORDER BY" in reason or "LIMIT" in reason or "sequence" in reason
+            or "order" in reason):
+        return "2 ORDER BY/LIMIT across fan-out"
+    if " OR " in scope_text:
         return "4 OR / unsendable semantic condition"
     if case.table == "notebooks_deployments_logs" and "NULL" not in text:
         return "tie order (window paging)"
@@ -503,10 +510,11 @@ def classify(case, reason):
         return "1 run-time value not sent (NULL, empty array)"
     if "9223372036854775807" in text:
         return "1 cursor/int8 bounds"
-    if case.settings.get("TimeZone") != "UTC" and ("::timestamp" in text or "::date" in text):
+    if case.settings.get("TimeZone") != "UTC" and re.search(
+            r"::timestamp(?!tz)|::date|\btimestamp '|\bdate '", text):
         return "3 time zones"
-    if case.table in ("jobs", "models", "workflows") and (" t.id = " in text or " t.id IN" in text
-                                                          or "t.id = ANY" in text):
+    if case.table in ("jobs", "models", "workflows", "queries", "exports") and (
+            " t.id = " in text or " t.id IN" in text or "t.id = ANY" in text):
         return "5 scope by access path (get-by-id)"
     if "pushdown on gave" in reason:
         return "on/off differ"

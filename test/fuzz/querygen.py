@@ -28,6 +28,9 @@ class Val:
         if self.source == "stable":
             return "(CASE WHEN now() IS NOT NULL THEN %s END)" % self.text
         if self.source == "initplan":
+            if self.typ.endswith("[]"):
+                # = ANY ((SELECT a)) would be ANY (subquery) over one array row
+                return "(SELECT %s)::%s" % (self.text, self.typ)
             return "(SELECT %s)" % self.text
         return self.text
 
