@@ -970,6 +970,13 @@ def shrink_candidates(case):
                        ("enable_nestloop", "on"), ("enable_mergejoin", "on")):
         if case.settings.get(k) != default:
             add(lambda c, k=k, d=default: c.settings.__setitem__(k, d))
+    if case.shape != "plain":
+        def plain(c):
+            c.shape, c.join_col, c.join_vals = "plain", None, []
+            c.order = [("t." + e.split(".", 1)[1], d, n) for e, d, n in c.order
+                       if not e.startswith("p.")]
+            c.total = False
+        add(plain)
     if case.shape == "join" and len(case.join_vals) > 1:
         for i in range(len(case.join_vals)):
             add(lambda c, i=i: c.join_vals.pop(i) and None)
