@@ -495,9 +495,11 @@ def classify(case, reason):
         return "6 lateral"
     if "cannot be sent" in reason or "needs a condition" in reason:
         return "4 OR / unsendable semantic condition"
+    null_value = "NULL::" in text or "'{}'" in text or "ARRAY[NULL]" in text or (
+        case.shape == "join" and any(v.null for v in case.join_vals))
     if fanout and (case.order or case.limit is not None or case.offset is not None) and (
-            "ORDER BY" in reason or "LIMIT" in reason or "sequence" in reason
-            or "order" in reason):
+            "ORDER BY" in reason or "LIMIT" in reason or "order" in reason
+            or ("sequence" in reason and not null_value)):
         return "2 ORDER BY/LIMIT across fan-out"
     if " OR " in scope_text:
         return "4 OR / unsendable semantic condition"

@@ -953,6 +953,23 @@ def shrink_candidates(case):
                         c, p, lambda n: type(n)(n.items[:i] + n.items[i + 1:])))
     for i in range(len(case.scope)):
         add(lambda c, i=i: c.scope.pop(i) and None)
+        node = case.scope[i]
+        # fewer values in a scope IN or OR (keeping at least one)
+        if isinstance(node, In) and len(node.vals) > 1:
+            for j in range(len(node.vals)):
+                add(lambda c, i=i, j=j: c.scope[i].vals.pop(j) and None)
+        if isinstance(node, Or) and len(node.items) > 1:
+            for j in range(len(node.items)):
+                add(lambda c, i=i, j=j: c.scope.__setitem__(i, c.scope[i].items[j])
+                    if len(c.scope[i].items) == 2 else c.scope[i].items.pop(j) and None)
+    # fewer values in an IN of the predicate
+    if case.pred is not None:
+        for path in node_paths(case.pred):
+            node = get_node(case.pred, path)
+            if isinstance(node, In) and len(node.vals) > 1:
+                for j in range(len(node.vals)):
+                    add(lambda c, p=path, j=j: replace_node(
+                        c, p, lambda n: In(n.col, n.vals[:j] + n.vals[j + 1:], n.neg)))
     if case.limit is not None or case.offset is not None:
         add(lambda c: (setattr(c, "limit", None), setattr(c, "offset", None),
                        setattr(c, "ties", False)))
