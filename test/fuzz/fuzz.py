@@ -503,21 +503,20 @@ def classify(case, reason):
         return "2 ORDER BY/LIMIT across fan-out"
     if " OR " in scope_text:
         return "4 OR / unsendable semantic condition"
-    if case.table == "notebooks_deployments_logs" and "NULL" not in text:
-        return "tie order (window paging)"
-    if fanout and (case.order or case.limit is not None or case.offset is not None):
-        return "2 ORDER BY/LIMIT across fan-out"
-    if "NULL::" in text or "'{}'" in text or "ARRAY[NULL]" in text or (
-            case.shape == "join" and any(v.null for v in case.join_vals)):
+    if null_value:
         return "1 run-time value not sent (NULL, empty array)"
     if "9223372036854775807" in text:
         return "1 cursor/int8 bounds"
+    if case.table == "notebooks_deployments_logs":
+        return "tie order (window paging)"
     if case.settings.get("TimeZone") != "UTC" and re.search(
             r"::timestamp(?!tz)|::date|\btimestamp '|\bdate '", text):
         return "3 time zones"
     if case.table in ("jobs", "models", "workflows", "queries", "exports") and (
             " t.id = " in text or " t.id IN" in text or "t.id = ANY" in text):
         return "5 scope by access path (get-by-id)"
+    if fanout and (case.order or case.limit is not None or case.offset is not None):
+        return "2 ORDER BY/LIMIT across fan-out"
     if "pushdown on gave" in reason:
         return "on/off differ"
     return "other"
