@@ -574,6 +574,7 @@ def run(args):
     per_seed = max(1, args.queries // len(seeds))
     total, failures, start = 0, [], time.monotonic()
     shrunk = set()
+    minimal_classes, tries = set(), Counter()
     first_class = {}
     batch_time = 0.0
     kinds = Counter()
@@ -596,11 +597,18 @@ def run(args):
             for c, v in zip(chunk, verdicts):
                 kinds[c.verdict_status()] += 1
                 sig = (classify(c, v), v.split(":")[0][:24]) if v else None
-                if v and len(shrunk) < args.max_failures and sig not in shrunk:
+                # shrink a failure with a new signature, or (a few times) one
+                # whose guessed class no minimal query has shown yet (a query
+                # with two bugs shrinks to the one that stays smallest)
+                retry = (v and sig in shrunk and sig[0] not in minimal_classes
+                         and tries[sig[0]] < 3)
+                if v and len(shrunk) < args.max_failures and (sig not in shrunk or retry):
                     shrunk.add(sig)
+                    tries[sig[0]] += 1
                     small, why = shrink(db, c, v)
                     failures.append((c, small, why))
                     cls = classify(small, why)
+                    minimal_classes.add(cls)
                     first_class.setdefault(cls, (total - len(chunk) + chunk.index(c) + 1,
                                                  c.seed, c.index))
                     print("FAIL seed %d query %d [class %s]: %s" % (c.seed, c.index, cls, why))
