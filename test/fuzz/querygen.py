@@ -448,7 +448,8 @@ class Generator:
 
     # Focused shapes (issue 9, classes 2, 3 and 5): a share of the queries
     # is built around one dimension the random mix reaches too rarely.
-    FOCUS = (("fanout_order", 0.09), ("time_range", 0.09), ("by_id", 0.09))
+    FOCUS = (("fanout_order", 0.08), ("time_range", 0.08), ("by_id", 0.08),
+             ("runtime_null", 0.06))
 
     def focus_tables(self, focus):
         out = []
@@ -456,6 +457,8 @@ class Generator:
             if focus == "fanout_order" and self.fanout_cols(info) and self.order_cols(info):
                 out.append(name)
             elif focus == "time_range" and self.range_cols(info):
+                out.append(name)
+            elif focus == "runtime_null" and self.param_cols(info):
                 out.append(name)
             elif focus == "by_id" and info["spec"].get("unique") == "id" and any(
                     col["name"] == "hidden" and col["role"] == "scope" for col in info["cols"]):
@@ -474,6 +477,12 @@ class Generator:
         """Columns whose ascending/descending order the API can sort by."""
         return [col for col in info["cols"] if col["role"] == "real"
                 and "order_by" in col["opts"] and col["type"] not in ("text", "jsonb")]
+
+    @staticmethod
+    def param_cols(info):
+        """Real columns the API filters by (a query parameter)."""
+        return [col for col in info["cols"] if col["role"] == "real" and "param" in col["opts"]
+                and col["type"] in ("bigint", "text", "boolean")]
 
     @staticmethod
     def range_cols(info):
@@ -515,6 +524,8 @@ class Generator:
             self.focus_time_range(rng, c, info, real)
         elif focus == "by_id":
             self.focus_by_id(rng, c, info, real)
+        elif focus == "runtime_null":
+            self.focus_runtime_null(rng, c, info)
         if (c.pred is not None and c.shape == "plain" and c.verdict_status() == "ok"
                 and rng.random() < 0.25):
             c.tlp = True
@@ -623,6 +634,27 @@ class Generator:
         else:
             c.pred = atom
         self.ensure_selected(c, [col["name"]])
+
+    def focus_runtime_null(self, rng, c, info):
+        """Class 1: a filter whose value is only known at run time and is
+        NULL, an empty or all-NULL array (initplan, stable expression,
+        parameter of a generic plan)."""
+        col = rng.choice(self.param_cols(info))
+        name = cast_name(col["type"])
+        r = rng.random()
+        if r < 0.5:
+            atom = Cmp(col, "=", Val("NULL::%s" % name, col["type"], null=True))
+        elif r < 0.75:
+            atom = Any(col, Val("'{}'::%s[]" % name, name + "[]"))
+        else:
+            atom = Any(col, Val("ARRAY[NULL]::%s[]" % name, name + "[]"))
+        atom.val.source = rng.choice(["initplan", "stable", "param", "param"])
+        if atom.val.source == "param":
+            c.prepared = rng.choice(["force_generic_plan", "force_generic_plan",
+                                     "force_custom_plan"])
+        c.shape, c.join_col, c.join_vals = "plain", None, []
+        c.pred = atom if c.pred is None or rng.random() < 0.7 else And([atom, c.pred])
+        c.tlp = False
 
     def focus_by_id(self, rng, c, info, real):
         """Class 5: id = / IN / = ANY (up to and past fanout_limit) and joins
