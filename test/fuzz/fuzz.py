@@ -373,7 +373,12 @@ def judge(case, res):
         if r[0].startswith("XX") or r[0].startswith("08") or r[0] == "57P01":
             return "%s: internal error %s %s" % (name, r[0], r[2])
     if is_error(on) != is_error(off) or (is_error(on) and on[0] != off[0]):
-        return "pushdown on gave %s, off gave %s" % (describe(on), describe(off))
+        # a refusal may also be no rows in one mode when another condition
+        # proves that none match there (a NULL filter value with pushdown on)
+        if not (case.verdict_status() == "refuse" and not case.shape.startswith("lateral")
+                and ((is_error(off) and not is_error(on) and not on[1])
+                     or (is_error(on) and not is_error(off) and not off[1]))):
+            return "pushdown on gave %s, off gave %s" % (describe(on), describe(off))
     if case.verdict_status() == "refuse":
         # an ERROR, or no rows when another condition already proves that
         # none can match (x = NULL); a LEFT JOIN LATERAL keeps its outer rows
@@ -487,7 +492,8 @@ def run_cases(db, cases):
 def classify(case, reason):
     """A guess at which defect class of issue 9 a minimal failing query
     shows (for reports; the verdict does not depend on it)."""
-    text, _ = case.render(FOREIGN, local=False, prepared=case.prepared)
+    text, params = case.render(FOREIGN, local=False, prepared=case.prepared)
+    text += " " + " ".join(v for _, v in params)       # a parameter's value
     scope_text = " ".join(s.render(querygen.Ctx(FOREIGN, None)) for s in case.scope)
     fanout = any(isinstance(s, (querygen.In, querygen.Or, querygen.Any)) for s in case.scope) \
         or case.shape == "join"
@@ -653,7 +659,7 @@ def main():
     p.add_argument("--seed", type=int, action="append")
     p.add_argument("--seeds-file")
     p.add_argument("--queries", type=int, default=int(os.environ.get("CIVIS_FUZZ_QUERIES",
-                                                                     "6000")))
+                                                                     "5000")))
     p.add_argument("--max-failures", type=int,
                    default=int(os.environ.get("CIVIS_FUZZ_MAX_FAILURES", "10")),
                    help="failures shrunk and shown")
