@@ -577,7 +577,7 @@ def run(args):
                   if x.split("#")[0].strip()]
     if not seeds:
         seeds = [random.SystemRandom().randrange(1, 2 ** 31)]
-    per_seed = max(1, args.queries // len(seeds))
+    per_seed = max(1, -(-args.queries // len(seeds)))      # at least --queries in all
     total, failures, start = 0, [], time.monotonic()
     shrunk = set()
     minimal_classes, tries = set(), Counter()
