@@ -5,7 +5,7 @@
 # test/suites/fuzz.sh in a throwaway cluster.  A seed that finds a bug goes
 # into test/fuzz/seeds.txt once the bug is fixed.
 #
-#   bash scripts/fuzz.sh            a random seed, 6000 queries
+#   bash scripts/fuzz.sh            a random seed, 5000 queries
 #   bash scripts/fuzz.sh 12345      that seed
 #   CIVIS_FUZZ_QUERIES=20000 bash scripts/fuzz.sh
 set -uo pipefail

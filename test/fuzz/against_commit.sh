@@ -7,7 +7,7 @@
 #   bash test/fuzz/against_commit.sh 0f8e136         a commit (needs git)
 #   bash test/fuzz/against_commit.sh /path/to/tree   a source tree (no git)
 #
-# Environment: CIVIS_FUZZ_QUERIES (default 6000), CIVIS_FUZZ_MAX_FAILURES
+# Environment: CIVIS_FUZZ_QUERIES (default 5000), CIVIS_FUZZ_MAX_FAILURES
 # (failures shrunk and shown, default 40), CIVIS_FUZZ_SEED (one seed
 # instead of test/fuzz/seeds.txt).  Prints the fuzzer's report, including
 # "class ...: first found after N queries" lines.

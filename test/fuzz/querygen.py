@@ -28,6 +28,9 @@ class Val:
         if self.source == "stable":
             return "(CASE WHEN now() IS NOT NULL THEN %s END)" % self.text
         if self.source == "initplan":
+            if self.typ.endswith("[]"):
+                # = ANY ((SELECT a)) would be ANY (subquery) over one array row
+                return "(SELECT %s)::%s" % (self.text, self.typ)
             return "(SELECT %s)" % self.text
         return self.text
 
@@ -307,6 +310,7 @@ class Case:
         self.scope_cols = []            # parameter-only columns with local copies
         self.path_cols = []             # path columns
         self.tlp = False
+        self.focus = None               # None | fanout_order | time_range | by_id
 
     def clone(self):
         return copy.deepcopy(self)
@@ -396,6 +400,26 @@ class Case:
         return "SELECT %s, %s, %s, %s" % (count([]), count(["(%s)" % p]),
                                           count(["NOT (%s)" % p]), count(["(%s) IS NULL" % p]))
 
+    def out_names(self):
+        """Names of the output columns, in order."""
+        if self.shape == "plain":
+            return list(self.select)
+        if self.shape == "join":
+            return ["pk"] + list(self.select)
+        return ["pk", "y"] + list(self.select)
+
+    def order_positions(self):
+        """Output positions of the ORDER BY keys (None when one is not
+        in the output)."""
+        names = self.out_names()
+        pos = []
+        for e, _, _ in self.order:
+            name = e.split(".", 1)[1].strip('"')
+            if name not in names:
+                return None
+            pos.append(names.index(name))
+        return pos
+
     def kind(self):
         """How results compare: seq, multiset, or subset (LIMIT/OFFSET
         without a total order)."""
@@ -422,9 +446,62 @@ class Generator:
         self.tables = tables        # name -> {"cols": [...], "spec": TABLES entry, ...}
         self.pools = pools
 
+    # Focused shapes (issue 9, classes 2, 3 and 5): a share of the queries
+    # is built around one dimension the random mix reaches too rarely.
+    FOCUS = (("fanout_order", 0.08), ("time_range", 0.08), ("by_id", 0.08),
+             ("runtime_null", 0.06))
+
+    def focus_tables(self, focus):
+        out = []
+        for name, info in sorted(self.tables.items()):
+            if focus == "fanout_order" and self.fanout_cols(info) and self.order_cols(info):
+                out.append(name)
+            elif focus == "time_range" and self.range_cols(info):
+                out.append(name)
+            elif focus == "runtime_null" and self.param_cols(info):
+                out.append(name)
+            elif focus == "by_id" and info["spec"].get("unique") == "id" and any(
+                    col["name"] == "hidden" and col["role"] == "scope" for col in info["cols"]):
+                out.append(name)
+        return out
+
+    @staticmethod
+    def fanout_cols(info):
+        """Path or parameter-only columns with several values to fan out over."""
+        pools = info["spec"].get("pools", {})
+        return [col for col in info["cols"] if col["role"] in ("path", "scope")
+                and col["type"] != "boolean" and len(pools.get(col["name"], [])) >= 2]
+
+    @staticmethod
+    def order_cols(info):
+        """Columns whose ascending/descending order the API can sort by."""
+        return [col for col in info["cols"] if col["role"] == "real"
+                and "order_by" in col["opts"] and col["type"] not in ("text", "jsonb")]
+
+    @staticmethod
+    def param_cols(info):
+        """Real columns the API filters by (a query parameter)."""
+        return [col for col in info["cols"] if col["role"] == "real" and "param" in col["opts"]
+                and col["type"] in ("bigint", "text", "boolean")]
+
+    @staticmethod
+    def range_cols(info):
+        return [col for col in info["cols"] if col["role"] == "real" and col["type"] == TS
+                and ("after" in col["opts"] or "before" in col["opts"])]
+
     def case(self, rng):
         c = Case()
-        c.table = rng.choice(sorted(self.tables))
+        x, focus = rng.random(), None
+        for name, share in self.FOCUS:
+            if x < share:
+                focus = name
+                break
+            x -= share
+        tables = self.focus_tables(focus) if focus else []
+        if not tables:
+            focus = None
+        c.focus = focus
+        c.table = rng.choice(tables or sorted(self.tables))
         info = self.tables[c.table]
         c.settings = {"TimeZone": rng.choice(TIMEZONES),
                       "enable_hashjoin": rng.choice(["on", "on", "off"]),
@@ -437,13 +514,191 @@ class Generator:
         real = [col for col in info["cols"] if col["role"] == "real"]
         if rng.random() < 0.75:
             c.pred = self.gen_pred(rng, c, info, real, depth=rng.choice([0, 1, 1, 2, 3]))
-        self.gen_shape(rng, c, info, real)
+        if focus is None:
+            self.gen_shape(rng, c, info, real)
         self.gen_select(rng, c, info, real)
         self.gen_order(rng, c, info)
+        if focus == "fanout_order":
+            self.focus_fanout_order(rng, c, info)
+        elif focus == "time_range":
+            self.focus_time_range(rng, c, info, real)
+        elif focus == "by_id":
+            self.focus_by_id(rng, c, info, real)
+        elif focus == "runtime_null":
+            self.focus_runtime_null(rng, c, info)
         if (c.pred is not None and c.shape == "plain" and c.verdict_status() == "ok"
                 and rng.random() < 0.25):
             c.tlp = True
         return c
+
+    def plain_val(self, rng, c, col, x):
+        """A scope value (from a pool) as a Val of the column's type."""
+        if col["type"] == "boolean":
+            v = Val("true" if x else "false", "boolean")
+        elif col["type"] == "bigint":
+            v = Val(str(x), "integer") if rng.random() < 0.6 else Val("%d::bigint" % x, "bigint")
+        else:
+            v = Val(q(str(x)), "text")
+        v.source = self.source(rng, c) if rng.random() < 0.3 else "const"
+        return v
+
+    def ensure_selected(self, c, names):
+        if c.star:
+            return
+        for n in names:
+            if n not in c.select:
+                c.select.append(n)
+
+    def focus_fanout_order(self, rng, c, info):
+        """Class 2: ORDER BY one column the API can sort by, with LIMIT or
+        OFFSET, over several request streams (IN on a path or parameter-only
+        column)."""
+        fcol = rng.choice(self.fanout_cols(info))
+        pool = list(info["spec"]["pools"][fcol["name"]])
+        c.scope = [s for s in c.scope if fcol["name"] not in cols_of(s)]
+        vals = [self.plain_val(rng, c, fcol, x)
+                for x in rng.sample(pool, rng.randint(2, len(pool)))]
+        r = rng.random()
+        if r < 0.6:
+            node = In(fcol, vals)
+        elif r < 0.8:
+            node = Or([Cmp(fcol, "=", v) for v in vals])
+        else:
+            elem = cast_name(fcol["type"])
+            node = Any(fcol, Val("ARRAY[%s]::%s[]" % (", ".join(v.text for v in vals), elem),
+                                 elem + "[]", source=self.source(rng, c)))
+        node.refuse = False
+        c.scope.insert(0, node)
+        if fcol["name"] not in c.scope_cols and fcol["role"] == "scope":
+            c.scope_cols.append(fcol["name"])
+        ocol = rng.choice(self.order_cols(info))
+        c.distinct = False
+        if rng.random() < 0.6:
+            c.pred = None
+        c.tlp = False
+        self.ensure_selected(c, [ocol["name"]])
+        c.order = [("t." + quote_ident(ocol["name"]), rng.random() < 0.5, None)]
+        c.total = False
+        c.ties = False
+        c.limit, c.offset = None, None
+        r = rng.random()
+        if r < 0.75:
+            c.limit = str(rng.choice([1, 2, 3, 3, 5, 10]))
+            if rng.random() < 0.3:
+                c.offset = str(rng.choice([1, 3, 7]))
+        elif r < 0.85:
+            c.offset = str(rng.choice([1, 5]))
+
+    def ts_val(self, rng, c, col, shift=True):
+        """A timestamp or date value (rarely timestamptz) near a value of
+        the column, as literals and casts a user writes."""
+        pool = self.pools.get(c.table, col["name"])
+        base = parse_ts(rng.choice(pool)) if pool else datetime.datetime(
+            2024, 3, 1, tzinfo=datetime.timezone.utc)
+        if shift and rng.random() < 0.4:
+            base += rng.choice([datetime.timedelta(hours=h) for h in (-13, -9, -8, -1, 1, 8, 9, 13)]
+                               + [datetime.timedelta(milliseconds=1),
+                                  -datetime.timedelta(milliseconds=1)])
+        naive = base.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        us = naive.strftime("%Y-%m-%d %H:%M:%S.%f")
+        day = naive.strftime("%Y-%m-%d")
+        r = rng.random()
+        if r < 0.3:
+            v = Val(q(us) + "::timestamp", "timestamp without time zone")
+        elif r < 0.45:
+            v = Val("timestamp " + q(us), "timestamp without time zone")
+        elif r < 0.7:
+            v = Val(q(day) + "::date", "date")
+        elif r < 0.8:
+            v = Val("date " + q(day), "date")
+        elif r < 0.9:
+            v = Val("(%s::timestamp)::timestamptz" % q(us), TS)
+        else:
+            v = Val("%s::date::timestamp" % q(day), "timestamp without time zone")
+        v.source = self.source(rng, c)
+        return v
+
+    def focus_time_range(self, rng, c, info, real):
+        """Class 3: timestamp and date values against a timestamptz column
+        the API filters with *_after/*_before, in a zone other than UTC."""
+        col = rng.choice(self.range_cols(info))
+        c.settings["TimeZone"] = rng.choice([z for z in TIMEZONES if z != "UTC"])
+        r = rng.random()
+        if r < 0.65:
+            atom = Cmp(col, rng.choice([">", ">=", "<", "<="]), self.ts_val(rng, c, col))
+        else:
+            atom = And([Cmp(col, rng.choice([">", ">="]), self.ts_val(rng, c, col)),
+                        Cmp(col, rng.choice(["<", "<="]), self.ts_val(rng, c, col))])
+        if c.pred is not None and rng.random() < 0.3:
+            c.pred = And([atom, self.atom(rng, c, self.pick_col(rng, real))])
+        else:
+            c.pred = atom
+        self.ensure_selected(c, [col["name"]])
+
+    def focus_runtime_null(self, rng, c, info):
+        """Class 1: a filter whose value is only known at run time and is
+        NULL, an empty or all-NULL array (initplan, stable expression,
+        parameter of a generic plan)."""
+        col = rng.choice(self.param_cols(info))
+        name = cast_name(col["type"])
+        r = rng.random()
+        if r < 0.5:
+            atom = Cmp(col, "=", Val("NULL::%s" % name, col["type"], null=True))
+        elif r < 0.75:
+            atom = Any(col, Val("'{}'::%s[]" % name, name + "[]"))
+        else:
+            atom = Any(col, Val("ARRAY[NULL]::%s[]" % name, name + "[]"))
+        atom.val.source = rng.choice(["initplan", "stable", "param", "param"])
+        if atom.val.source == "param":
+            c.prepared = rng.choice(["force_generic_plan", "force_generic_plan",
+                                     "force_custom_plan"])
+        c.shape, c.join_col, c.join_vals = "plain", None, []
+        c.pred = atom if c.pred is None or rng.random() < 0.7 else And([atom, c.pred])
+        c.tlp = False
+
+    def focus_by_id(self, rng, c, info, real):
+        """Class 5: id = / IN / = ANY (up to and past fanout_limit) and joins
+        on id, on tables with a detail endpoint and a hidden scope: every
+        access path must give the listing's rowset."""
+        idcol = next(col for col in info["cols"] if col["name"] == "id")
+        pool = [v for v in self.pools.get(c.table, "id") if isinstance(v, int)] or [1]
+        if rng.random() < 0.7:
+            c.scope = [s for s in c.scope if "hidden" not in cols_of(s)]
+        c.distinct = False
+        self.ensure_selected(c, ["id"])
+
+        def idval():
+            x = rng.choice(pool)
+            return Val(str(x), "integer") if rng.random() < 0.7 else Val("%d::bigint" % x,
+                                                                          "bigint")
+        r = rng.random()
+        if r < 0.25:
+            # a join on id (nested loop: one get-by-id per outer row)
+            c.shape = "join"
+            c.join_col = idcol
+            c.join_vals = [Val(str(rng.choice(pool)), "bigint")
+                           for _ in range(rng.randint(1, 4))]
+            if rng.random() < 0.3:
+                c.join_vals.insert(rng.randint(0, len(c.join_vals)), null_of(rng, "bigint"))
+            c.pred = None if rng.random() < 0.6 else c.pred
+            c.star = False
+            c.order = [("p.pk", False, None), ("t.id", False, None)]
+            c.total = False             # a fan-out scope can repeat an id
+            c.limit = c.offset = None
+            c.ties = False
+            return
+        if r < 0.55:
+            atom = Cmp(idcol, "=", idval())
+            atom.val.source = self.source(rng, c)
+        elif r < 0.85:
+            n = rng.choice([2, 3, 5, 20, 49, 50, 51, 55, 60])
+            atom = In(idcol, [idval() for _ in range(n)])
+        else:
+            n = rng.choice([1, 3, 51])
+            atom = Any(idcol, Val("ARRAY[%s]::bigint[]" % ", ".join(
+                str(rng.choice(pool)) for _ in range(n)), "bigint[]",
+                source=self.source(rng, c)))
+        c.pred = atom if c.pred is None or rng.random() < 0.6 else And([atom, c.pred])
 
     # -- scope -----------------------------------------------------------
     def gen_scope(self, rng, c, info):
@@ -730,6 +985,23 @@ def shrink_candidates(case):
                         c, p, lambda n: type(n)(n.items[:i] + n.items[i + 1:])))
     for i in range(len(case.scope)):
         add(lambda c, i=i: c.scope.pop(i) and None)
+        node = case.scope[i]
+        # fewer values in a scope IN or OR (keeping at least one)
+        if isinstance(node, In) and len(node.vals) > 1:
+            for j in range(len(node.vals)):
+                add(lambda c, i=i, j=j: c.scope[i].vals.pop(j) and None)
+        if isinstance(node, Or) and len(node.items) > 1:
+            for j in range(len(node.items)):
+                add(lambda c, i=i, j=j: c.scope.__setitem__(i, c.scope[i].items[j])
+                    if len(c.scope[i].items) == 2 else c.scope[i].items.pop(j) and None)
+    # fewer values in an IN of the predicate
+    if case.pred is not None:
+        for path in node_paths(case.pred):
+            node = get_node(case.pred, path)
+            if isinstance(node, In) and len(node.vals) > 1:
+                for j in range(len(node.vals)):
+                    add(lambda c, p=path, j=j: replace_node(
+                        c, p, lambda n: In(n.col, n.vals[:j] + n.vals[j + 1:], n.neg)))
     if case.limit is not None or case.offset is not None:
         add(lambda c: (setattr(c, "limit", None), setattr(c, "offset", None),
                        setattr(c, "ties", False)))
@@ -747,6 +1019,13 @@ def shrink_candidates(case):
                        ("enable_nestloop", "on"), ("enable_mergejoin", "on")):
         if case.settings.get(k) != default:
             add(lambda c, k=k, d=default: c.settings.__setitem__(k, d))
+    if case.shape != "plain":
+        def plain(c):
+            c.shape, c.join_col, c.join_vals = "plain", None, []
+            c.order = [("t." + e.split(".", 1)[1], d, n) for e, d, n in c.order
+                       if not e.startswith("p.")]
+            c.total = False
+        add(plain)
     if case.shape == "join" and len(case.join_vals) > 1:
         for i in range(len(case.join_vals)):
             add(lambda c, i=i: c.join_vals.pop(i) and None)

@@ -532,6 +532,9 @@ CONTROL = {
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # a scan opens up to 9 connections at once: with the default listen
+    # backlog of 5 the kernel drops SYNs and the client retries after 1 s
+    request_queue_size = 128
 
     def handle_error(self, request, client_address):
         """Clients hanging up are expected (faults, timeouts); bugs are not."""

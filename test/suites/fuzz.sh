@@ -2,7 +2,7 @@
 # The differential fuzzer (test/fuzz/fuzz.py, issue 9) over the mock's fuzz
 # data set: every seed of test/fuzz/seeds.txt, deterministically, in one
 # throwaway cluster.  CIVIS_FUZZ_QUERIES caps the number of queries (spread
-# over the seeds; default 6000).  Set CIVIS_FUZZ_SEED=N to run one seed
+# over the seeds; default 5000).  Set CIVIS_FUZZ_SEED=N to run one seed
 # instead of the list (scripts/fuzz.sh does, with a fresh random seed).
 # Reports PASS/FAIL lines into $RESULTS.
 set -uo pipefail
