@@ -10,7 +10,8 @@
 #   --suites-on "17 18"     run the suites on these versions only, and
 #   --package-on "15 17"    the package checks on these (both default to
 #                           the VERSIONs); the union is run
-#   --parallel              all versions at once (each in its own
+#   --parallel              all versions, and the suites and the package of
+#                           each, at once (each in its own root copy and
 #                           namespaces; the default is one after another)
 #   --results-out DIR       copy each version's pg_regress results/ and
 #                           regression.diffs to DIR/pgNN/ (to regenerate
@@ -338,8 +339,15 @@ echo "== roots ready after $((SECONDS - start)) s"
 
 run_version() { # version
   local v=$1 vstart=$SECONDS p f
-  in_list "$v" "$suites_on" && run_suites "$v"
-  in_list "$v" "$package_on" && run_package "$v"
+  if [ "$parallel" -eq 1 ]; then
+    # the suites and the package checks use different copies of the roots
+    in_list "$v" "$suites_on" && run_suites "$v" &
+    in_list "$v" "$package_on" && run_package "$v" &
+    wait
+  else
+    in_list "$v" "$suites_on" && run_suites "$v"
+    in_list "$v" "$package_on" && run_package "$v"
+  fi
   p=$(tail -n +$first "$CIVIS_RESULTS" | grep -c "^PASS pg$v:")
   f=$(tail -n +$first "$CIVIS_RESULTS" | grep -c "^FAIL pg$v:")
   echo "== PostgreSQL $v: $p passed, $f failed ($((SECONDS - vstart)) s)"

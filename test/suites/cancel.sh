@@ -98,6 +98,20 @@ SQL
     vpid=$!
     if wait_active; then
       sleep 0.3
+      # what the stuck backend waits for: its own wait event from
+      # PostgreSQL 17 on (the network, or the pause before a retry), the
+      # generic "Extension" before
+      case $fault in
+        429) want=CivisFdwBackoff ;;
+        *) want=CivisFdwNetwork ;;
+      esac
+      [ "$(psql -X -At -c 'SHOW server_version_num')" -ge 170000 ] || want=Extension
+      got=$(psql -X -At -c "SELECT wait_event_type || ':' || wait_event FROM pg_stat_activity WHERE application_name = 'civis_cancel_victim'")
+      if [ "$got" = "Extension:$want" ]; then
+        pass "$fault:wait_event"
+      else
+        fail "$fault:wait_event" "pg_stat_activity shows '$got', not 'Extension:$want'"
+      fi
       t0=$(ms)
       psql -X -At -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'civis_cancel_victim'" >/dev/null
       # the end of the stuck query shows as the victim's next statement
