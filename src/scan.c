@@ -602,6 +602,25 @@ ahead_allowed(CivisScanState *fsstate, const CivisPaging *ps)
 }
 
 /*
+ * How many response bodies a scan may hold ahead of the one it reads (in
+ * flight or arrived): each can reach max_response_bytes, so together they
+ * stay within CIVIS_SCAN_BODY_BUDGET.  With the defaults (16 MiB bodies)
+ * that is 12; with the parse budget (json_page.c, 256 MiB) a scan's worst
+ * case is 13 bodies of 16 MiB plus one tree, under 512 MB whatever the API
+ * sends.  A raised max_response_bytes lowers the read-ahead, down to one
+ * request at a time.
+ */
+#define CIVIS_SCAN_BODY_BUDGET ((int64) 192 * 1024 * 1024)
+
+static int
+bodies_allowed(CivisScanState *fsstate)
+{
+	int64		each = Max(fsstate->info->max_response_bytes, 1);
+
+	return (int) Max(1, Min(CIVIS_SCAN_BODY_BUDGET / each, MAX_AHEAD));
+}
+
+/*
  * Keep up to max_in_flight requests busy with pages that will be needed if
  * the executor keeps asking (ahead_allowed): the rest of the current
  * listing once its total is known, then the first pages of the next
@@ -614,6 +633,7 @@ fill_ahead(CivisScanState *fsstate)
 	int			n = list_length(fsstate->streams);
 	int			s;
 	int64		outstanding = 0;
+	int			bodies = bodies_allowed(fsstate);
 
 	if (fsstate->cur >= 0 && fsstate->cur < n)
 	{
@@ -634,7 +654,7 @@ fill_ahead(CivisScanState *fsstate)
 		/* pages that arrived but wait to be read count too: memory is bounded */
 		while (budget > 0 && !ps->done && last >= 0 &&
 			   ps->next_submit <= last &&
-			   ps->nahead < Min(MAX_AHEAD, 2 * fsstate->info->max_in_flight) &&
+			   ps->nahead < Min(MAX_AHEAD, Min(2 * fsstate->info->max_in_flight, bodies)) &&
 			   (fsstate->plan->paging == CIVIS_PAGING_PAGES ||
 				fsstate->plan->paging == CIVIS_PAGING_AUTO) &&
 			   ahead_allowed(fsstate, ps))
@@ -658,6 +678,8 @@ fill_ahead(CivisScanState *fsstate)
 		else if (!ps->done)
 		{
 			if (outstanding >= fsstate->pages && fsstate->req_plan->bound >= 0)
+				break;
+			if (outstanding >= bodies)
 				break;
 			ps->first_ticket = submit_page(fsstate, s, ps, ps->next_page);
 			outstanding++;
