@@ -83,8 +83,9 @@ extern char *civis_value_excerpt(const cJSON *v);
 extern void civis_json_budget_init(CivisJsonBudget *budget, Size limit);
 extern cJSON *civis_json_parse(const char *text, size_t len,
 							   const char **parse_end, CivisJsonBudget *budget);
-extern void civis_json_budget_error(const CivisJsonBudget *budget, size_t len,
-									const char *shown) pg_attribute_noreturn();
+CIVIS_NORETURN extern void civis_json_budget_error(const CivisJsonBudget *budget,
+												  size_t len,
+												  const char *shown);
 extern const cJSON *civis_json_step(const cJSON *v, const char *name, size_t len);
 extern const cJSON *civis_json_member(const cJSON *obj, const char *name,
 									  size_t len);

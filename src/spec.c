@@ -1040,11 +1040,11 @@ read_endpoint(SwaggerDoc *doc, const char *path, cJSON *path_item, cJSON *op,
 
 	{
 		const char *must_carry = NULL;
-		ListCell   *lc;
+		ListCell   *lp;
 
-		foreach(lc, ep->params)
+		foreach(lp, ep->params)
 		{
-			CivisSpecParam *p = lfirst(lc);
+			CivisSpecParam *p = lfirst(lp);
 
 			if (strcmp(p->in, "query") == 0 && civis_quirk_param_hides_rows(p->name))
 				must_carry = p->name;
