@@ -217,3 +217,6 @@ ALTER FOREIGN TABLE civis.notebooks_deployments_logs OPTIONS (SET page_size '100
 -- constant and a run-time value of different integer types on a path column
 SELECT pd_compare($$SELECT job_id, run_id, id FROM civis.jobs_runs_logs WHERE job_id = 7 AND (run_id = 71::bigint OR run_id = (SELECT 3))$$);
 SELECT pd_compare($$SELECT job_id, run_id, id FROM civis.jobs_runs_logs WHERE job_id = 7 AND (run_id = 3::bigint OR run_id = (CASE WHEN now() IS NOT NULL THEN 71 END))$$);
+-- found by the fuzzer (seed 4, query 524): a condition folded to NULL gates
+-- the scan off; a missing path parameter is then no error, and no row
+SELECT count(*) FROM civis.jobs_runs_logs t WHERE t.job_id IN ((SELECT 7::bigint)) AND t.run_id = NULL::bigint;

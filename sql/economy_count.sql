@@ -47,7 +47,10 @@ SELECT :pushed AS pushed, count(*) AS not_pushed FROM civis.jobs WHERE state = '
 RESET civis_fdw.enable_pushdown;
 -- count(*) with FILTER, DISTINCT or another aggregate is not pushed
 EXPLAIN (COSTS OFF) SELECT count(*) FILTER (WHERE id > 5) FROM civis.jobs;
-EXPLAIN (COSTS OFF) SELECT count(DISTINCT id) FROM civis.jobs;
+-- not pushed (the plan above the scan differs between versions: 17 sorts)
+SELECT count(*) FILTER (WHERE "QUERY PLAN" ~ 'Civis Count') AS count_pushed,
+       count(*) FILTER (WHERE "QUERY PLAN" ~ 'Foreign Scan') AS scans
+  FROM regress_explain('SELECT count(DISTINCT id) FROM civis.jobs');
 EXPLAIN (COSTS OFF) SELECT count(*), max(id) FROM civis.jobs;
 EXPLAIN (COSTS OFF) SELECT state, count(*) FROM civis.jobs GROUP BY state;
 -- an exact condition whose run-time value is too long for a URL: the scan

@@ -121,6 +121,25 @@
 	(planner_rt_fetch((baserel)->relid, (root))->checkAsUser)
 #endif
 
+/* 13 added LIMIT ... WITH TIES; 14 named count(*)'s OID; 15 made
+ * tuplesort's random-access argument a set of flags */
+#if PG_VERSION_NUM >= 130000
+#define civis_limit_with_ties(parse) \
+	((parse)->limitOption == LIMIT_OPTION_WITH_TIES)
+#else
+#define civis_limit_with_ties(parse) false
+#endif
+#if PG_VERSION_NUM >= 140000
+#define CIVIS_COUNT_STAR_OID F_COUNT_
+#else
+#define CIVIS_COUNT_STAR_OID 2803	/* count(*) */
+#endif
+#if PG_VERSION_NUM >= 150000
+#define CIVIS_TUPLESORT_NONE TUPLESORT_NONE
+#else
+#define CIVIS_TUPLESORT_NONE false
+#endif
+
 /* 15: pg_prng, MarkGUCPrefixReserved, the sampler's state by reference */
 #if PG_VERSION_NUM >= 150000
 #include "common/pg_prng.h"

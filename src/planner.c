@@ -580,11 +580,9 @@ scan_bound(PlannerInfo *root, Path *path)
 		return -1;
 	if (!query_streams_rows(root->parse))
 		return 0;
-#if PG_VERSION_NUM >= 130000
 	/* WITH TIES reads past its count */
-	if (root->parse->limitOption == LIMIT_OPTION_WITH_TIES)
+	if (civis_limit_with_ties(root->parse))
 		return 0;
-#endif
 	if (root->sort_pathkeys != NIL &&
 		!pathkeys_contained_in(root->sort_pathkeys, path->pathkeys))
 		return 0;
@@ -717,15 +715,12 @@ add_sorted_path(PlannerInfo *root, RelOptInfo *baserel, Cost startup, Cost total
 			read_hint(root, baserel, fpinfo->base_plan, bound) > plan->page_size)
 			return;
 	}
-	add_path(baserel, (Path *) create_foreignscan_path(root, baserel, NULL,
-													   baserel->rows, startup,
-													   total,
-													   root->query_pathkeys,
-													   NULL, NULL,
-#if PG_VERSION_NUM >= 170000
-													   NIL,
-#endif
-													   NIL));
+	add_path(baserel, (Path *) civis_create_foreignscan_path(root, baserel,
+															 baserel->rows,
+															 false, startup,
+															 total,
+															 root->query_pathkeys,
+															 NULL));
 }
 
 /*
@@ -785,12 +780,6 @@ make_upper_path(PlannerInfo *root, RelOptInfo *rel, PathTarget *target,
  * an endpoint without paging headers, a missing header or a value that is
  * not exact at run time make the scan count the rows itself (scan.c).
  * ------------------------------------------------------------------ */
-
-#if PG_VERSION_NUM >= 140000
-#define CIVIS_COUNT_STAR_OID F_COUNT_
-#else
-#define CIVIS_COUNT_STAR_OID 2803	/* count(*) */
-#endif
 
 static bool
 is_count_star(Node *node)

@@ -303,7 +303,6 @@ scan_create(Relation rel, CivisRequestPlan *plan, List *retrieved_attrs,
 			strcmp(fsstate->info->columns[plan->order_attnum - 1].key, quirk_id_key) != 0;
 	}
 
-	missing_path_param_error(fsstate->info, fsstate->plan);
 
 	api_key = civis_get_api_key(fsstate->info->serverid, userid);
 	civis_http_config_from_table(&fsstate->cfg, fsstate->info, api_key);
@@ -503,6 +502,12 @@ start_streams(CivisScanState *fsstate, ExprContext *econtext)
 	int			n,
 				i;
 
+	/*
+	 * Only a scan that runs needs its path parameters: a gating One-Time
+	 * Filter (WHERE ... AND NULL) never gets here, and returns no rows.
+	 */
+	missing_path_param_error(fsstate->info,
+							 fsstate->planned ? fsstate->planned : fsstate->plan);
 	values = econtext ? evaluate_values(fsstate, econtext)
 		: palloc0(sizeof(CivisValue));
 	choose_detail(fsstate, values);
@@ -1196,12 +1201,7 @@ start_local_sort(CivisScanState *fsstate)
 	fsstate->sort_out = MakeSingleTupleTableSlot(tupdesc, &TTSOpsMinimalTuple);
 	fsstate->sort = tuplesort_begin_heap(tupdesc, 1, &attnum, &sortop, &collation,
 										 &nulls_first, work_mem, NULL,
-#if PG_VERSION_NUM >= 150000
-										 TUPLESORT_NONE
-#else
-										 false
-#endif
-		);
+										 CIVIS_TUPLESORT_NONE);
 	MemoryContextSwitchTo(old);
 
 	for (;;)

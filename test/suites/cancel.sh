@@ -106,7 +106,13 @@ SQL
         *) want=CivisFdwNetwork ;;
       esac
       [ "$(psql -X -At -c 'SHOW server_version_num')" -ge 170000 ] || want=Extension
-      got=$(psql -X -At -c "SELECT wait_event_type || ':' || wait_event FROM pg_stat_activity WHERE application_name = 'civis_cancel_victim'")
+      # sampled until seen (up to 3 s): between two waits the backend runs
+      # for a moment, and a sample then shows no wait event at all
+      for _ in $(seq 1 30); do
+        got=$(psql -X -At -c "SELECT wait_event_type || ':' || wait_event FROM pg_stat_activity WHERE application_name = 'civis_cancel_victim'")
+        [ "$got" = "Extension:$want" ] && break
+        sleep 0.1
+      done
       if [ "$got" = "Extension:$want" ]; then
         pass "$fault:wait_event"
       else
