@@ -220,3 +220,12 @@ SELECT pd_compare($$SELECT job_id, run_id, id FROM civis.jobs_runs_logs WHERE jo
 -- found by the fuzzer (seed 4, query 524): a condition folded to NULL gates
 -- the scan off; a missing path parameter is then no error, and no row
 SELECT count(*) FROM civis.jobs_runs_logs t WHERE t.job_id IN ((SELECT 7::bigint)) AND t.run_id = NULL::bigint;
+-- a parameter-only timestamptz column echoes the condition's own value: a
+-- millisecond value comes back equal to the WHERE clause; one with
+-- microseconds cannot be sent as it is (the API keeps milliseconds): ERROR
+CREATE FOREIGN TABLE echo_since (id bigint, since timestamptz OPTIONS (param 'created_after', param_only 'true'))
+  SERVER civis OPTIONS (endpoint '/queries/', paging 'pages', page_size '50');
+SELECT count(*) > 0 AS has_rows, bool_and(since = '2024-01-05 10:00:00.123+00') AS echo_equals_where
+  FROM echo_since WHERE since = '2024-01-05 10:00:00.123+00';
+SELECT count(*) FROM echo_since WHERE since = '2024-01-05 10:00:00.123456+00';
+DROP FOREIGN TABLE echo_since;
