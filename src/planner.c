@@ -869,6 +869,26 @@ add_count_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *output_rel)
 									  total, total, NIL));
 }
 
+
+/*
+ * The request plan of the one base relation under an upper relation (a
+ * pushed sort, limit or count(*)), with the rechecks of its conditions.
+ */
+static CivisPlanResult *
+upper_base_plan(PlannerInfo *root, RelOptInfo *base, List **recheck)
+{
+	CivisRelInfo *fpinfo = base->fdw_private;
+	CivisPlanResult *res;
+
+	res = civis_build_request_plan(fpinfo->info,
+								   civis_extract_conds(root, base, fpinfo->info,
+													   base->baserestrictinfo),
+								   fpinfo->optimise);
+	(void) split_clauses(fpinfo->info, res, base->baserestrictinfo,
+						 base->relid, recheck);
+	return res;
+}
+
 /*
  * The plan of a count(*) scan: the scan tuple is fdw_scan_tlist, the
  * columns the run-time rechecks need first (retrieved_attrs), then the
@@ -879,7 +899,6 @@ count_plan(PlannerInfo *root, RelOptInfo *upperrel, List *tlist, Plan *outer_pla
 {
 	CivisUpperInfo *upper = upperrel->fdw_private;
 	RelOptInfo *base = upper->base;
-	CivisRelInfo *fpinfo = base->fdw_private;
 	CivisPlanResult *res;
 	List	   *scan_tlist;
 	List	   *attrs = NIL;
@@ -887,13 +906,8 @@ count_plan(PlannerInfo *root, RelOptInfo *upperrel, List *tlist, Plan *outer_pla
 	List	   *recheck;
 	ListCell   *lc;
 
-	res = civis_build_request_plan(fpinfo->info,
-								   civis_extract_conds(root, base, fpinfo->info,
-													   base->baserestrictinfo),
-								   fpinfo->optimise);
 	/* add_count_path saw to it that nothing stays in a Filter */
-	(void) split_clauses(fpinfo->info, res, base->baserestrictinfo,
-						 base->relid, &recheck);
+	res = upper_base_plan(root, base, &recheck);
 
 	scan_tlist = add_to_flat_tlist(NIL, pull_var_clause((Node *) recheck,
 														PVC_RECURSE_PLACEHOLDERS));
@@ -1117,7 +1131,6 @@ upper_plan(PlannerInfo *root, RelOptInfo *upperrel, Path *path, List *tlist,
 {
 	CivisUpperInfo *upper = upperrel->fdw_private;
 	RelOptInfo *base = upper->base;
-	CivisRelInfo *fpinfo = base->fdw_private;
 	CivisPlanResult *res;
 	List	   *scan_tlist;
 	List	   *attrs = NIL;
@@ -1125,13 +1138,8 @@ upper_plan(PlannerInfo *root, RelOptInfo *upperrel, Path *path, List *tlist,
 	List	   *recheck;
 	ListCell   *lc;
 
-	res = civis_build_request_plan(fpinfo->info,
-								   civis_extract_conds(root, base, fpinfo->info,
-													   base->baserestrictinfo),
-								   fpinfo->optimise);
 	/* upper_pushable saw to it that nothing stays in a Filter */
-	(void) split_clauses(fpinfo->info, res, base->baserestrictinfo,
-						 base->relid, &recheck);
+	res = upper_base_plan(root, base, &recheck);
 	if (upper->order_col)
 	{
 		res->plan->order_by = upper->order_col->order_by;
