@@ -283,7 +283,7 @@ SQL
   if [[ $PARTS == *" hooks "* ]]; then
   cp -r test/cjson_probe "$WORK/probe"
   chmod -R a+rX "$WORK/probe"
-  if make -s -C "$WORK/probe" PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config >"$WORK/probe.log" 2>&1; then
+  if make -s -C "$WORK/probe" PG_CONFIG="$PG_CONFIG" >"$WORK/probe.log" 2>&1; then
     cat >"$WORK/hooks.sql" <<SQL
 CREATE FUNCTION pg_temp.cjson_allocator() RETURNS text
   AS '$WORK/probe/cjson_probe.so', 'cjson_probe_allocator' LANGUAGE C;

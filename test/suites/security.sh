@@ -163,11 +163,11 @@ PY
   trap 'stop_mock; kill $TRAP_PID 2>/dev/null; rm -f "$TRAP_LOG" "$TRAP_PORT_FILE"' EXIT
   for _ in $(seq 1 100); do [ -s "$TRAP_PORT_FILE" ] && break; sleep 0.05; done
   TRAP="http://127.0.0.1:$(cat "$TRAP_PORT_FILE")"
-  conf="${PG_CLUSTER_CONF_ROOT:-/etc/postgresql}/15/regress"
+  conf="${PG_CLUSTER_CONF_ROOT:-/etc/postgresql}/$PG_VERSION/regress"
   for v in http_proxy https_proxy all_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY; do
     echo "$v = '$TRAP'"
   done >>"$conf/environment"
-  pg_ctlcluster 15 regress restart || { fail proxy_setup "could not restart the cluster"; exit 1; }
+  pg_ctlcluster "$PG_VERSION" regress restart || { fail proxy_setup "could not restart the cluster"; exit 1; }
   # the environment really reached the server process
   pid=$(head -1 "$(psql -XAtc 'SHOW data_directory')/postmaster.pid")
   if tr '\0' '\n' <"/proc/$pid/environ" | grep -q "^http_proxy=$TRAP"; then
