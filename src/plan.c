@@ -262,10 +262,35 @@ hiding_column(CivisTableInfo *info)
  * Parameter-only columns cannot be applied to a detail row, so their
  * presence keeps the listing.
  */
-static CivisCond *
-find_detail_cond(PlanBuilder *b, List *conds)
+/* id = value, or id IN (at most fanout_limit constants): get-by-id at planning */
+static bool
+planned_id_cond(const CivisTableInfo *info, const CivisCond *cond)
 {
-	CivisTableInfo *info = b->info;
+	if (cond->op == CIVIS_OP_EQ)
+		return true;
+	return cond->op == CIVIS_OP_IN && cond->is_const &&
+		!((Const *) cond->value)->constisnull &&
+		ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(((Const *) cond->value)->constvalue)),
+					   ARR_DIMS(DatumGetArrayTypeP(((Const *) cond->value)->constvalue)))
+		<= info->fanout_limit;
+}
+
+/* id IN (values known only at scan start): the run-time alternative */
+static bool
+runtime_id_cond(const CivisTableInfo *info, const CivisCond *cond)
+{
+	return cond->op == CIVIS_OP_IN && !cond->is_const;
+}
+
+/*
+ * The condition on the id column that get-by-id would use, when the table
+ * has a detail endpoint and no parameter-only condition (one cannot be
+ * applied to a detail row), or NULL.  eligible says which shapes count.
+ */
+static CivisCond *
+find_detail_cond(const CivisTableInfo *info, List *conds,
+				 bool (*eligible) (const CivisTableInfo *, const CivisCond *))
+{
 	CivisCond  *found = NULL;
 	ListCell   *lc;
 
@@ -281,17 +306,9 @@ find_detail_cond(PlanBuilder *b, List *conds)
 			civis_types_comparable(cond->col->atttypid,
 								   cond->op == CIVIS_OP_IN
 								   ? get_element_type(exprType((Node *) cond->value))
-								   : exprType((Node *) cond->value)))
-		{
-			if (cond->op == CIVIS_OP_EQ)
-				found = cond;
-			else if (cond->op == CIVIS_OP_IN && cond->is_const &&
-					 !((Const *) cond->value)->constisnull &&
-					 ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(((Const *) cond->value)->constvalue)),
-									ARR_DIMS(DatumGetArrayTypeP(((Const *) cond->value)->constvalue)))
-					 <= info->fanout_limit)
-				found = cond;
-		}
+								   : exprType((Node *) cond->value)) &&
+			eligible(info, cond))
+			found = cond;
 	}
 	return found;
 }
@@ -363,7 +380,7 @@ civis_build_request_plan(CivisTableInfo *info, List *conds, bool optimise)
 	plan->offset_expr = -1;
 	plan->stop_index = -1;
 
-	if (optimise && (idcond = find_detail_cond(&b, conds)) != NULL)
+	if (optimise && (idcond = find_detail_cond(info, conds, planned_id_cond)) != NULL)
 	{
 		plan_detail(&b, idcond, conds);
 		note_missing_path_params(&b);
@@ -428,23 +445,8 @@ civis_build_detail_alternative(CivisTableInfo *info, List *conds)
 {
 	PlanBuilder b;
 	CivisRequestPlan *plan;
-	CivisCond  *idcond = NULL;
-	ListCell   *lc;
+	CivisCond  *idcond = find_detail_cond(info, conds, runtime_id_cond);
 
-	if (info->detail_endpoint == NULL)
-		return NULL;
-	foreach(lc, conds)
-	{
-		CivisCond  *cond = lfirst(lc);
-
-		if (cond->col->param_only && !cond->col->is_path_param)
-			return NULL;
-		if (idcond == NULL && is_id_column(cond->col) &&
-			cond->op == CIVIS_OP_IN && !cond->is_const &&
-			civis_types_comparable(cond->col->atttypid,
-								   get_element_type(exprType((Node *) cond->value))))
-			idcond = cond;
-	}
 	if (idcond == NULL)
 		return NULL;
 
