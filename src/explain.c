@@ -105,11 +105,34 @@ explain_detail_alternative(ForeignScanState *node, CivisValue *values,
 	CivisRequestPlan *plan;
 	CivisTableInfo *info;
 	CivisExpansion exp;
+	int64		spent,
+				kept,
+				answered;
 
 	if (alt == NULL)
 		return;
 	civis_scan_plan(node, &plan, &info);
 	civis_expand(alt, values, info->relname, false, &exp);
+	if (civis_scan_adaptive(node, &spent, &kept, &answered))
+	{
+		ExplainPropertyText("Civis Get By Id",
+							psprintf("per rescan, while all rescans need at most %d requests: %s; then the listing is read once and answers the remaining rescans",
+									 max,
+									 exp.streams != NIL
+									 ? psprintf("GET %s", civis_build_url(NULL, linitial(exp.streams), NIL, true))
+									 : "no request"),
+							es);
+		if (es->analyze)
+		{
+			ExplainPropertyInteger("Civis Get By Id Requests", NULL, spent, es);
+			ExplainPropertyText("Civis Listing Kept",
+								kept < 0 ? "no" :
+								psprintf("%lld rows, answered %lld rescans",
+										 (long long) kept, (long long) answered),
+								es);
+		}
+		return;
+	}
 	ExplainPropertyText("Civis Get By Id",
 						psprintf("when the ids are at most %d at scan start: %s",
 								 max,

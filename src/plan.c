@@ -275,11 +275,14 @@ planned_id_cond(const CivisTableInfo *info, const CivisCond *cond)
 		<= info->fanout_limit;
 }
 
-/* id IN (values known only at scan start): the run-time alternative */
+/*
+ * id IN (values known only at scan start), or id = a value known only at
+ * scan start (the outer side of a join): the run-time alternative
+ */
 static bool
 runtime_id_cond(const CivisTableInfo *info, const CivisCond *cond)
 {
-	return cond->op == CIVIS_OP_IN && !cond->is_const;
+	return (cond->op == CIVIS_OP_IN || cond->op == CIVIS_OP_EQ) && !cond->is_const;
 }
 
 /*
@@ -462,6 +465,43 @@ civis_build_detail_alternative(CivisTableInfo *info, List *conds)
 	if (b.result->missing_path_params != NIL)
 		return NULL;
 	return b.result;
+}
+
+/*
+ * A parameterized scan whose get-by-id takes its id from the outer side
+ * of a join (a condition among param_rinfos): the listing of the other
+ * conditions, which the scan reads once, after enough get-by-id rescans,
+ * to answer the remaining rescans itself (scan.c).  NULL when the scan
+ * would not use get-by-id, when the id does not come from the join, or
+ * when the listing needs a path parameter.
+ */
+CivisPlanResult *
+civis_build_adaptive_listing(CivisTableInfo *info, List *conds,
+							 List *param_rinfos)
+{
+	List	   *listing_conds = NIL;
+	bool		joined_id = false;
+	CivisPlanResult *res;
+	ListCell   *lc;
+
+	if (civis_build_request_plan(info, conds, true)->plan->kind != CIVIS_PLAN_DETAIL)
+		return NULL;
+	foreach(lc, conds)
+	{
+		CivisCond  *cond = lfirst(lc);
+
+		if (is_id_column(cond->col) && list_member_ptr(param_rinfos, cond->rinfo))
+			joined_id = true;
+		else
+			listing_conds = lappend(listing_conds, cond);
+	}
+	if (!joined_id)
+		return NULL;
+	res = civis_build_request_plan(info, listing_conds, true);
+	if (res->plan->kind != CIVIS_PLAN_LIST || res->missing_path_params != NIL ||
+		civis_build_detail_alternative(info, conds) == NULL)
+		return NULL;
+	return res;
 }
 
 /* Does the plan send several request streams (a fan-out)? */

@@ -90,5 +90,8 @@ extern CivisRequestPlan *civis_plan_deserialize(List *list);
 extern bool civis_plan_fans_out(const CivisRequestPlan *plan);
 extern CivisPlanResult *civis_build_detail_alternative(CivisTableInfo *info,
 													   List *conds);
+extern CivisPlanResult *civis_build_adaptive_listing(CivisTableInfo *info,
+													 List *conds,
+													 List *param_rinfos);
 
 #endif							/* CIVIS_PLAN_H */

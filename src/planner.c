@@ -7,9 +7,9 @@
  * What is sent to the API is decided by plan.c from the conditions qual.c
  * recognises; this file only wires those into PostgreSQL's planner.
  *
- * Costs model the network: every request costs request_cost, pages of one
- * listing after the first are fetched max_in_flight at a time, and every
- * row costs row_cost.  A table whose endpoint has path parameters gets a
+ * Costs count requests, because the API's rate limit (not time) is what a
+ * team runs out of: every request costs request_cost, whether or not it
+ * runs concurrently with others, and every row costs row_cost.  A table whose endpoint has path parameters gets a
  * disabled plain path (it cannot run without them) and parameterized
  * paths for join clauses that can supply them, one request per outer row.
  *
@@ -20,9 +20,14 @@
 #include <math.h>
 
 #include "access/sysattr.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_aggregate.h"
 #include "foreign/fdwapi.h"
+#include "executor/tuptable.h"
 #include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
@@ -39,6 +44,10 @@
 #include "utils/typcache.h"
 #include "miscadmin.h"
 #include "parser/parsetree.h"
+#include "storage/bufmgr.h"
+#include "utils/acl.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #include "civis_fdw.h"
 #include "plan.h"
@@ -91,18 +100,18 @@ request_costs(const CivisTableInfo *info, const CivisRequestPlan *plan,
 {
 	double		page = plan->page_size > 0 ? plan->page_size : 50;
 	double		pages;
-	double		rounds;
 
 	if (plan->kind == CIVIS_PLAN_DETAIL || plan->paging == CIVIS_PAGING_NONE)
 		pages = nstreams;
 	else
 		pages = Max(nstreams, ceil(rows / page));
 
-	/* the first page of a listing is alone; the rest go concurrently */
-	rounds = nstreams + Max(0.0, pages - nstreams) / Max(1, info->max_in_flight);
-
+	/*
+	 * Every request is spent from the rate-limit budget: pages fetched
+	 * concurrently save time, not requests, so they cost the same.
+	 */
 	*startup = info->request_cost;
-	*total = info->request_cost * rounds + (info->row_cost + cpu_tuple_cost) * rows;
+	*total = info->request_cost * pages + (info->row_cost + cpu_tuple_cost) * rows;
 }
 
 static double
@@ -305,6 +314,154 @@ make_path(PlannerInfo *root, RelOptInfo *baserel, double rows, bool disabled,
 static void add_sorted_path(PlannerInfo *root, RelOptInfo *baserel,
 							Cost startup, Cost total);
 
+/* ------------------------------------------------------------------
+ * Adaptive parameterized scans (joins on the id)
+ *
+ * A join on the id gives a parameterized path that fetches each outer
+ * row's object by id.  The scan counts those requests across rescans and,
+ * once another would pass K = min(fanout_limit, pages of the listing),
+ * reads the listing once and answers the remaining rescans from it
+ * (scan.c).  n outer rows then cost min(n, K + listing) requests instead
+ * of n, whatever the estimate of n was.
+ * ------------------------------------------------------------------ */
+
+/* Does an expression depend on anything that changes between rescans? */
+static bool
+varies_by_rescan_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var) || IsA(node, PlaceHolderVar))
+		return true;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
+		return true;
+	return expression_tree_walker(node, varies_by_rescan_walker, context);
+}
+
+/*
+ * The listing an adaptive parameterized scan reads once, or NULL: only a
+ * listing whose request is the same for every rescan can be kept.
+ */
+static CivisPlanResult *
+adaptive_listing(CivisRelInfo *fpinfo, List *conds, List *param_rinfos)
+{
+	CivisPlanResult *res;
+
+	if (!fpinfo->optimise)
+		return NULL;
+	res = civis_build_adaptive_listing(fpinfo->info, conds, param_rinfos);
+	if (res == NULL || varies_by_rescan_walker((Node *) res->fdw_exprs, NULL))
+		return NULL;
+	return res;
+}
+
+/*
+ * Rows of a never-analyzed local table, counted, or -1.
+ *
+ * PostgreSQL estimates a table that was never analyzed or vacuumed as at
+ * least 10 pages of rows (about 2,000 narrow rows), so 5 ids and 500 ids
+ * in a new table look alike, and the choice between 5 get-by-id requests
+ * and a 35-page listing cannot be made from the estimate.  Such a table is
+ * at most 10 pages (80 kB) when its estimate is this guess, so counting
+ * its rows is cheap and bounded; as in PostgreSQL's own
+ * get_actual_variable_range, the planner then reads data, under the
+ * active snapshot, only when the user may read the table.  The count is
+ * used for this cost only; the adaptive scan keeps the worst case at
+ * K + listing requests if the table grows before the plan runs.
+ */
+static double
+counted_rows(PlannerInfo *root, Index relid)
+{
+	RangeTblEntry *rte = planner_rt_fetch(relid, root);
+	Relation	rel;
+	double		count = -1;
+
+	if (rte->rtekind != RTE_RELATION ||
+		(rte->relkind != RELKIND_RELATION && rte->relkind != RELKIND_MATVIEW) ||
+		!ActiveSnapshotSet() ||
+		pg_class_aclcheck(rte->relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		return -1;
+	rel = table_open(rte->relid, NoLock);	/* locked by the parser */
+	if (rel->rd_rel->reltuples < 0 && !rel->rd_rel->relhassubclass &&
+		RelationGetNumberOfBlocks(rel) <= 10)
+	{
+		TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+		TupleTableSlot *slot = table_slot_create(rel, NULL);
+
+		count = 0;
+		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+		{
+			CHECK_FOR_INTERRUPTS();
+			count++;
+		}
+		ExecDropSingleTupleTableSlot(slot);
+		table_endscan(scan);
+	}
+	table_close(rel, NoLock);
+	return count;
+}
+
+/*
+ * Cost of one rescan of an adaptive path, for a join PostgreSQL expects to
+ * rescan it "loops" times: the requests of all rescans, min(n, K +
+ * listing), spread over the loops.  n is PostgreSQL's estimate of the
+ * outer rows unless the outer side is a never-analyzed table, whose rows
+ * are counted (counted_rows).
+ */
+static void
+adaptive_costs(PlannerInfo *root, CivisRelInfo *fpinfo, RelOptInfo *baserel,
+			   CivisPlanResult *listing, Relids required_outer, double rows,
+			   Cost *startup, Cost *total)
+{
+	CivisTableInfo *info = fpinfo->info;
+	double		loops = 1;
+	double		n;
+	double		page = listing->plan->page_size > 0 ? listing->plan->page_size : 50;
+	double		listing_rows = fpinfo->listing_rows >= 0 ? fpinfo->listing_rows
+		: fpinfo->tuples;
+	double		pages = Max(1, ceil(listing_rows / page));
+	/* the scan's switch point: add_detail_alternative's max */
+	double		k = fpinfo->listing_rows >= 0 ? Min(info->fanout_limit, pages)
+		: info->fanout_limit;
+	double		requests;
+	int			relid = -1;
+
+	while ((relid = bms_next_member(required_outer, relid)) >= 0)
+	{
+		RelOptInfo *outer = find_base_rel(root, relid);
+
+		loops *= Max(1, outer->rows);
+	}
+	n = loops;
+	if (bms_membership(required_outer) == BMS_SINGLETON)
+	{
+		RelOptInfo *outer = find_base_rel(root, bms_singleton_member(required_outer));
+		double		counted = counted_rows(root, outer->relid);
+
+		if (counted >= 0)
+			n = Max(1, counted * (outer->tuples > 0 ? outer->rows / outer->tuples : 1));
+	}
+	requests = n <= k ? n : k + pages;
+	*startup = 0;
+	*total = (info->request_cost * requests +
+			  (info->row_cost + cpu_tuple_cost) * rows * loops) / loops;
+}
+
+/*
+ * Is this set of relations in the list?  Not list_member: a Bitmapset is
+ * a Node only from PostgreSQL 16 on, and equal() rejects it before.
+ */
+static bool
+relids_listed(List *list, Relids relids)
+{
+	ListCell   *lc;
+
+	foreach(lc, list)
+		if (bms_equal(lfirst(lc), relids))
+			return true;
+	return false;
+}
+
 static void
 civisGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
@@ -339,12 +496,12 @@ civisGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 		ParamPathInfo *ppi;
 		List	   *conds;
 		CivisPlanResult *res;
+		CivisPlanResult *listing;
 		double		rows;
 
 		required_outer = bms_difference(rinfo->clause_relids, baserel->relids);
 		required_outer = bms_union(required_outer, baserel->lateral_relids);
-		if (bms_is_empty(required_outer) ||
-			list_member(outers, required_outer))
+		if (bms_is_empty(required_outer) || relids_listed(outers, required_outer))
 			continue;
 		outers = lappend(outers, required_outer);
 
@@ -356,7 +513,12 @@ civisGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 		rows = ppi->ppi_rows;
 		if (res->plan->kind == CIVIS_PLAN_DETAIL)
 			rows = Min(rows, 1);
-		request_costs(fpinfo->info, res->plan, rows, 1, &startup, &total);
+		listing = adaptive_listing(fpinfo, conds, ppi->ppi_clauses);
+		if (listing)
+			adaptive_costs(root, fpinfo, baserel, listing, required_outer,
+						   rows, &startup, &total);
+		else
+			request_costs(fpinfo->info, res->plan, rows, 1, &startup, &total);
 		add_path(baserel, (Path *) make_path(root, baserel, rows,
 											 res->missing_path_params != NIL,
 											 startup, total, required_outer));
@@ -1227,6 +1389,7 @@ civisGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	List	   *local;
 	List	   *recheck;
 	List	   *fdw_private;
+	bool		adaptive;
 
 	if (baserel->reloptkind == RELOPT_UPPER_REL &&
 		((CivisUpperInfo *) baserel->fdw_private)->count_star)
@@ -1236,7 +1399,17 @@ civisGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 
 	fpinfo = baserel->fdw_private;
 	conds = civis_extract_conds(root, baserel, fpinfo->info, scan_clauses);
-	res = civis_build_request_plan(fpinfo->info, conds, fpinfo->optimise);
+
+	/*
+	 * A join on the id: the listing of the other conditions, with the id
+	 * condition in the Filter, and get-by-id beside it for the scan to
+	 * take rescan by rescan while it is cheaper (add_detail_alternative).
+	 */
+	adaptive = best_path->path.param_info != NULL &&
+		(res = adaptive_listing(fpinfo, conds,
+								best_path->path.param_info->ppi_clauses)) != NULL;
+	if (!adaptive)
+		res = civis_build_request_plan(fpinfo->info, conds, fpinfo->optimise);
 
 	/*
 	 * Conditions the API applies exactly leave the local filter; all the
@@ -1252,6 +1425,8 @@ civisGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 											 fpinfo->info->ncolumns),
 							 makeInteger(list_length(local)));
 	add_detail_alternative(fpinfo, conds, res, &fdw_private);
+	if (adaptive && list_length(fdw_private) > CivisPrivateDetailMax)
+		fdw_private = lappend(fdw_private, makeInteger(1));
 
 	return make_foreignscan(tlist, local, baserel->relid, res->fdw_exprs,
 							fdw_private, NIL, recheck, outer_plan);

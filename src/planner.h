@@ -25,7 +25,11 @@ enum CivisFdwScanPrivateIndex
 	CivisPrivateCount,			/* 1: a count(*) scan returning one row */
 	CivisPrivateDetailAlt,		/* serialized get-by-id plan chosen at scan
 								 * start instead of the listing, or NIL */
-	CivisPrivateDetailMax		/* ... when it has at most this many ids */
+	CivisPrivateDetailMax,		/* ... when it has at most this many ids */
+	CivisPrivateAdaptive		/* 1: a parameterized scan that counts its
+								 * get-by-id requests across rescans and,
+								 * past DetailMax, reads the listing once
+								 * and answers the rescans from it */
 };
 
 extern void civis_planner_routines(FdwRoutine *routine);

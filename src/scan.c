@@ -35,6 +35,7 @@
 #include "utils/datum.h"
 #include "utils/typcache.h"
 #include "utils/tuplesort.h"
+#include "utils/tuplestore.h"
 
 #include "civis_fdw.h"
 #include "request.h"
@@ -45,6 +46,13 @@
 #include "scan.h"
 
 
+
+/* A row of an adaptive scan's kept listing: its id and position. */
+typedef struct StoredId
+{
+	int64		id;
+	int64		pos;
+} StoredId;
 
 typedef struct CivisScanState
 {
@@ -131,6 +139,31 @@ typedef struct CivisScanState
 	int			alt_max;
 	int			alt_ids;
 	bool		alt_chosen;
+
+	/*
+	 * An adaptive parameterized scan (a join on the id): get-by-id while
+	 * the requests of all rescans (detail_spent) stay within alt_max; then
+	 * the listing is read once into "store" (rows before the rechecks,
+	 * with their ids sorted in store_ids; rows without an id in
+	 * store_noid) and every later rescan is answered from it
+	 * (local_pos: the positions of this rescan's candidates).
+	 */
+	bool		adaptive;
+	int64		detail_spent;
+	bool		answer_locally; /* this rescan reads the store */
+	Tuplestorestate *store;
+	TupleTableSlot *store_slot;
+	int64		store_rows;
+	int64		store_read;		/* position of the store's read pointer */
+	struct StoredId *store_ids;
+	int64		nstore_ids;
+	int64	   *store_noid;
+	int64		nstore_noid;
+	int64		local_rescans;	/* rescans answered from the store */
+	int64	   *local_pos;
+	int64		nlocal;
+	int64		next_local;
+	List	   *probe_texts;	/* this rescan's ids, as decide gave them */
 
 	/*
 	 * Request economy.  req_plan is what the paging sends: the plan, or
@@ -340,6 +373,8 @@ read_private_extras(CivisScanState *fsstate, List *fdw_private)
 															CivisPrivateDetailAlt));
 		fsstate->alt_max = intVal(list_nth(fdw_private, CivisPrivateDetailMax));
 	}
+	if (list_length(fdw_private) > CivisPrivateAdaptive)
+		fsstate->adaptive = intVal(list_nth(fdw_private, CivisPrivateAdaptive)) != 0;
 }
 
 static void
@@ -444,6 +479,7 @@ choose_detail(CivisScanState *fsstate, CivisValue *values)
 	fsstate->plan = fsstate->planned;
 	fsstate->req_plan = fsstate->plan;
 	fsstate->alt_chosen = false;
+	fsstate->answer_locally = false;
 
 	/*
 	 * A scan that delivers a pushed sort (no Sort above it) fetches objects
@@ -463,13 +499,19 @@ choose_detail(CivisScanState *fsstate, CivisValue *values)
 			continue;
 		civis_decide(arg, &values[arg->expr_index], &d);
 		fsstate->alt_ids = list_length(d.texts);
+		fsstate->probe_texts = d.outcome == CIVIS_EXACT ? d.texts : NIL;
 		if (d.outcome == CIVIS_NO_ROWS ||
-			(d.outcome == CIVIS_EXACT && fsstate->alt_ids <= fsstate->alt_max))
+			(d.outcome == CIVIS_EXACT && fsstate->store == NULL &&
+			 fsstate->detail_spent + fsstate->alt_ids <= fsstate->alt_max))
 		{
 			fsstate->plan = fsstate->alt_plan;
 			fsstate->req_plan = fsstate->plan;
 			fsstate->alt_chosen = true;
+			if (fsstate->adaptive && d.outcome == CIVIS_EXACT)
+				fsstate->detail_spent += fsstate->alt_ids;
 		}
+		else if (fsstate->adaptive)
+			fsstate->answer_locally = true;
 		return;
 	}
 }
@@ -490,6 +532,188 @@ static int
 stream_id_cmp_desc(const ListCell *a, const ListCell *b)
 {
 	return stream_id_cmp_asc(b, a);
+}
+
+static bool next_page_row(CivisScanState *fsstate, Datum *dvalues, bool *dnulls,
+						  int64 *id, bool *has_id);
+
+static int
+cmp_stored_id(const void *a, const void *b)
+{
+	int64		x = ((const StoredId *) a)->id;
+	int64		y = ((const StoredId *) b)->id;
+
+	return (x > y) - (x < y);
+}
+
+static int
+cmp_pos(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* Append to a growing array of "size"-byte elements in cxt. */
+static void *
+append_elem(void *arr, int64 *n, int64 *cap, size_t size, MemoryContext cxt)
+{
+	if (*n == *cap)
+	{
+		*cap = Max(64, *cap * 2);
+		arr = arr ? repalloc_huge(arr, size * *cap)
+			: MemoryContextAllocHuge(cxt, size * *cap);
+	}
+	(*n)++;
+	return arr;
+}
+
+/*
+ * An adaptive scan past its get-by-id budget: read the listing (streams
+ * already expanded) once into the store, every row as decoded, before any
+ * recheck (rechecks run per rescan, with that rescan's values).  The
+ * store spills to disk beyond work_mem; the ids take 16 bytes a row.
+ */
+static void
+fill_store(CivisScanState *fsstate)
+{
+	TupleDesc	tupdesc;
+	TupleTableSlot *slot;
+	int64		ids_cap = 0,
+				noid_cap = 0;
+	MemoryContext old = MemoryContextSwitchTo(fsstate->scan_cxt);
+
+	tupdesc = CreateTupleDescCopy(RelationGetDescr(fsstate->rel));
+	fsstate->store = tuplestore_begin_heap(true, false, work_mem);
+	fsstate->store_slot = MakeSingleTupleTableSlot(tupdesc, &TTSOpsMinimalTuple);
+	slot = MakeSingleTupleTableSlot(tupdesc, &TTSOpsVirtual);
+	MemoryContextSwitchTo(old);
+
+	for (;;)
+	{
+		int64		id;
+		bool		has_id;
+		int64		pos = fsstate->store_rows;
+
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(fsstate->row_cxt);
+		ExecClearTuple(slot);
+		if (!next_page_row(fsstate, slot->tts_values, slot->tts_isnull, &id, &has_id))
+			break;
+		ExecStoreVirtualTuple(slot);
+		tuplestore_puttupleslot(fsstate->store, slot);
+		fsstate->store_rows++;
+		if (has_id)
+		{
+			fsstate->store_ids = append_elem(fsstate->store_ids, &fsstate->nstore_ids,
+											 &ids_cap, sizeof(StoredId),
+											 fsstate->scan_cxt);
+			fsstate->store_ids[fsstate->nstore_ids - 1].id = id;
+			fsstate->store_ids[fsstate->nstore_ids - 1].pos = pos;
+		}
+		else
+		{
+			fsstate->store_noid = append_elem(fsstate->store_noid, &fsstate->nstore_noid,
+											  &noid_cap, sizeof(int64),
+											  fsstate->scan_cxt);
+			fsstate->store_noid[fsstate->nstore_noid - 1] = pos;
+		}
+	}
+	MemoryContextReset(fsstate->row_cxt);
+	ExecDropSingleTupleTableSlot(slot);
+	if (fsstate->nstore_ids > 1)
+		qsort(fsstate->store_ids, fsstate->nstore_ids, sizeof(StoredId), cmp_stored_id);
+	fsstate->store_read = 0;
+	tuplestore_rescan(fsstate->store);
+}
+
+/*
+ * The store's rows this rescan may need: those with one of the probe ids,
+ * and those without an id; every row when the ids are not known exactly.
+ * The id condition stays in the Filter, so a candidate too many is never
+ * returned wrongly; none is missing.
+ */
+static void
+add_candidate(CivisScanState *fsstate, int64 *cap, int64 pos)
+{
+	fsstate->local_pos = append_elem(fsstate->local_pos, &fsstate->nlocal, cap,
+									 sizeof(int64), fsstate->rescan_cxt);
+	fsstate->local_pos[fsstate->nlocal - 1] = pos;
+}
+
+static void
+local_candidates(CivisScanState *fsstate)
+{
+	int64		cap = 0;
+	int64		i;
+	ListCell   *lc;
+
+	fsstate->local_pos = NULL;
+	fsstate->nlocal = fsstate->next_local = 0;
+	fsstate->local_rescans++;
+	if (fsstate->probe_texts == NIL)
+	{
+		for (i = 0; i < fsstate->store_rows; i++)
+			add_candidate(fsstate, &cap, i);
+		return;
+	}
+	for (i = 0; i < fsstate->nstore_noid; i++)
+		add_candidate(fsstate, &cap, fsstate->store_noid[i]);
+	foreach(lc, fsstate->probe_texts)
+	{
+		char	   *end;
+		int64		id;
+		int64		lo = 0,
+					hi = fsstate->nstore_ids;
+
+		errno = 0;
+		id = strtoll((char *) lfirst(lc), &end, 10);
+		if (errno != 0 || *end != '\0')
+			continue;			/* no stored id is written like that */
+		while (lo < hi)
+		{
+			int64		mid = lo + (hi - lo) / 2;
+
+			if (fsstate->store_ids[mid].id < id)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < fsstate->nstore_ids && fsstate->store_ids[lo].id == id; lo++)
+			add_candidate(fsstate, &cap, fsstate->store_ids[lo].pos);
+	}
+	if (fsstate->nlocal > 1)
+		qsort(fsstate->local_pos, fsstate->nlocal, sizeof(int64), cmp_pos);
+}
+
+/* The next candidate row of the store; false at the end. */
+static bool
+next_local_row(CivisScanState *fsstate, Datum *dvalues, bool *dnulls)
+{
+	TupleTableSlot *slot = fsstate->store_slot;
+	int64		pos;
+
+	if (fsstate->next_local >= fsstate->nlocal)
+		return false;
+	pos = fsstate->local_pos[fsstate->next_local++];
+	if (pos < fsstate->store_read)
+	{
+		tuplestore_rescan(fsstate->store);
+		fsstate->store_read = 0;
+	}
+	if (pos > fsstate->store_read &&
+		!tuplestore_skiptuples(fsstate->store, pos - fsstate->store_read, true))
+		elog(ERROR, "civis_fdw: row %lld of the kept listing is missing",
+			 (long long) pos);
+	if (!tuplestore_gettupleslot(fsstate->store, true, false, slot))
+		elog(ERROR, "civis_fdw: row %lld of the kept listing is missing",
+			 (long long) pos);
+	fsstate->store_read = pos + 1;
+	slot_getallattrs(slot);
+	memcpy(dvalues, slot->tts_values, sizeof(Datum) * fsstate->natts);
+	memcpy(dnulls, slot->tts_isnull, sizeof(bool) * fsstate->natts);
+	return true;
 }
 
 /* Expand the plan into streams with the current parameter values. */
@@ -543,6 +767,18 @@ start_streams(CivisScanState *fsstate, ExprContext *econtext)
 	apply_limit(fsstate, values, n);
 	fsstate->cur = -1;
 	fsstate->started = true;
+	if (fsstate->answer_locally)
+	{
+		/* the listing's request is the same for every rescan (planner.c) */
+		if (fsstate->store == NULL)
+			fill_store(fsstate);
+		civis_http_discard_all(fsstate->http);
+		MemoryContextReset(fsstate->page_cxt);
+		fsstate->page = NULL;
+		fsstate->nitems = fsstate->item = 0;
+		fsstate->streams = NIL;
+		local_candidates(fsstate);
+	}
 	MemoryContextSwitchTo(old);
 }
 
@@ -1261,7 +1497,12 @@ next_row(CivisScanState *fsstate, Datum *values, bool *isnull)
 	MemoryContextReset(fsstate->row_cxt);
 	if (fsstate->stopped)
 		return false;
-	if (fsstate->sorting)
+	if (fsstate->answer_locally)
+	{
+		if (!next_local_row(fsstate, dvalues, dnulls))
+			return false;
+	}
+	else if (fsstate->sorting)
 	{
 		if (!next_sorted_row(fsstate, dvalues, dnulls))
 			return false;
@@ -1591,6 +1832,8 @@ civisEndForeignScan(ForeignScanState *node)
 	if (fsstate && fsstate->scan_cxt)
 	{
 		end_local_sort(fsstate);
+		if (fsstate->store)
+			tuplestore_end(fsstate->store);
 		MemoryContextDelete(fsstate->scan_cxt);
 	}
 	node->fdw_state = NULL;
@@ -1661,6 +1904,25 @@ civis_scan_detail_alternative(ForeignScanState *node, int *max, int *ids,
 	*ids = fsstate->alt_ids;
 	*chosen = fsstate->alt_chosen;
 	return fsstate->alt_plan;
+}
+
+/*
+ * For explain.c: an adaptive parameterized scan, its get-by-id requests so
+ * far, the rows of the listing it kept (-1: none) and the rescans answered
+ * from them.
+ */
+bool
+civis_scan_adaptive(ForeignScanState *node, int64 *spent, int64 *kept,
+					int64 *answered)
+{
+	CivisScanState *fsstate = node->fdw_state;
+
+	if (fsstate == NULL || !fsstate->adaptive)
+		return false;
+	*spent = fsstate->detail_spent;
+	*kept = fsstate->store ? fsstate->store_rows : -1;
+	*answered = fsstate->local_rescans;
+	return true;
 }
 
 /* ------------------------------------------------------------------

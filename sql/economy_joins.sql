@@ -1,0 +1,144 @@
+--
+-- economy_joins: a local table joined to a Civis table on the id, with or
+-- without statistics on the local table (issue "Request economy").
+--
+-- The parameterized scan is adaptive: it fetches each outer row's object
+-- by id until K = min(fanout_limit, pages of the listing) requests, then
+-- reads the listing once and answers the remaining rescans from it.  The
+-- planner counts the rows of a never-analyzed local table (at most 10
+-- pages) instead of PostgreSQL's guess of ~2,000 rows, so 5 ids cost 5
+-- requests and 30 ids against a 4-page listing cost the listing.
+-- Every result is compared with the same query without pushdown.
+--
+\getenv mock_url CIVIS_MOCK_URL
+SET timezone = 'UTC';
+SET client_min_messages = warning;
+\set _ `python3 test/mock/mockctl.py reset`
+CREATE SERVER civis_ej FOREIGN DATA WRAPPER civis_fdw
+  OPTIONS (api_url :'mock_url', max_retries '0');
+CREATE USER MAPPING FOR CURRENT_USER SERVER civis_ej
+  OPTIONS (api_key 'test-key-0123456789');
+CREATE SCHEMA ej;
+IMPORT FOREIGN SCHEMA civis LIMIT TO (jobs) FROM SERVER civis_ej INTO ej;
+SET search_path = ej, public;
+CREATE FUNCTION ej_explain(query text) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE
+  ln text;
+BEGIN
+  FOR ln IN EXECUTE 'EXPLAIN (ANALYZE, VERBOSE, BUFFERS OFF, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query
+  LOOP
+    CONTINUE WHEN ln !~ 'Civis (Get By Id Requests|Listing Kept|Requests)|Nested Loop|Hash Join|Memoize';
+    RETURN NEXT regexp_replace(ln, '\s+\(actual.*\)$', '');
+  END LOOP;
+END
+$$;
+-- the rows of a join, as text, sorted, for comparisons
+CREATE FUNCTION ej_rows(query text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+  r text;
+BEGIN
+  EXECUTE 'SELECT string_agg(t::text, '';'' ORDER BY t::text) FROM (' || query || ') t' INTO r;
+  RETURN r;
+END
+$$;
+-- same rows with pushdown on and off? (no rows at all: NULL both times)
+CREATE FUNCTION ej_same(query text) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+  a text;
+  b text;
+BEGIN
+  a := ej_rows(query);
+  SET LOCAL civis_fdw.enable_pushdown = off;
+  b := ej_rows(query);
+  SET LOCAL civis_fdw.enable_pushdown = on;
+  RETURN a IS NOT DISTINCT FROM b;
+END
+$$;
+
+-- existing jobs (406, 421, 450), an archived one (1099), a hidden one
+-- (1240: the listing leaves it out, so get-by-id drops it too), a missing
+-- one, a NULL and a repeated id; never analyzed
+CREATE TABLE few_ids (job_id bigint) WITH (autovacuum_enabled = false);
+INSERT INTO few_ids VALUES (406), (421), (450), (1099), (1240), (999999), (NULL), (406);
+
+--
+-- 1. A never-analyzed table of 8 rows: counted, so get-by-id per row
+--    (PostgreSQL alone would guess ~2,000 rows and read the listing).
+--
+SELECT * FROM regress_explain('SELECT w.job_id, j.name FROM few_ids w JOIN jobs j ON j.id = w.job_id');
+\set _ `python3 test/mock/mockctl.py mark`
+SELECT w.job_id, j.name, j.archived FROM few_ids w JOIN jobs j ON j.id = w.job_id ORDER BY 1;
+\set log `python3 test/mock/mockctl.py log | LC_ALL=C sort`
+\echo :log
+SELECT ej_same('SELECT w.job_id, j.name, j.archived, j.state FROM few_ids w JOIN jobs j ON j.id = w.job_id') AS same_rows;
+
+--
+-- 2. The switch: fanout_limit 3 and a nested loop forced.  Three objects
+--    by id, then the listing once (4 pages), and the other rescans are
+--    answered from it, with the same rows as without pushdown.
+--
+ALTER FOREIGN TABLE jobs OPTIONS (ADD fanout_limit '3');
+SET enable_hashjoin = off;
+SET enable_mergejoin = off;
+SET enable_memoize = off;
+\set _ `python3 test/mock/mockctl.py mark`
+SELECT w.job_id, j.name, j.archived FROM few_ids w JOIN jobs j ON j.id = w.job_id ORDER BY 1;
+\set log `python3 test/mock/mockctl.py log | LC_ALL=C sort`
+\echo :log
+SELECT * FROM ej_explain('SELECT w.job_id, j.name FROM few_ids w JOIN jobs j ON j.id = w.job_id');
+SELECT ej_same('SELECT w.job_id, j.name, j.archived, j.state FROM few_ids w JOIN jobs j ON j.id = w.job_id') AS same_rows;
+-- other conditions on the Civis side stay with the kept listing: the
+-- listing is sent with them, the rescans recheck them
+\set _ `python3 test/mock/mockctl.py mark`
+SELECT w.job_id, j.name FROM few_ids w JOIN jobs j ON j.id = w.job_id
+ WHERE j.archived = false AND j.name ILIKE '%e%' ORDER BY 1;
+\set log `python3 test/mock/mockctl.py log | LC_ALL=C sort`
+\echo :log
+SELECT ej_same('SELECT w.job_id, j.name FROM few_ids w JOIN jobs j ON j.id = w.job_id WHERE j.archived = false AND j.name ILIKE ''%e%''') AS same_rows;
+-- a LEFT JOIN keeps the outer rows without a match
+SELECT ej_same('SELECT w.job_id, j.name FROM few_ids w LEFT JOIN jobs j ON j.id = w.job_id') AS same_rows_left;
+-- a listing that depends on the outer row cannot be kept: no adaptive
+-- scan (also: two join clauses with the same outer side, which 15 could
+-- not plan)
+SELECT count(*) FILTER (WHERE p ~ 'listing is read once') AS adaptive_scans
+  FROM regress_explain('SELECT w.job_id, j.name FROM few_ids w JOIN jobs j ON j.id = w.job_id AND j.state = w.job_id::text') p;
+SELECT ej_same('SELECT w.job_id, j.name FROM few_ids w JOIN jobs j ON j.id = w.job_id AND j.state = w.job_id::text') AS same_rows;
+RESET enable_hashjoin;
+RESET enable_mergejoin;
+RESET enable_memoize;
+ALTER FOREIGN TABLE jobs OPTIONS (DROP fanout_limit);
+
+--
+-- 3. The planner's choice with a known listing (use_remote_estimate:
+--    167 jobs, 4 pages).  3 ids: 3 requests by id.  30 ids (counted, not
+--    analyzed): the 4 pages of the listing, with a hash join.  The same
+--    with statistics.
+--
+ALTER FOREIGN TABLE jobs OPTIONS (ADD use_remote_estimate 'true');
+CREATE TABLE three_ids (job_id bigint) WITH (autovacuum_enabled = false);
+INSERT INTO three_ids VALUES (406), (421), (450);
+CREATE TABLE thirty_ids (job_id bigint) WITH (autovacuum_enabled = false);
+INSERT INTO thirty_ids SELECT id FROM jobs ORDER BY id LIMIT 30;
+\set _ `python3 test/mock/mockctl.py mark`
+SELECT count(*) FROM three_ids w JOIN jobs j ON j.id = w.job_id;
+\set log `python3 test/mock/mockctl.py log | LC_ALL=C sort`
+\echo :log
+\set _ `python3 test/mock/mockctl.py mark`
+SELECT count(*) FROM thirty_ids w JOIN jobs j ON j.id = w.job_id;
+\set log `python3 test/mock/mockctl.py log | LC_ALL=C sort`
+\echo :log
+ANALYZE three_ids;
+ANALYZE thirty_ids;
+\set _ `python3 test/mock/mockctl.py mark`
+SELECT count(*) FROM three_ids w JOIN jobs j ON j.id = w.job_id;
+SELECT count(*) FROM thirty_ids w JOIN jobs j ON j.id = w.job_id;
+\set count `python3 test/mock/mockctl.py count`
+\echo 'requests for both, analyzed:' :count
+ALTER FOREIGN TABLE jobs OPTIONS (DROP use_remote_estimate);
+
+DROP SCHEMA ej CASCADE;
+DROP USER MAPPING FOR CURRENT_USER SERVER civis_ej;
+DROP SERVER civis_ej;
