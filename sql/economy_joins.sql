@@ -19,7 +19,7 @@ CREATE SERVER civis_ej FOREIGN DATA WRAPPER civis_fdw
 CREATE USER MAPPING FOR CURRENT_USER SERVER civis_ej
   OPTIONS (api_key 'test-key-0123456789');
 CREATE SCHEMA ej;
-IMPORT FOREIGN SCHEMA civis LIMIT TO (jobs) FROM SERVER civis_ej INTO ej;
+IMPORT FOREIGN SCHEMA civis LIMIT TO (jobs, jobs_runs) FROM SERVER civis_ej INTO ej;
 SET search_path = ej, public;
 CREATE FUNCTION ej_explain(query text) RETURNS SETOF text
 LANGUAGE plpgsql AS $$
@@ -138,6 +138,18 @@ SELECT count(*) FROM thirty_ids w JOIN jobs j ON j.id = w.job_id;
 \set count `python3 test/mock/mockctl.py count`
 \echo 'requests for both, analyzed:' :count
 ALTER FOREIGN TABLE jobs OPTIONS (DROP use_remote_estimate);
+
+--
+-- 4. The inner side of a semi-join is read up to its first row: EXISTS
+--    per outer row asks for one run (limit=1), not a page of 100.
+--
+\set _ `python3 test/mock/mockctl.py mark`
+SELECT w.job_id FROM three_ids w
+ WHERE EXISTS (SELECT 1 FROM jobs_runs r WHERE r.job_id = w.job_id) ORDER BY 1;
+\set log `python3 test/mock/mockctl.py log | LC_ALL=C sort`
+\echo :log
+SELECT ej_same('SELECT w.job_id FROM few_ids w WHERE EXISTS (SELECT 1 FROM jobs_runs r WHERE r.job_id = w.job_id AND r.state = ''failed'')') AS same_rows;
+SELECT ej_same('SELECT w.job_id FROM few_ids w WHERE NOT EXISTS (SELECT 1 FROM jobs_runs r WHERE r.job_id = w.job_id AND r.id % 3 = 0)') AS same_rows;
 
 DROP SCHEMA ej CASCADE;
 DROP USER MAPPING FOR CURRENT_USER SERVER civis_ej;

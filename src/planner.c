@@ -721,11 +721,34 @@ clamp_hint(double rows)
 }
 
 /*
+ * Is the path the parameterized inner side of a semi-join (EXISTS, IN) or
+ * an anti-join (NOT EXISTS) by itself?  A nested loop then stops reading
+ * it at the first row that matches.
+ */
+static bool
+inner_of_semi_join(PlannerInfo *root, Path *path)
+{
+	ListCell   *lc;
+
+	foreach(lc, root->join_info_list)
+	{
+		SpecialJoinInfo *sjinfo = lfirst(lc);
+
+		if ((sjinfo->jointype == JOIN_SEMI || sjinfo->jointype == JOIN_ANTI) &&
+			bms_equal(sjinfo->syn_righthand, path->parent->relids) &&
+			bms_overlap(PATH_REQ_OUTER(path), sjinfo->syn_lefthand))
+			return true;
+	}
+	return false;
+}
+
+/*
  * The rows the query will consume at most from a scan on this path, known
  * at planning (ExecSetTupleBound never reaches a ForeignScan): the LIMIT
  * when the path's order is the query's (otherwise a Sort above reads
  * everything), or the planner's absolute tuple_fraction (an uncorrelated
- * EXISTS is planned for one row).  -1 when every row will be read (no
+ * EXISTS is planned for one row), or 1 on the inner side of a semi-join.
+ * -1 when every row will be read (no
  * LIMIT and a tuple_fraction of 0: read-ahead need not ramp up).  0 when
  * unknown: joins, parameterized paths, grouping, a generic plan's LIMIT $1,
  * a cursor.
@@ -733,6 +756,8 @@ clamp_hint(double rows)
 static int
 scan_bound(PlannerInfo *root, Path *path)
 {
+	if (path->param_info != NULL && inner_of_semi_join(root, path))
+		return 1;
 	if (path->param_info != NULL ||
 		bms_membership(root->all_baserels) != BMS_SINGLETON)
 		return 0;

@@ -511,7 +511,19 @@ choose_detail(CivisScanState *fsstate, CivisValue *values)
 				fsstate->detail_spent += fsstate->alt_ids;
 		}
 		else if (fsstate->adaptive)
+		{
 			fsstate->answer_locally = true;
+			if (fsstate->store == NULL)
+			{
+				/* the store keeps every row, whatever bound the plan had */
+				CivisRequestPlan *all = palloc(sizeof(CivisRequestPlan));
+
+				*all = *fsstate->planned;
+				all->bound = -1;
+				all->read_hint = 0;
+				fsstate->plan = fsstate->req_plan = all;
+			}
+		}
 		return;
 	}
 }
