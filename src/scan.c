@@ -182,6 +182,8 @@ typedef struct CivisScanState
 	bool		stopped;
 	bool		key_null;		/* the last row's sort key is NULL */
 	bool		check_straddle; /* the next row starts a new sorted page */
+	bool		tie_repeated;	/* a sorted page repeated a row of the
+								 * previous one (next_page_row) */
 	bool		need_local_sort;
 	int			restart_skip;	/* rows to skip by position on a restart */
 	int64	   *decoded_ids;
@@ -1312,11 +1314,19 @@ next_page_row(CivisScanState *fsstate, Datum *dvalues, bool *dnulls,
 				return false;
 		}
 
-		/* a row that slid here from the previous page was returned there */
+		/*
+		 * A row that slid here from the previous page was returned there.
+		 * In a stream sorted on a key with ties, its key is the boundary's
+		 * (it belongs to both pages), so a run of ties straddles the
+		 * boundary and another row of that run may be on neither page:
+		 * next_row sorts locally.
+		 */
 		if (fsstate->seen_before[fsstate->item])
 		{
 			fsstate->item++;
 			fsstate->duplicates++;
+			if (fsstate->sorted_ties)
+				fsstate->tie_repeated = true;
 			continue;
 		}
 
@@ -1440,6 +1450,7 @@ start_local_sort(CivisScanState *fsstate)
 	fsstate->prev_ids = fsstate->cur_ids = NULL;
 	fsstate->nprev = fsstate->ncur = 0;
 	fsstate->sorted_ties = false;
+	fsstate->tie_repeated = false;
 	fsstate->sorting = true;
 	fsstate->sorted_locally = true;
 	if (fsstate->ndecoded > 0)
@@ -1526,7 +1537,7 @@ next_row(CivisScanState *fsstate, Datum *values, bool *isnull)
 
 		if (!next_page_row(fsstate, dvalues, dnulls, &id, &has_id))
 		{
-			if (!fsstate->need_local_sort)
+			if (!fsstate->need_local_sort && !fsstate->tie_repeated)
 				return false;
 			fsstate->need_local_sort = false;
 			start_local_sort(fsstate);
@@ -1535,7 +1546,8 @@ next_row(CivisScanState *fsstate, Datum *values, bool *isnull)
 		}
 		else if (fsstate->sorted_ties)
 		{
-			if (fsstate->check_straddle && straddles(fsstate, dvalues, dnulls))
+			if (fsstate->tie_repeated ||
+				(fsstate->check_straddle && straddles(fsstate, dvalues, dnulls)))
 			{
 				/* this row is not returned: the local sort has it */
 				start_local_sort(fsstate);
@@ -1829,6 +1841,7 @@ civisReScanForeignScan(ForeignScanState *node)
 	fsstate->ids_incomplete = false;
 	fsstate->stopped = false;
 	fsstate->check_straddle = false;
+	fsstate->tie_repeated = false;
 	fsstate->need_local_sort = false;
 	fsstate->restart_skip = 0;
 	fsstate->decoded_ids = NULL;

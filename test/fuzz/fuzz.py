@@ -16,6 +16,7 @@ A failing query is shrunk to a minimal one and printed with its seed.
 Connects with psql (PG* environment, database from --db or $PGDATABASE) and
 reads the mock at $CIVIS_MOCK_URL.  Python standard library only."""
 import argparse
+import base64
 import datetime
 import json
 import os
@@ -649,10 +650,73 @@ def run(args):
     return 1 if failures else 0
 
 
+def api_get(path):
+    """A request to the mock as the scan sends it (Basic auth, the test key)."""
+    url = os.environ["CIVIS_MOCK_URL"].rstrip("/") + path
+    req = urllib.request.Request(url, headers={
+        "Authorization": "Basic " + base64.b64encode(b"test-key-0123456789:").decode()})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return json.load(r)
+
+
+def straddle(db):
+    """A targeted check of the request economy's tie path (issue 10): a
+    range on updated_at sorted by the API where a run of equal keys
+    straddles a page boundary.  The scan must notice it, sort locally, and
+    return the rows of the query without pushdown, in order.  The bound is
+    computed from the API's own sorted pages, so the check fails (rather
+    than passes vacuously) if the data has no such tie."""
+    base = "SELECT id, updated_at FROM %s.jobs WHERE updated_at > '%%s' ORDER BY updated_at DESC" % FOREIGN
+    plan = psql(["-At"], "EXPLAIN (VERBOSE, COSTS OFF) " + base % "2000-01-01" + ";\n", db).stdout
+    m = re.search(r"Civis Request: GET (\S+)", plan)
+    if not m or "order=updated_at" not in m.group(1):
+        print("straddle: the plan does not sort by updated_at:\n" + plan)
+        return 1
+    keys = []
+    for page in range(1, 40):
+        url = re.sub(r"page_num=\d+", "page_num=%d" % page, m.group(1))
+        url = re.sub(r"limit=\d+", "limit=%d" % PAGE_CAP, url)
+        items = api_get(url)
+        keys += [it.get("updatedAt") for it in items]
+        if len(items) < PAGE_CAP:
+            break
+    found = None
+    for b in range(PAGE_CAP, len(keys) - PAGE_CAP, PAGE_CAP):
+        if keys[b - 1] is not None and keys[b - 1] == keys[b]:
+            lower = [k for k in keys[b:] if k is not None and k < keys[b]]
+            if len(set(lower)) >= 3:
+                found = sorted(set(lower), reverse=True)[2]
+                break
+    if found is None:
+        print("straddle: no run of equal updated_at crosses a page boundary in the data")
+        return 1
+    query = base % found
+    off = psql(["-At"], "SET civis_fdw.enable_pushdown = off;\n" + query + ";\n", db)
+    rows_off = off.stdout.splitlines()
+    keys_off = [r.split("|")[1] for r in rows_off]
+    # the mock orders ties differently in every request: several runs
+    runs, same, local = 6, 0, 0
+    for _ in range(runs):
+        analyze = psql(["-At"], "EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF) "
+                       + query + ";\n", db).stdout
+        local += "Civis Sorted Locally: yes" in analyze
+        on = psql(["-At"], query + ";\n", db)
+        rows_on = on.stdout.splitlines()
+        same += (on.returncode == 0 and sorted(rows_on) == sorted(rows_off) and
+                 [r.split("|")[1] for r in rows_on] == keys_off)
+    ok = off.returncode == 0 and len(rows_off) > PAGE_CAP and same == runs and local == runs
+    print("straddle: updated_at > %s: %d rows, a tie across a page boundary; of %d runs, "
+          "%d sorted locally, %d with the rows and order of the query without pushdown" % (
+              found, len(rows_off), runs, local, same))
+    return 0 if ok else 1
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("setup")
+    p.add_argument("--db", default=os.environ.get("PGDATABASE", "postgres"))
+    p = sub.add_parser("straddle")
     p.add_argument("--db", default=os.environ.get("PGDATABASE", "postgres"))
     p = sub.add_parser("run")
     p.add_argument("--db", default=os.environ.get("PGDATABASE", "postgres"))
@@ -667,6 +731,8 @@ def main():
     if args.cmd == "setup":
         setup(args.db)
         return 0
+    if args.cmd == "straddle":
+        return straddle(args.db)
     return run(args)
 
 

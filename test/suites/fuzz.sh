@@ -22,6 +22,11 @@ inner() {
     fail setup "could not import the tables or load the local copies"
     exit 1
   fi
+  if OUT=$(python3 test/fuzz/fuzz.py straddle 2>&1); then
+    pass "tie_straddles_page ($OUT)"
+  else
+    fail tie_straddles_page "$OUT"
+  fi
   if [ -n "${CIVIS_FUZZ_SEED:-}" ]; then
     set -- --seed "$CIVIS_FUZZ_SEED"
   else
