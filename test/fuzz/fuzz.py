@@ -39,6 +39,7 @@ from mock_spec import camel_to_snake  # noqa: E402
 from tables import TABLES  # noqa: E402
 
 FOREIGN, LOCAL = "fz", "lc"
+FOREIGN_FANOUT1 = "fz1"          # the same tables, fanout_limit 1
 PAGE_CAP = int(os.environ.get("CIVIS_FUZZ_PAGE_CAP", "20"))
 BATCH = int(os.environ.get("CIVIS_FUZZ_BATCH", "100"))
 JOBS = int(os.environ.get("CIVIS_FUZZ_JOBS", "2"))      # psql sessions at once
@@ -107,6 +108,26 @@ CREATE SCHEMA %(f)s;
 CREATE SCHEMA %(l)s;
 IMPORT FOREIGN SCHEMA civis LIMIT TO (%(names)s) FROM SERVER fz_srv INTO %(f)s;
 """ % {"f": FOREIGN, "l": LOCAL, "url": url, "cap": PAGE_CAP, "names": names}
+    out = psql(["-v", "ON_ERROR_STOP=1"], script, db)
+    if out.returncode:
+        sys.exit("setup failed: " + out.stderr)
+    # the same tables through a server whose fanout_limit is 1: joins on the
+    # id switch from get-by-id to the kept listing after one request
+    script = """
+SET client_min_messages = warning;
+DROP SERVER IF EXISTS fz_srv1 CASCADE;
+DROP SCHEMA IF EXISTS %(f1)s CASCADE;
+DO $$
+BEGIN
+  EXECUTE (SELECT format('CREATE SERVER fz_srv1 FOREIGN DATA WRAPPER civis_fdw OPTIONS (%%s, fanout_limit ''1'')',
+                         string_agg(format('%%I %%L', split_part(o, '=', 1),
+                                           substr(o, length(split_part(o, '=', 1)) + 2)), ', '))
+             FROM pg_foreign_server, unnest(srvoptions) o WHERE srvname = 'fz_srv');
+END $$;
+CREATE USER MAPPING FOR CURRENT_USER SERVER fz_srv1 OPTIONS (api_key 'test-key-0123456789');
+CREATE SCHEMA %(f1)s;
+IMPORT FOREIGN SCHEMA civis LIMIT TO (%(names)s) FROM SERVER fz_srv1 INTO %(f1)s;
+""" % {"f1": FOREIGN_FANOUT1, "names": names}
     out = psql(["-v", "ON_ERROR_STOP=1"], script, db)
     if out.returncode:
         sys.exit("setup failed: " + out.stderr)
@@ -278,15 +299,20 @@ SET jit = off;
 """
 
 
+def foreign_of(case):
+    """The schema of the case's foreign tables (fz, or fz1 for fanout_limit 1)."""
+    return FOREIGN_FANOUT1 if getattr(case, "fanout1", False) else FOREIGN
+
+
 def run_sql(case, mode, tag):
     """psql lines for one run of a case in a mode (on, off, local, lfull, tlp)."""
     lines = ["\\echo '@@B %s'" % tag]
     s = dict(case.settings)
     s["civis_fdw.enable_pushdown"] = "off" if mode == "off" else "on"
     lines += ["SET %s = %s;" % (k, querygen.q(v)) for k, v in sorted(s.items())]
-    schema = LOCAL if mode in ("local", "lfull") else FOREIGN
+    schema = LOCAL if mode in ("local", "lfull") else foreign_of(case)
     if mode == "tlp":
-        lines.append(case.tlp_sql(FOREIGN) + ";")
+        lines.append(case.tlp_sql(foreign_of(case)) + ";")
         lines.append("\\echo '@@E' :SQLSTATE")
         lines.append("\\if :ERROR\n\\echo '@@M' :LAST_ERROR_MESSAGE\n\\endif")
         return lines
@@ -338,7 +364,7 @@ def run_batch(db, cases):
                 PROFILE_TOTALS[("table", mode, c.table)] += ms
                 PROFILE_TOTALS[("prep", mode, c.prepared or "-")] += ms
                 PROFILE_SLOW.append((ms, mode, c.render(LOCAL if mode in ("local", "lfull")
-                                                         else FOREIGN, local=mode in (
+                                                         else foreign_of(c), local=mode in (
                                                              "local", "lfull"))[0][:400]))
             continue
         if line.startswith("@@B "):
@@ -493,9 +519,9 @@ def run_cases(db, cases):
 def classify(case, reason):
     """A guess at which defect class of issue 9 a minimal failing query
     shows (for reports; the verdict does not depend on it)."""
-    text, params = case.render(FOREIGN, local=False, prepared=case.prepared)
+    text, params = case.render(foreign_of(case), local=False, prepared=case.prepared)
     text += " " + " ".join(v for _, v in params)       # a parameter's value
-    scope_text = " ".join(s.render(querygen.Ctx(FOREIGN, None)) for s in case.scope)
+    scope_text = " ".join(s.render(querygen.Ctx(foreign_of(case), None)) for s in case.scope)
     fanout = any(isinstance(s, (querygen.In, querygen.Or, querygen.Any)) for s in case.scope) \
         or case.shape == "join"
     if case.shape.startswith("lateral"):
@@ -552,7 +578,7 @@ def show(case):
          if (k, v) not in (("enable_hashjoin", "on"), ("enable_nestloop", "on"),
                            ("enable_mergejoin", "on"))]
     out += s
-    text, params = case.render(FOREIGN, local=False, prepared=case.prepared)
+    text, params = case.render(foreign_of(case), local=False, prepared=case.prepared)
     if case.prepared:
         types = ", ".join(querygen.cast_name(t) for t, _ in params)
         out.append("SET plan_cache_mode = %s;" % case.prepared)
@@ -561,7 +587,7 @@ def show(case):
     else:
         out.append(text + ";")
     if case.tlp and case.pred is not None:
-        out.append("-- TLP: " + case.tlp_sql(FOREIGN) + ";")
+        out.append("-- TLP: " + case.tlp_sql(foreign_of(case)) + ";")
     return "\n".join(out)
 
 

@@ -307,6 +307,7 @@ class Case:
         self.prepared = None            # None | force_generic_plan | force_custom_plan
         self.join_col = None            # column joined to p.k
         self.join_vals = []             # Vals of p.k (NULL included)
+        self.fanout1 = False            # through the server with fanout_limit 1
         self.scope_cols = []            # parameter-only columns with local copies
         self.path_cols = []             # path columns
         self.tlp = False
@@ -678,6 +679,8 @@ class Generator:
             c.join_col = idcol
             c.join_vals = [Val(str(rng.choice(pool)), "bigint")
                            for _ in range(rng.randint(1, 4))]
+            # fanout_limit 1: the scan switches to the kept listing (issue 10)
+            c.fanout1 = rng.random() < 0.5
             if rng.random() < 0.3:
                 c.join_vals.insert(rng.randint(0, len(c.join_vals)), null_of(rng, "bigint"))
             c.pred = None if rng.random() < 0.6 else c.pred
