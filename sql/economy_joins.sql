@@ -98,6 +98,12 @@ SELECT w.job_id, j.name FROM few_ids w JOIN jobs j ON j.id = w.job_id
 \set log `python3 test/mock/mockctl.py log | LC_ALL=C sort`
 \echo :log
 SELECT ej_same('SELECT w.job_id, j.name FROM few_ids w JOIN jobs j ON j.id = w.job_id WHERE j.archived = false AND j.name ILIKE ''%e%''') AS same_rows;
+-- a LATERAL subquery on the id adapts the same way
+SELECT * FROM ej_explain('SELECT w.job_id, s.name FROM few_ids w CROSS JOIN LATERAL (SELECT j.name FROM jobs j WHERE j.id = w.job_id OFFSET 0) s');
+SELECT ej_same('SELECT w.job_id, s.name FROM few_ids w LEFT JOIN LATERAL (SELECT j.name FROM jobs j WHERE j.id = w.job_id OFFSET 0) s ON true') AS same_rows_lateral;
+-- and a correlated subquery
+SELECT * FROM ej_explain('SELECT w.job_id, (SELECT j.name FROM jobs j WHERE j.id = w.job_id) FROM few_ids w');
+SELECT ej_same('SELECT w.job_id, (SELECT j.name FROM jobs j WHERE j.id = w.job_id) FROM few_ids w') AS same_rows_subquery;
 -- a LEFT JOIN keeps the outer rows without a match
 SELECT ej_same('SELECT w.job_id, j.name FROM few_ids w LEFT JOIN jobs j ON j.id = w.job_id') AS same_rows_left;
 -- a listing that depends on the outer row cannot be kept: no adaptive

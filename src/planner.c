@@ -325,16 +325,25 @@ static void add_sorted_path(PlannerInfo *root, RelOptInfo *baserel,
  * of n, whatever the estimate of n was.
  * ------------------------------------------------------------------ */
 
-/* Does an expression depend on anything that changes between rescans? */
+/*
+ * Does an expression depend on anything that changes between rescans: a
+ * column of another relation (a join or a LATERAL reference), or a value
+ * an outer query level supplies to a correlated subquery?  context is the
+ * PlannerInfo, or NULL to count every executor parameter (an initplan's
+ * output too).
+ */
 static bool
 varies_by_rescan_walker(Node *node, void *context)
 {
+	PlannerInfo *root = context;
+
 	if (node == NULL)
 		return false;
 	if (IsA(node, Var) || IsA(node, PlaceHolderVar))
 		return true;
 	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
-		return true;
+		return root == NULL ||
+			bms_is_member(((Param *) node)->paramid, root->outer_params);
 	return expression_tree_walker(node, varies_by_rescan_walker, context);
 }
 
@@ -351,8 +360,30 @@ adaptive_listing(CivisRelInfo *fpinfo, List *conds, List *param_rinfos)
 		return NULL;
 	res = civis_build_adaptive_listing(fpinfo->info, conds, param_rinfos);
 	if (res == NULL || varies_by_rescan_walker((Node *) res->fdw_exprs, NULL))
-		return NULL;
+		return NULL;			/* conservative: any executor parameter */
 	return res;
+}
+
+/*
+ * The clauses whose values change from one rescan to the next: the join
+ * clauses of a parameterized path, the conditions of a LATERAL subquery
+ * on the relations before it, and those of a correlated subquery on its
+ * outer query.
+ */
+static List *
+rescan_clauses(PlannerInfo *root, List *conds)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, conds)
+	{
+		CivisCond  *cond = lfirst(lc);
+
+		if (varies_by_rescan_walker((Node *) cond->value, root))
+			result = lappend(result, cond->rinfo);
+	}
+	return result;
 }
 
 /*
@@ -1426,13 +1457,13 @@ civisGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	conds = civis_extract_conds(root, baserel, fpinfo->info, scan_clauses);
 
 	/*
-	 * A join on the id: the listing of the other conditions, with the id
-	 * condition in the Filter, and get-by-id beside it for the scan to
+	 * An id that changes from rescan to rescan (a join, a LATERAL or a
+	 * correlated subquery): the listing of the other conditions, with the
+	 * id condition in the Filter, and get-by-id beside it for the scan to
 	 * take rescan by rescan while it is cheaper (add_detail_alternative).
 	 */
-	adaptive = best_path->path.param_info != NULL &&
-		(res = adaptive_listing(fpinfo, conds,
-								best_path->path.param_info->ppi_clauses)) != NULL;
+	adaptive = (res = adaptive_listing(fpinfo, conds,
+									   rescan_clauses(root, conds))) != NULL;
 	if (!adaptive)
 		res = civis_build_request_plan(fpinfo->info, conds, fpinfo->optimise);
 
