@@ -434,6 +434,23 @@ decode_error_callback(void *arg)
 				   dec->cur_index + 1, dec->cur_page->shown);
 }
 
+/*
+ * Push decode_error_callback (on errcb, the caller's) for the value of col,
+ * or for item index of page; the caller pops it (errcb->previous).
+ */
+static void
+push_decode_context(CivisDecoder *dec, ErrorContextCallback *errcb,
+					DecColumn *col, const CivisPage *page, int index)
+{
+	errcb->callback = decode_error_callback;
+	errcb->arg = dec;
+	errcb->previous = error_context_stack;
+	error_context_stack = errcb;
+	dec->cur_col = col;
+	dec->cur_page = page;
+	dec->cur_index = index;
+}
+
 CIVIS_NORETURN static void conversion_error(CivisDecoder *dec,
 											const DecColumn *col,
 											const cJSON *v, const char *hint);
@@ -867,13 +884,7 @@ civis_decoder_set_constant(CivisDecoder *dec, AttrNumber attnum,
 		return;
 	}
 
-	errcb.callback = decode_error_callback;
-	errcb.arg = dec;
-	errcb.previous = error_context_stack;
-	error_context_stack = &errcb;
-	dec->cur_col = col;
-	dec->cur_page = NULL;
-	dec->cur_index = -1;
+	push_decode_context(dec, &errcb, col, NULL, -1);
 
 	/*
 	 * Converted once, into the decoder's (per-scan) context.  A previous
@@ -973,13 +984,7 @@ civis_decode_item(CivisDecoder *dec, const CivisPage *page, int index,
 	memset(values, 0, sizeof(Datum) * dec->natts);
 	memset(nulls, true, sizeof(bool) * dec->natts);
 
-	errcb.callback = decode_error_callback;
-	errcb.arg = dec;
-	errcb.previous = error_context_stack;
-	error_context_stack = &errcb;
-	dec->cur_col = NULL;
-	dec->cur_page = page;
-	dec->cur_index = index;
+	push_decode_context(dec, &errcb, NULL, page, index);
 
 	find_members(dec, page, index, item);
 
