@@ -3,6 +3,9 @@
 # the checks that read the source without running it:
 #   mock:long_functions_have_reasons  every function of src/*.c over 80
 #     lines says why above it ("Long because ..."; scripts/long_functions.py)
+#   mock:layout_*  what README's "Layout of the source" promises
+#     (scripts/layout_check.sh: libcurl only in transport.c, PG_VERSION_NUM
+#     only in compat.h, the transport's includes)
 set -uo pipefail
 cd "$CIVIS_ROOT"
 out=$(python3 test/mock/test_mock.py -v 2>&1)
@@ -18,4 +21,8 @@ else
   echo "FAIL mock:long_functions_have_reasons: $(echo "$long" | grep -c '^MISS') function(s) over 80 lines without a reason" | tee -a "$RESULTS"
   rc=1
 fi
+
+layout=$(bash scripts/layout_check.sh) || rc=1
+echo "$layout"
+echo "$layout" | sed -n 's/^\(PASS\|FAIL\) /\1 mock:/p' >>"$RESULTS"
 exit $rc
