@@ -41,3 +41,26 @@ SELECT count(1) = :failed_jobs AS same_rows, count(1) > 0 AS some_rows
   FROM civis.jobs WHERE state = 'FAILED' COLLATE promises_ci;
 \set log `python3 test/mock/mockctl.py log | grep -ci 'state=failed'`
 \echo requests with a state filter: :log
+-- "An address refused by the address checks is never retried": with ten
+-- retries allowed, the refusal comes at once (a retry waits up to 0.5 s,
+-- then 1 s, ...), and nothing reaches the mock
+CREATE SERVER promises_private FOREIGN DATA WRAPPER civis_fdw
+  OPTIONS (api_url 'https://10.1.2.3', max_retries '10');
+CREATE USER MAPPING FOR CURRENT_USER SERVER promises_private
+  OPTIONS (api_key 'test-key-0123456789');
+CREATE FOREIGN TABLE promises_private_jobs (id bigint) SERVER promises_private
+  OPTIONS (endpoint '/jobs/', paging 'pages', page_size '50');
+CREATE FUNCTION pg_temp.refusal(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  t0 timestamptz := clock_timestamp();
+BEGIN
+  EXECUTE q;
+  RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLSTATE || CASE WHEN clock_timestamp() - t0 < interval '1 s' THEN ', under 1 s'
+                          ELSE ', took ' || (clock_timestamp() - t0)::text END;
+END $$;
+\set _ `python3 test/mock/mockctl.py mark`
+SELECT pg_temp.refusal('SELECT count(1) FROM promises_private_jobs') AS refused;
+\set log `python3 test/mock/mockctl.py log | sort`
+\echo :log
