@@ -322,7 +322,8 @@ parse_list_style(const char *value)
  * interpreted: "127.1" or "2130706433" are not "127.0.0.1".  That is
  * enough because the text only decides who may configure what; what is
  * actually connected to is checked by the transport on the address
- * (transport.c, address_refusal()).
+ * (transport.c: opensocket_cb and prereq_cb, by ipv4_refusal and
+ * ipv6_refusal).
  * ------------------------------------------------------------------ */
 
 typedef struct HostPort
