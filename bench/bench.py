@@ -22,6 +22,8 @@ import sys
 import tempfile
 import time
 
+import mockctl
+
 KEY = "bench-key"
 AUTH = "Basic " + base64.b64encode(f"{KEY}:".encode()).decode()
 LATENCY_MS = 50
@@ -43,59 +45,22 @@ def log(msg):
     print(f"   .. {msg}", file=sys.stderr, flush=True)
 
 
-class Server:
+class Server(mockctl.PortFileServer):
+    """The bench server (bench/server.c) serving `rows` jobs of the fixture."""
+
     def __init__(self, binary, spec, rows):
-        fd, self.portfile = tempfile.mkstemp(prefix="civis_bench_port_")
-        os.close(fd)
-        os.unlink(self.portfile)
-        self.logf = open(self.portfile + ".log", "w")
         trace = ["--trace", os.environ["BENCH_TRACE"]] if os.environ.get("BENCH_TRACE") else []
-        self.proc = subprocess.Popen([binary, "--port", "0", "--port-file", self.portfile,
-                                      "--rows", str(rows), "--spec", spec] + trace,
-                                     stdout=self.logf, stderr=self.logf)
-        for _ in range(600):
-            if os.path.exists(self.portfile) and os.path.getsize(self.portfile) > 0:
-                break
-            if self.proc.poll() is not None:
-                raise SystemExit("bench server exited early")
-            time.sleep(0.05)
-        else:
-            raise SystemExit("bench server did not start")
-        self.port = int(open(self.portfile).read())
-        self.base = f"http://127.0.0.1:{self.port}"
+        super().__init__([binary, "--rows", str(rows), "--spec", spec] + trace,
+                         KEY, "bench server")
 
     def get(self, path, auth=True):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        conn.request("GET", path, headers={"Authorization": AUTH} if auth else {})
-        resp = conn.getresponse()
-        body = resp.read()
-        headers = dict(resp.getheaders())
-        conn.close()
-        return resp.status, headers, body
+        return self.call("GET", path, auth)
 
     def stats(self, reset=False):
         return json.loads(self.get("/_stats" + ("?reset=1" if reset else ""), auth=False)[2])
 
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        for f in (self.portfile, self.portfile + ".log"):
-            try:
-                os.unlink(f)
-            except OSError:
-                pass
 
-
-def psql(script, timeout=300):
-    """Run a psql script in a new backend; stdout lines (unaligned, tuples only)."""
-    r = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-f", "-"],
-                       input=script, capture_output=True, text=True, timeout=timeout)
-    if r.returncode != 0:
-        raise SystemExit(f"psql failed:\n{script}\n{r.stderr}")
-    return r.stdout.splitlines()
+psql = mockctl.psql
 
 
 def cpu_seconds(stat_line):

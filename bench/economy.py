@@ -15,53 +15,26 @@ Every query runs in a new backend (a fresh psql), so nothing is cached
 between them except what PostgreSQL keeps in its catalogs (statistics of
 the local tables that were analyzed).
 """
-import http.client
+import functools
 import json
 import math
 import os
-import subprocess
 import sys
-import tempfile
-import time
+
+import mockctl
 
 MOCK_KEY = "test-key-0123456789"
 PAGE = 50
 
 
-class Mock:
-    def __init__(self, root, scale):
-        fd, self.portfile = tempfile.mkstemp(prefix="civis_econ_port_")
-        os.close(fd)
-        os.unlink(self.portfile)
-        self.logf = open(self.portfile + ".log", "w")
-        self.proc = subprocess.Popen(
-            [sys.executable, os.path.join(root, "test/mock/civis_mock.py"), "--port", "0",
-             "--port-file", self.portfile, "--scale", str(scale), "--rate-limit", "100000000",
-             "--api-key", MOCK_KEY],
-            stdout=self.logf, stderr=self.logf)
-        for _ in range(600):
-            if os.path.exists(self.portfile) and os.path.getsize(self.portfile) > 0:
-                break
-            if self.proc.poll() is not None:
-                raise SystemExit("the mock exited early")
-            time.sleep(0.05)
-        else:
-            raise SystemExit("the mock did not start")
-        self.port = int(open(self.portfile).read())
-        self.base = f"http://127.0.0.1:{self.port}"
+class Mock(mockctl.PortFileServer):
+    """The project's mock with its row counts multiplied by `scale` and no
+    rate limit to speak of."""
 
-    def call(self, method, path, auth=False):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=300)
-        headers = {}
-        if auth:
-            import base64
-            headers["Authorization"] = "Basic " + base64.b64encode(f"{MOCK_KEY}:".encode()).decode()
-        conn.request(method, path, headers=headers)
-        resp = conn.getresponse()
-        body = resp.read()
-        hdrs = dict(resp.getheaders())
-        conn.close()
-        return resp.status, hdrs, body
+    def __init__(self, root, scale):
+        super().__init__([sys.executable, os.path.join(root, "test/mock/civis_mock.py"),
+                          "--scale", str(scale), "--rate-limit", "100000000",
+                          "--api-key", MOCK_KEY], MOCK_KEY, "the mock", timeout=300)
 
     def mark(self):
         return json.loads(self.call("POST", "/_mock/mark")[2])["seq"]
@@ -74,26 +47,8 @@ class Mock:
         _, h, _ = self.call("GET", path, auth=True)
         return int(h["X-Pagination-Total-Entries"])
 
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.logf.close()
-        for f in (self.portfile, self.portfile + ".log"):
-            try:
-                os.unlink(f)
-            except OSError:
-                pass
 
-
-def psql(script, timeout=600):
-    r = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-f", "-"],
-                       input=script, capture_output=True, text=True, timeout=timeout)
-    if r.returncode != 0:
-        raise SystemExit(f"psql failed:\n{script}\n{r.stderr}")
-    return r.stdout.splitlines()
+psql = functools.partial(mockctl.psql, timeout=600)
 
 
 def corpus(mock):

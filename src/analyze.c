@@ -71,6 +71,72 @@ civisAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
 	return true;
 }
 
+/*
+ * The sample of ANALYZE while it is drawn: the first targrows rows fill it,
+ * then each row replaces a random one with falling probability.  Its tuples
+ * live in "cxt", the caller's context (ANALYZE's).
+ */
+typedef struct CivisSample
+{
+	HeapTuple  *rows;
+	int			targrows;
+	int			numrows;
+	double		seen;			/* rows read so far */
+	double		rowstoskip;		/* rows until the next replacement */
+	ReservoirStateData rstate;
+	TupleDesc	tupdesc;
+	MemoryContext cxt;
+} CivisSample;
+
+/* Offer one row to the sample. */
+static void
+sample_add(CivisSample *sample, Datum *values, bool *isnull)
+{
+	MemoryContext old;
+	int			k;
+
+	sample->seen += 1;
+	if (sample->numrows < sample->targrows)
+	{
+		old = MemoryContextSwitchTo(sample->cxt);
+		sample->rows[sample->numrows++] = heap_form_tuple(sample->tupdesc, values, isnull);
+		MemoryContextSwitchTo(old);
+		return;
+	}
+	if (sample->rowstoskip < 0)
+		sample->rowstoskip = reservoir_get_next_S(&sample->rstate, sample->seen,
+												  sample->targrows);
+	if (sample->rowstoskip <= 0)
+	{
+		k = (int) (sample->targrows * civis_sampler_random_fract(&sample->rstate));
+		Assert(k >= 0 && k < sample->targrows);
+		heap_freetuple(sample->rows[k]);
+		old = MemoryContextSwitchTo(sample->cxt);
+		sample->rows[k] = heap_form_tuple(sample->tupdesc, values, isnull);
+		MemoryContextSwitchTo(old);
+	}
+	sample->rowstoskip -= 1;
+}
+
+/*
+ * The table's size when the page cap stopped the read: the listing's own
+ * count (its paging headers, else a limit=1 request), or the rows seen.
+ */
+static double
+capped_total(CivisTableInfo *info, CivisPlanResult *res, CivisScanState *st,
+			 double seen)
+{
+	double		total = civis_scan_total_entries(st);
+	bool		use = info->use_remote_estimate;
+
+	info->use_remote_estimate = true;
+	if (total < 0 &&
+		!civis_remote_estimate(info, res->plan, res->fdw_exprs, GetUserId(), &total))
+		total = -1;
+	info->use_remote_estimate = use;
+	return total > seen ? total : seen;
+}
+
 static int
 civisAcquireSampleRows(Relation relation, int elevel, HeapTuple *rows,
 					   int targrows, double *totalrows, double *totaldeadrows)
@@ -81,16 +147,20 @@ civisAcquireSampleRows(Relation relation, int elevel, HeapTuple *rows,
 	List	   *attrs = NIL;
 	CivisScanState *st;
 	MemoryContext anl_cxt;
-	MemoryContext old;
-	ReservoirStateData rstate;
+	CivisSample sample;
 	Datum	   *values;
 	bool	   *isnull;
-	double		seen = 0;
-	double		rowstoskip = -1;
-	int			numrows = 0;
 	int			max_pages;
-	bool		capped = false;
+	bool		capped;
 	int			i;
+
+	sample.rows = rows;
+	sample.targrows = targrows;
+	sample.numrows = 0;
+	sample.seen = 0;
+	sample.rowstoskip = -1;
+	sample.tupdesc = tupdesc;
+	sample.cxt = CurrentMemoryContext;
 
 	/*
 	 * Everything but the sample itself lives in a context of its own,
@@ -99,7 +169,7 @@ civisAcquireSampleRows(Relation relation, int elevel, HeapTuple *rows,
 	anl_cxt = AllocSetContextCreate(CurrentMemoryContext,
 									"civis_fdw analyze",
 									ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(anl_cxt);
+	MemoryContextSwitchTo(anl_cxt);
 
 	info = civis_get_table_info(RelationGetRelid(relation));
 	max_pages = Min(info->analyze_max_pages, info->max_pages);
@@ -111,7 +181,7 @@ civisAcquireSampleRows(Relation relation, int elevel, HeapTuple *rows,
 	values = palloc(sizeof(Datum) * Max(tupdesc->natts, 1));
 	isnull = palloc(sizeof(bool) * Max(tupdesc->natts, 1));
 
-	reservoir_init_selection_state(&rstate, targrows);
+	reservoir_init_selection_state(&sample.rstate, targrows);
 	/* the sample reads every page up to its cap: fetch ahead at once */
 	res->plan->bound = -1;
 	st = civis_scan_open(relation, res->plan, attrs, GetUserId(), max_pages);
@@ -119,55 +189,13 @@ civisAcquireSampleRows(Relation relation, int elevel, HeapTuple *rows,
 	for (;;)
 	{
 		civis_analyze_delay_point();
-
 		if (!civis_scan_next(st, values, isnull))
 			break;
-		seen += 1;
-
-		if (numrows < targrows)
-		{
-			MemoryContextSwitchTo(old);
-			rows[numrows++] = heap_form_tuple(tupdesc, values, isnull);
-			MemoryContextSwitchTo(anl_cxt);
-		}
-		else
-		{
-			/*
-			 * The first targrows rows fill the reservoir; then each row
-			 * replaces a random one with falling probability.
-			 */
-			if (rowstoskip < 0)
-				rowstoskip = reservoir_get_next_S(&rstate, seen, targrows);
-			if (rowstoskip <= 0)
-			{
-				int			k = (int) (targrows * civis_sampler_random_fract(&rstate));
-
-				Assert(k >= 0 && k < targrows);
-				heap_freetuple(rows[k]);
-				MemoryContextSwitchTo(old);
-				rows[k] = heap_form_tuple(tupdesc, values, isnull);
-				MemoryContextSwitchTo(anl_cxt);
-			}
-			rowstoskip -= 1;
-		}
+		sample_add(&sample, values, isnull);
 	}
 
-	*totalrows = seen;
 	capped = civis_scan_capped(st);
-	if (capped)
-	{
-		double		total = civis_scan_total_entries(st);
-		bool		use = info->use_remote_estimate;
-
-		/* the listing's own count: its paging headers, else a limit=1 request */
-		info->use_remote_estimate = true;
-		if (total < 0 &&
-			!civis_remote_estimate(info, res->plan, res->fdw_exprs, GetUserId(), &total))
-			total = -1;
-		info->use_remote_estimate = use;
-		if (total > seen)
-			*totalrows = total;
-	}
+	*totalrows = capped ? capped_total(info, res, st, sample.seen) : sample.seen;
 	*totaldeadrows = 0;
 
 	ereport(elevel,
@@ -175,10 +203,10 @@ civisAcquireSampleRows(Relation relation, int elevel, HeapTuple *rows,
 					RelationGetRelationName(relation),
 					(long long) (capped ? max_pages : civis_scan_pages_read(st)),
 					capped ? psprintf(" (analyze_max_pages %d reached)", max_pages) : "",
-					seen, numrows, *totalrows)));
+					sample.seen, sample.numrows, *totalrows)));
 
 	civis_scan_close(st);
-	MemoryContextSwitchTo(old);
+	MemoryContextSwitchTo(sample.cxt);
 	MemoryContextDelete(anl_cxt);
-	return numrows;
+	return sample.numrows;
 }

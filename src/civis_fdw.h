@@ -10,8 +10,12 @@
  *   import.c     IMPORT FOREIGN SCHEMA: endpoints -> CREATE FOREIGN TABLE
  *   naming.c     table and column naming rules (pure string functions)
  *   quirks.c     the one reviewed list of things the real API does that its
- *                spec does not say (read by spec.c and import.c only)
+ *                spec does not say (spec-time: read by spec.c and import.c;
+ *                run-time: read by planning and execution, see quirks.h)
  *   qual.c       planner expressions -> neutral conditions (CivisCond)
+ *   decide.c     what one condition becomes for one value (exact, loose,
+ *                not sent, no rows, error), shared by plan, scan, EXPLAIN
+ *   value.c      a SQL value -> the API's text
  *   plan.c       conditions -> a request plan (pure)
  *   planner.c    FDW planning callbacks (paths, costs, ORDER BY and LIMIT
  *                through upper relations)

@@ -195,15 +195,20 @@ texts_sendable(const CivisArg *arg, List *texts, CivisDecision *d)
 	return true;
 }
 
-/* The outcome for a value known only at execution. */
+/*
+ * The outcome of a value the request carries: exact where the API filters
+ * the way PostgreSQL compares (and nothing of the value was lost), loose
+ * (rechecked locally) for ranges and inexact filters.  A value known only
+ * at execution is decided with lossy false.
+ */
 static CivisOutcome
-unknown_outcome(const CivisArg *arg)
+sent_outcome(const CivisArg *arg, bool lossy)
 {
 	switch (arg->kind)
 	{
 		case CIVIS_ARG_FILTER:
 		case CIVIS_ARG_SCOPE:
-			return arg->exact ? CIVIS_EXACT : CIVIS_LOOSE;
+			return (arg->exact && !lossy) ? CIVIS_EXACT : CIVIS_LOOSE;
 		case CIVIS_ARG_RANGE_LOWER:
 		case CIVIS_ARG_RANGE_UPPER:
 			return CIVIS_LOOSE;
@@ -234,7 +239,7 @@ civis_decide(const CivisArg *arg, const CivisValue *v, CivisDecision *d)
 	}
 	if (v->unknown)
 	{
-		d->outcome = unknown_outcome(arg);
+		d->outcome = sent_outcome(arg, false);
 		if (v->shown)
 			d->texts = list_make1(arg->kind == CIVIS_ARG_CURSOR && arg->cursor_inclusive
 								  ? psprintf("%s - 1", v->shown) : v->shown);
@@ -280,20 +285,7 @@ civis_decide(const CivisArg *arg, const CivisValue *v, CivisDecision *d)
 		return;
 
 	d->texts = enc.texts;
-	switch (arg->kind)
-	{
-		case CIVIS_ARG_FILTER:
-		case CIVIS_ARG_SCOPE:
-			d->outcome = (arg->exact && !enc.lossy) ? CIVIS_EXACT : CIVIS_LOOSE;
-			break;
-		case CIVIS_ARG_RANGE_LOWER:
-		case CIVIS_ARG_RANGE_UPPER:
-			d->outcome = CIVIS_LOOSE;
-			break;
-		default:
-			d->outcome = CIVIS_EXACT;
-			break;
-	}
+	d->outcome = sent_outcome(arg, enc.lossy);
 }
 
 /* Raise the ERROR of a decision, naming the table. */

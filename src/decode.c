@@ -434,6 +434,23 @@ decode_error_callback(void *arg)
 				   dec->cur_index + 1, dec->cur_page->shown);
 }
 
+/*
+ * Push decode_error_callback (on errcb, the caller's) for the value of col,
+ * or for item index of page; the caller pops it (errcb->previous).
+ */
+static void
+push_decode_context(CivisDecoder *dec, ErrorContextCallback *errcb,
+					DecColumn *col, const CivisPage *page, int index)
+{
+	errcb->callback = decode_error_callback;
+	errcb->arg = dec;
+	errcb->previous = error_context_stack;
+	error_context_stack = errcb;
+	dec->cur_col = col;
+	dec->cur_page = page;
+	dec->cur_index = index;
+}
+
 CIVIS_NORETURN static void conversion_error(CivisDecoder *dec,
 											const DecColumn *col,
 											const cJSON *v, const char *hint);
@@ -711,13 +728,70 @@ build_array(CivisDecoder *dec, const DecColumn *col, const cJSON *v)
 											  col->elmbyval, col->elmalign));
 }
 
-/* Convert one non-null JSON value for col. */
+/* A JSON number into real: an overflow is an error, not infinity. */
+static Datum
+number_to_float4(const cJSON *v)
+{
+	float4		f = (float4) civis_json_number(v);
+
+	if (isinf(f))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("value out of range: overflow"),
+				 errdetail("A JSON number is too large for type real.")));
+	return Float4GetDatum(f);
+}
+
+/*
+ * A JSON value into boolean: true and false, the strings "true", "false",
+ * "t" and "f" (in any case), and the numbers 0 and 1.
+ */
+static Datum
+json_to_bool(CivisDecoder *dec, const DecColumn *col, const cJSON *v)
+{
+	int			type = cjson_type(v);
+
+	if (type == cJSON_True)
+		return BoolGetDatum(true);
+	if (type == cJSON_False)
+		return BoolGetDatum(false);
+	if (type == cJSON_String && v->valuestring)
+	{
+		const char *b = v->valuestring;
+
+		if (pg_strcasecmp(b, "true") == 0 || pg_strcasecmp(b, "t") == 0)
+			return BoolGetDatum(true);
+		if (pg_strcasecmp(b, "false") == 0 || pg_strcasecmp(b, "f") == 0)
+			return BoolGetDatum(false);
+	}
+	else if (type == cJSON_Number)
+	{
+		if (v->valuedouble == 0)
+			return BoolGetDatum(false);
+		if (v->valuedouble == 1)
+			return BoolGetDatum(true);
+	}
+	conversion_error(dec, col, v,
+					 "A boolean column accepts JSON true and false, the strings \"true\", \"false\", \"t\" and \"f\", and the numbers 0 and 1.");
+}
+
+/*
+ * Convert one non-null JSON value for col.  A JSON string goes through the
+ * type's input function, except for text (copied), boolean (its own words)
+ * and jsonb (built from the tree); the switch is what each kind makes of
+ * the other JSON types.
+ */
 static Datum
 convert_value(CivisDecoder *dec, DecColumn *col, const cJSON *v)
 {
 	int			type = cjson_type(v);
 	int			len;
 	const char *s;
+
+	if (type == cJSON_String &&
+		col->kind != DK_TEXT && col->kind != DK_BOOL && col->kind != DK_JSONB)
+		return call_input(&col->infunc, value_text(dec, v, &len),
+						  col->ioparam, col->typmod);
 
 	switch (col->kind)
 	{
@@ -730,78 +804,30 @@ convert_value(CivisDecoder *dec, DecColumn *col, const cJSON *v)
 		case DK_INT8:
 			if (type == cJSON_Number)
 				return number_to_int(dec, col, v);
-			if (type == cJSON_String)
-				return call_input(&col->infunc, value_text(dec, v, &len),
-								  col->ioparam, col->typmod);
 			conversion_error(dec, col, v, NULL);
 
 		case DK_FLOAT8:
 			if (type == cJSON_Number)
 				return Float8GetDatum(civis_json_number(v));
-			if (type == cJSON_String)
-				return call_input(&col->infunc, value_text(dec, v, &len),
-								  col->ioparam, col->typmod);
 			conversion_error(dec, col, v, NULL);
 
 		case DK_FLOAT4:
 			if (type == cJSON_Number)
-			{
-				double		d = civis_json_number(v);
-				float4		f = (float4) d;
-
-				if (isinf(f))
-					ereport(ERROR,
-							(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-							 errmsg("value out of range: overflow"),
-							 errdetail("A JSON number is too large for type real.")));
-				return Float4GetDatum(f);
-			}
-			if (type == cJSON_String)
-				return call_input(&col->infunc, value_text(dec, v, &len),
-								  col->ioparam, col->typmod);
+				return number_to_float4(v);
 			conversion_error(dec, col, v, NULL);
 
 		case DK_NUMERIC:
-			if (type == cJSON_Number)
-			{
-				if (col->typmod < 0)
-					return NumericGetDatum(number_to_numeric(v));
-				return call_input(&col->infunc, value_text(dec, v, &len),
-								  col->ioparam, col->typmod);
-			}
-			if (type == cJSON_String)
-				return call_input(&col->infunc, value_text(dec, v, &len),
-								  col->ioparam, col->typmod);
-			conversion_error(dec, col, v, NULL);
+			if (type != cJSON_Number)
+				conversion_error(dec, col, v, NULL);
+			if (col->typmod < 0)
+				return NumericGetDatum(number_to_numeric(v));
+			return call_input(&col->infunc, value_text(dec, v, &len),
+							  col->ioparam, col->typmod);
 
 		case DK_BOOL:
-			if (type == cJSON_True)
-				return BoolGetDatum(true);
-			if (type == cJSON_False)
-				return BoolGetDatum(false);
-			if (type == cJSON_String && v->valuestring)
-			{
-				const char *b = v->valuestring;
-
-				if (pg_strcasecmp(b, "true") == 0 || pg_strcasecmp(b, "t") == 0)
-					return BoolGetDatum(true);
-				if (pg_strcasecmp(b, "false") == 0 || pg_strcasecmp(b, "f") == 0)
-					return BoolGetDatum(false);
-			}
-			else if (type == cJSON_Number)
-			{
-				if (v->valuedouble == 0)
-					return BoolGetDatum(false);
-				if (v->valuedouble == 1)
-					return BoolGetDatum(true);
-			}
-			conversion_error(dec, col, v,
-							 "A boolean column accepts JSON true and false, the strings \"true\", \"false\", \"t\" and \"f\", and the numbers 0 and 1.");
+			return json_to_bool(dec, col, v);
 
 		case DK_DATETIME:
-			if (type == cJSON_String)
-				return call_input(&col->infunc, value_text(dec, v, &len),
-								  col->ioparam, col->typmod);
 			conversion_error(dec, col, v,
 							 type == cJSON_Number ?
 							 "A number is not read as a date or time (its epoch and unit are ambiguous); declare the column as bigint or double precision." :
@@ -813,9 +839,6 @@ convert_value(CivisDecoder *dec, DecColumn *col, const cJSON *v)
 		case DK_ARRAY:
 			if (type == cJSON_Array)
 				return build_array(dec, col, v);
-			if (type == cJSON_String)
-				return call_input(&col->infunc, value_text(dec, v, &len),
-								  col->ioparam, col->typmod);
 			conversion_error(dec, col, v,
 							 "An array column accepts a JSON array, or a string in PostgreSQL array syntax; declare the column as jsonb to receive any JSON value.");
 
@@ -861,13 +884,7 @@ civis_decoder_set_constant(CivisDecoder *dec, AttrNumber attnum,
 		return;
 	}
 
-	errcb.callback = decode_error_callback;
-	errcb.arg = dec;
-	errcb.previous = error_context_stack;
-	error_context_stack = &errcb;
-	dec->cur_col = col;
-	dec->cur_page = NULL;
-	dec->cur_index = -1;
+	push_decode_context(dec, &errcb, col, NULL, -1);
 
 	/*
 	 * Converted once, into the decoder's (per-scan) context.  A previous
@@ -918,6 +935,44 @@ set_missing(const DecColumn *col, Datum *value, bool *isnull)
 	}
 }
 
+/*
+ * One walk over the members of item (of page, at index) fills dec->found,
+ * a slot per key the columns read.  An item that is not an object is an
+ * error unless a column receives the whole item.
+ */
+static void
+find_members(CivisDecoder *dec, const CivisPage *page, int index,
+			 const cJSON *item)
+{
+	const cJSON *m;
+
+	if (!cJSON_IsObject(item))
+	{
+		if (!dec->scalar_items_ok)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+					 errmsg("item %d of the response to %s is a JSON %s, not an object",
+							index + 1, page->shown, civis_json_type_name(item)),
+					 errdetail("Value: %s", civis_value_excerpt(item)),
+					 errhint("To read such items, give foreign table \"%s\" one column with the option key '.', which receives the whole item.",
+							 dec->relname)));
+		return;
+	}
+	if (dec->nkeys == 0)
+		return;
+	memset(dec->found, 0, sizeof(cJSON *) * dec->nkeys);
+	for (m = item->child; m != NULL; m = m->next)
+	{
+		int			k;
+
+		if (m->string == NULL)
+			continue;
+		k = lookup_key(dec, m->string);
+		if (k >= 0)
+			dec->found[k] = m;	/* the last duplicate wins */
+	}
+}
+
 void
 civis_decode_item(CivisDecoder *dec, const CivisPage *page, int index,
 				  Datum *values, bool *nulls)
@@ -929,42 +984,9 @@ civis_decode_item(CivisDecoder *dec, const CivisPage *page, int index,
 	memset(values, 0, sizeof(Datum) * dec->natts);
 	memset(nulls, true, sizeof(bool) * dec->natts);
 
-	errcb.callback = decode_error_callback;
-	errcb.arg = dec;
-	errcb.previous = error_context_stack;
-	error_context_stack = &errcb;
-	dec->cur_col = NULL;
-	dec->cur_page = page;
-	dec->cur_index = index;
+	push_decode_context(dec, &errcb, NULL, page, index);
 
-	if (cJSON_IsObject(item))
-	{
-		/* one walk over the item's members fills the per-key slots */
-		if (dec->nkeys > 0)
-		{
-			const cJSON *m;
-
-			memset(dec->found, 0, sizeof(cJSON *) * dec->nkeys);
-			for (m = item->child; m != NULL; m = m->next)
-			{
-				int			k;
-
-				if (m->string == NULL)
-					continue;
-				k = lookup_key(dec, m->string);
-				if (k >= 0)
-					dec->found[k] = m;	/* the last duplicate wins */
-			}
-		}
-	}
-	else if (!dec->scalar_items_ok)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-				 errmsg("item %d of the response to %s is a JSON %s, not an object",
-						index + 1, page->shown, civis_json_type_name(item)),
-				 errdetail("Value: %s", civis_value_excerpt(item)),
-				 errhint("To read such items, give foreign table \"%s\" one column with the option key '.', which receives the whole item.",
-						 dec->relname)));
+	find_members(dec, page, index, item);
 
 	for (i = 0; i < dec->ncols; i++)
 	{

@@ -146,6 +146,14 @@ explain_detail_alternative(ForeignScanState *node, CivisValue *values,
 							es);
 }
 
+/*
+ * The properties of one scan (requests, count, paging, order, bound, early
+ * stop, limit), each from the expansion of the plan with EXPLAIN's values.
+ *
+ * Long because it is the list of the scan's EXPLAIN properties in the order
+ * they are printed, each a few lines over the same expansion; split, the
+ * order of the output would be spread over several functions.
+ */
 static void
 explain_requests(ForeignScanState *node, ExplainState *es)
 {

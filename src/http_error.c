@@ -221,73 +221,91 @@ reason_phrase(long status)
 	}
 }
 
+/*
+ * The SQLSTATE and HINT of an HTTP status of the Civis API: the statuses
+ * its documentation names, then redirects (never followed) and other
+ * server errors (not retried).
+ */
+static void
+status_sqlstate_hint(long status, int *sqlstate, const char **hint)
+{
+	*hint = NULL;
+	switch (status)
+	{
+		case 400:
+		case 422:
+			*sqlstate = ERRCODE_INVALID_PARAMETER_VALUE;
+			*hint = "Check the values compared with the foreign table's parameter columns in the query, and its page_size option (the endpoint's maximum page size).";
+			break;
+		case 401:
+			*sqlstate = ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
+			*hint = "Check the api_key option of the user mapping for this server; Civis API keys expire.";
+			break;
+		case 403:
+			*sqlstate = ERRCODE_INSUFFICIENT_PRIVILEGE;
+			*hint = "The Civis user of the API key may not see this object, or the key is restricted to other endpoints.";
+			break;
+		case 404:
+			*sqlstate = ERRCODE_FDW_TABLE_NOT_FOUND;
+			*hint = "Check the endpoint option of the foreign table and the values given for its path parameters; the Civis API also answers 404 for objects the user may not see.";
+			break;
+		case 429:
+			*sqlstate = ERRCODE_CONFIGURATION_LIMIT_EXCEEDED;
+			*hint = "The Civis API allows 1,000 requests per 5 minutes; wait before retrying, make queries need fewer requests, or raise the max_retries and retry_max_time server options.";
+			break;
+		case 502:
+		case 503:
+		case 504:
+			*sqlstate = ERRCODE_CONNECTION_FAILURE;
+			*hint = "The Civis API is temporarily unavailable; the max_retries and retry_max_time server options control how long to keep retrying.";
+			break;
+		default:
+			*sqlstate = ERRCODE_FDW_ERROR;
+			if (status >= 300 && status < 400)
+				*hint = "civis_fdw does not follow redirects; check the api_url option of the foreign server.";
+			else if (status >= 500)
+				*hint = "The Civis API failed on its side and such errors are not retried; try again later, and tell Civis support if it persists.";
+			break;
+	}
+}
+
+/* The DETAIL of an HTTP error: the API's explanation, then the retry count. */
+static void
+error_detail(const CivisResponse *resp, StringInfo detail)
+{
+	char	   *desc;
+
+	initStringInfo(detail);
+	desc = civis_json_top_string(resp->body, resp->body_len, "errorDescription");
+	if (desc == NULL || desc[0] == '\0')
+		desc = civis_json_top_string(resp->body, resp->body_len, "error");
+	if (desc != NULL && desc[0] != '\0')
+		appendStringInfoString(detail,
+							   civis_message_text(desc, strlen(desc),
+												  DESCRIPTION_MAX_CHARS));
+	else if (body_is_text(resp))
+		appendStringInfoString(detail,
+							   civis_message_text(resp->body,
+												  Min(resp->body_len,
+													  (size_t) BODY_SNIPPET_BYTES),
+												  BODY_SNIPPET_BYTES));
+	if (resp->attempts > 1)
+		appendStringInfo(detail, "%sGave up after %d attempts.",
+						 detail->len > 0 ? "\n" : "", resp->attempts);
+}
+
 void
 civis_raise_http_error(const CivisResponse *resp, const char *shown,
 					   const char *relname)
 {
 	long		status = resp->status;
 	int			sqlstate;
-	const char *hint = NULL;
-	char	   *desc;
+	const char *hint;
 	StringInfoData detail;
 	StringInfoData msg;
 
-	switch (status)
-	{
-		case 400:
-		case 422:
-			sqlstate = ERRCODE_INVALID_PARAMETER_VALUE;
-			hint = "Check the values compared with the foreign table's parameter columns in the query, and its page_size option (the endpoint's maximum page size).";
-			break;
-		case 401:
-			sqlstate = ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
-			hint = "Check the api_key option of the user mapping for this server; Civis API keys expire.";
-			break;
-		case 403:
-			sqlstate = ERRCODE_INSUFFICIENT_PRIVILEGE;
-			hint = "The Civis user of the API key may not see this object, or the key is restricted to other endpoints.";
-			break;
-		case 404:
-			sqlstate = ERRCODE_FDW_TABLE_NOT_FOUND;
-			hint = "Check the endpoint option of the foreign table and the values given for its path parameters; the Civis API also answers 404 for objects the user may not see.";
-			break;
-		case 429:
-			sqlstate = ERRCODE_CONFIGURATION_LIMIT_EXCEEDED;
-			hint = "The Civis API allows 1,000 requests per 5 minutes; wait before retrying, make queries need fewer requests, or raise the max_retries and retry_max_time server options.";
-			break;
-		case 502:
-		case 503:
-		case 504:
-			sqlstate = ERRCODE_CONNECTION_FAILURE;
-			hint = "The Civis API is temporarily unavailable; the max_retries and retry_max_time server options control how long to keep retrying.";
-			break;
-		default:
-			sqlstate = ERRCODE_FDW_ERROR;
-			if (status >= 300 && status < 400)
-				hint = "civis_fdw does not follow redirects; check the api_url option of the foreign server.";
-			else if (status >= 500)
-				hint = "The Civis API failed on its side and such errors are not retried; try again later, and tell Civis support if it persists.";
-			break;
-	}
-
-	/* DETAIL: the API's explanation, then the retry count */
-	initStringInfo(&detail);
-	desc = civis_json_top_string(resp->body, resp->body_len, "errorDescription");
-	if (desc == NULL || desc[0] == '\0')
-		desc = civis_json_top_string(resp->body, resp->body_len, "error");
-	if (desc != NULL && desc[0] != '\0')
-		appendStringInfoString(&detail,
-							   civis_message_text(desc, strlen(desc),
-												  DESCRIPTION_MAX_CHARS));
-	else if (body_is_text(resp))
-		appendStringInfoString(&detail,
-							   civis_message_text(resp->body,
-												  Min(resp->body_len,
-													  (size_t) BODY_SNIPPET_BYTES),
-												  BODY_SNIPPET_BYTES));
-	if (resp->attempts > 1)
-		appendStringInfo(&detail, "%sGave up after %d attempts.",
-						 detail.len > 0 ? "\n" : "", resp->attempts);
+	status_sqlstate_hint(status, &sqlstate, &hint);
+	error_detail(resp, &detail);
 
 	initStringInfo(&msg);
 	appendStringInfo(&msg, "HTTP %ld", status);

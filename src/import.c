@@ -680,20 +680,15 @@ fetch_spec(Oid serverOid)
 	return civis_spec_read(resp.body, resp.body_len);
 }
 
-List *
-civisImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
+/*
+ * The statement's options: include_deprecated (default true) and whole_item
+ * (default false).  The Civis API has one schema, "civis".
+ */
+static void
+import_options(ImportForeignSchemaStmt *stmt, bool *include_deprecated,
+			   bool *whole_item)
 {
-	MemoryContext cxt;
-	MemoryContext old;
-	bool		include_deprecated = true;
-	bool		whole_item = false;
 	ListCell   *lc;
-	ForeignServer *server;
-	List	   *endpoints;
-	List	   *tables = NIL;
-	HTAB	   *table_names;
-	List	   *statements = NIL;
-	List	   *result = NIL;
 
 	if (strcmp(stmt->remote_schema, "civis") != 0)
 		ereport(ERROR,
@@ -702,14 +697,16 @@ civisImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 						stmt->remote_schema),
 				 errhint("The Civis API has one schema; use IMPORT FOREIGN SCHEMA civis ...")));
 
+	*include_deprecated = true;
+	*whole_item = false;
 	foreach(lc, stmt->options)
 	{
 		DefElem    *def = lfirst(lc);
 
 		if (strcmp(def->defname, "include_deprecated") == 0)
-			include_deprecated = defGetBoolean(def);
+			*include_deprecated = defGetBoolean(def);
 		else if (strcmp(def->defname, "whole_item") == 0)
-			whole_item = defGetBoolean(def);
+			*whole_item = defGetBoolean(def);
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
@@ -717,17 +714,18 @@ civisImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 							def->defname),
 					 errhint("Valid options are: include_deprecated, whole_item.")));
 	}
+}
 
-	server = GetForeignServer(serverOid);
+/*
+ * Pass 1: a table per endpoint with a name, the names made unique in
+ * table_names, over every endpoint (so LIMIT TO does not change a name).
+ */
+static List *
+name_tables(List *endpoints, HTAB *table_names)
+{
+	List	   *tables = NIL;
+	ListCell   *lc;
 
-	cxt = AllocSetContextCreate(CurrentMemoryContext, "civis_fdw import",
-								ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(cxt);
-
-	endpoints = fetch_spec(serverOid);
-	table_names = name_set("civis_fdw import tables", list_length(endpoints));
-
-	/* pass 1: the tables' names (independent of LIMIT TO) */
 	foreach(lc, endpoints)
 	{
 		CivisSpecEndpoint *ep = lfirst(lc);
@@ -743,7 +741,71 @@ civisImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 		t->name = unique_table_name(table_names, t, name);
 		tables = lappend(tables, t);
 	}
+	return tables;
+}
 
+/*
+ * Pass 2, one table: its columns in their order (path parameters, fields,
+ * synthetic columns, query parameters).  False for a table without columns,
+ * or with more than a table can have (a WARNING says which).
+ */
+static bool
+build_columns(ImportTable *t, bool whole_item)
+{
+	t->column_names = name_set("civis_fdw import columns",
+							   list_length(t->ep->properties) +
+							   list_length(t->ep->params));
+	build_field_columns(t);
+	build_path_columns(t);
+	build_query_columns(t);
+	apply_order(t);
+	/* claimed last: a field of that name keeps it (naming rules) */
+	if (whole_item || t->fields == NIL)
+		build_whole_item_column(t);
+
+	t->columns = list_concat(list_concat(list_copy(t->path_cols), t->fields),
+							 list_concat(list_copy(t->synthetic), t->param_cols));
+	if (t->columns == NIL)
+		return false;
+	if (list_length(t->columns) > MaxHeapAttributeNumber)
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_TOO_MANY_COLUMNS),
+				 errmsg("skipping endpoint \"%s\" of the Civis API spec",
+						t->ep->path),
+				 errdetail("Its table \"%s\" would have %d columns; a table can have at most %d.",
+						   t->name, list_length(t->columns),
+						   MaxHeapAttributeNumber)));
+		return false;
+	}
+	return true;
+}
+
+List *
+civisImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
+{
+	MemoryContext cxt;
+	MemoryContext old;
+	bool		include_deprecated;
+	bool		whole_item;
+	ListCell   *lc;
+	ForeignServer *server;
+	List	   *endpoints;
+	List	   *tables;
+	HTAB	   *table_names;
+	List	   *statements = NIL;
+	List	   *result = NIL;
+
+	import_options(stmt, &include_deprecated, &whole_item);
+	server = GetForeignServer(serverOid);
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "civis_fdw import",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+
+	endpoints = fetch_spec(serverOid);
+	table_names = name_set("civis_fdw import tables", list_length(endpoints));
+	tables = name_tables(endpoints, table_names);
 	warn_unmatched_names(stmt, table_names);
 
 	/* pass 2: columns and statements of the wanted tables */
@@ -756,33 +818,8 @@ civisImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 			continue;
 		if (!wanted_table(stmt, t->name))
 			continue;
-
-		t->column_names = name_set("civis_fdw import columns",
-								   list_length(t->ep->properties) +
-								   list_length(t->ep->params));
-		build_field_columns(t);
-		build_path_columns(t);
-		build_query_columns(t);
-		apply_order(t);
-		/* claimed last: a field of that name keeps it (naming rules) */
-		if (whole_item || t->fields == NIL)
-			build_whole_item_column(t);
-
-		t->columns = list_concat(list_concat(list_copy(t->path_cols), t->fields),
-								 list_concat(list_copy(t->synthetic), t->param_cols));
-		if (t->columns == NIL)
+		if (!build_columns(t, whole_item))
 			continue;
-		if (list_length(t->columns) > MaxHeapAttributeNumber)
-		{
-			ereport(WARNING,
-					(errcode(ERRCODE_TOO_MANY_COLUMNS),
-					 errmsg("skipping endpoint \"%s\" of the Civis API spec",
-							t->ep->path),
-					 errdetail("Its table \"%s\" would have %d columns; a table can have at most %d.",
-							   t->name, list_length(t->columns),
-							   MaxHeapAttributeNumber)));
-			continue;
-		}
 		statements = lappend(statements,
 							 table_statement(t, stmt->local_schema,
 											 server->servername));

@@ -5,24 +5,19 @@
  *
  * A response body is parsed once (cJSON) into a CivisPage: the tree plus an
  * array of its items, so item i is found in O(1).  Everything that can be
- * wrong with a body as a whole is reported here, before any item is decoded:
- * an empty body, an HTML page, invalid UTF-8, \u0000, JSON nested deeper than
- * cJSON allows, a truncated body, data after the value, a value that is
- * neither an array nor an object.  Turning items into Datums is decode.c's
- * job; this file is kept apart from it so that each has one job.  The JSON
- * helpers both need (number text, compact JSON, value excerpts for messages)
- * live here and are declared in json_page.h.
+ * wrong with a body as a whole is reported here, before any item is decoded
+ * (decode.c turns items into Datums): an empty body, an HTML page, invalid
+ * UTF-8, \u0000 (PostgreSQL text cannot hold it), unpaired surrogate
+ * escapes (cJSON's check), JSON nested deeper than cJSON allows, a truncated body, data after the value, a value that is
+ * neither an array nor an object.  The JSON helpers decode.c needs too
+ * (number text, compact JSON, excerpts for messages) are declared in
+ * json_page.h.
  *
  * Memory.  A body is parsed against a budget of CIVIS_JSON_TREE_LIMIT bytes
- * (civis_json_parse): the tree is palloc'd in whatever context the scan
- * parses it in, normally a per-page context that is reset for each new
- * page, and a body whose tree would outgrow the budget is refused with
- * SQLSTATE 54000.  The budget exists because a tree costs up to about 40
- * times the bytes of its text (`[0,0,...]`).  Parsing can be cancelled.
- *
- * Strings.  The body is checked to be UTF-8 before parsing, and \u0000 is
- * refused (cJSON would cut the string there; PostgreSQL text cannot hold it
- * anyway).  cJSON refuses unpaired surrogate escapes.
+ * (a tree costs up to about 40 times the bytes of its text, `[0,0,...]`),
+ * in the context the caller parses in, normally the scan's per-page
+ * context; a body whose tree would outgrow it is refused with SQLSTATE
+ * 54000.  Parsing can be cancelled.
  *
  *-------------------------------------------------------------------------
  */
@@ -44,33 +39,22 @@
  * -------------------------------------------------------------------- */
 
 /*
- * cJSON allocates through hooks that are global to the process.  They are
- * set to ours only for the duration of one parse (civis_json_parse) and put
- * back to cJSON's defaults (malloc/free) right after it, in PG_FINALLY, so
- * that no other code in the backend -- another extension linking the same
- * libcjson -- ever allocates through them.
+ * cJSON allocates through process-wide hooks.  civis_json_parse sets them to
+ * budget_malloc/budget_free for one parse only and puts cJSON's defaults
+ * back in PG_FINALLY, so no other code (another extension linking the same
+ * libcjson) ever allocates through them.
  *
- * Inside a parse, every allocation is palloc'd in the memory context the
- * budget was set up in (the scan's per-page context, or IMPORT's context)
- * and counted against the budget's limit; past it the hook returns NULL, on
- * which cJSON gives up the parse cleanly and returns NULL, and the caller
- * raises SQLSTATE 54000.  The free hook does nothing: the trees are freed
- * by resetting or deleting their context, never by cJSON_Delete (which,
- * called after the parse, would hand palloc'd chunks to free()).  Nothing
- * in civis_fdw calls cJSON_Delete, cJSON_Print* or cJSON_Create*.
+ * During a parse every allocation is palloc'd in the budget's context and
+ * counted; past the limit the hook returns NULL, cJSON gives up the parse
+ * cleanly, and the caller raises SQLSTATE 54000.  Trees are freed with
+ * their context, never by cJSON_Delete (nothing here calls it, nor
+ * cJSON_Print* or cJSON_Create*).
  *
  * Every CIVIS_JSON_CFI_EVERY allocations the hook calls CHECK_FOR_INTERRUPTS,
- * so a cancel or statement_timeout ends even a huge parse.  The ERROR it may
- * raise longjmps out of the middle of cJSON's parser.  That is safe:
- *   - the half-built tree is palloc'd in the budget's context, which the
- *     error's cleanup (the scan's or IMPORT's context is a child of the
- *     statement's) frees like any other allocation; nothing was malloc'd;
- *   - cJSON's parser holds no locks and no static state besides the hooks
- *     and the position of its last error, which each parse rewrites; its
- *     parse buffer lives on the stack that the longjmp discards;
- *   - the hooks themselves are restored by PG_FINALLY before the error
- *     propagates further, so after any error the process is back on
- *     malloc/free.
+ * whose ERROR longjmps out of cJSON's parser safely: the half-built tree is
+ * in the budget's context (freed with the statement's), the parser keeps no
+ * locks and no state but the hooks and its last error position, and the
+ * hooks are restored by PG_FINALLY before the error goes further.
  */
 #define CIVIS_JSON_CFI_EVERY 1024
 
@@ -625,31 +609,15 @@ is_json_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-CivisPage *
-civis_page_parse(const char *body, size_t len, const char *shown,
-				 const char *relname)
+/*
+ * What the first bytes tell (after a UTF-8 byte order mark and whitespace):
+ * an empty body, or an HTML page where JSON was expected.
+ */
+static void
+body_start_check(const char *body, size_t len, const char *shown)
 {
-	CivisPage  *page;
-	ErrorContextCallback errcb;
-	ParseErrorContext pec;
 	size_t		start = 0;
-	const char *parse_end = NULL;
-	cJSON	   *root;
-	CivisJsonBudget budget;
 
-	if (shown == NULL)
-		shown = "the Civis API";
-	shown = civis_message_text(shown, strlen(shown), 1000);
-	if (body == NULL)
-		len = 0;
-
-	pec.relname = relname;
-	errcb.callback = parse_error_callback;
-	errcb.arg = &pec;
-	errcb.previous = error_context_stack;
-	error_context_stack = &errcb;
-
-	/* a UTF-8 byte order mark, then whitespace */
 	if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0)
 		start = 3;
 	while (start < len && is_json_space(body[start]))
@@ -666,36 +634,37 @@ civis_page_parse(const char *body, size_t len, const char *shown,
 				 errdetail("The body starts with \"%s\".",
 						   body_excerpt(body, len, start)),
 				 errhint("A proxy, a load balancer or an outage page may have answered instead of the API; check the api_url option.")));
+}
 
-	verify_utf8(body, len, shown);
-	refuse_nul_escapes(body, len, shown);
+/* cJSON stops after the first value: only whitespace may follow it. */
+static void
+refuse_trailing_data(const char *body, size_t len, const char *parse_end,
+					 const char *shown)
+{
+	const char *p = parse_end;
 
-	civis_json_budget_init(&budget, CIVIS_JSON_TREE_LIMIT);
-	root = civis_json_parse(body, len, &parse_end, &budget);
-	if (root == NULL && budget.exceeded)
-		civis_json_budget_error(&budget, len, shown);
-	if (root == NULL)
-		report_parse_error(body, len, parse_end, shown);
+	if (parse_end == NULL || parse_end < body || parse_end > body + len)
+		return;
+	while (p < body + len && is_json_space(*p))
+		p++;
+	if (p < body + len)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_JSON_TEXT),
+				 errmsg("invalid JSON in the response to %s", shown),
+				 errdetail("Unexpected data after the JSON value at byte %zu, near \"%s\".",
+						   (size_t) (p - body), body_excerpt(body, len, p - body)),
+				 errhint("The Civis API returned something that is not JSON (an HTML error page or a truncated body?)")));
+}
 
-	/* cJSON stops after the first value: only whitespace may follow */
-	if (parse_end != NULL && parse_end >= body && parse_end <= body + len)
-	{
-		const char *p = parse_end;
-
-		while (p < body + len && is_json_space(*p))
-			p++;
-		if (p < body + len)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_JSON_TEXT),
-					 errmsg("invalid JSON in the response to %s", shown),
-					 errdetail("Unexpected data after the JSON value at byte %zu, near \"%s\".",
-							   (size_t) (p - body), body_excerpt(body, len, p - body)),
-					 errhint("The Civis API returned something that is not JSON (an HTML error page or a truncated body?)")));
-	}
-
-	page = palloc0(sizeof(CivisPage));
-	page->root = root;
-	page->shown = pstrdup(shown);
+/*
+ * The items of a page: the elements of an array, or the one object some
+ * list endpoints answer with.  Any other JSON value is an error.
+ */
+static void
+index_items(CivisPage *page)
+{
+	cJSON	   *root = page->root;
+	const char *shown = page->shown;
 
 	if (cJSON_IsArray(root))
 	{
@@ -726,6 +695,49 @@ civis_page_parse(const char *body, size_t len, const char *shown,
 				 errmsg("the response to %s is a JSON %s, not an array or an object",
 						shown, civis_json_type_name(root)),
 				 errdetail("Value: %s", civis_value_excerpt(root))));
+}
+
+CivisPage *
+civis_page_parse(const char *body, size_t len, const char *shown,
+				 const char *relname)
+{
+	CivisPage  *page;
+	ErrorContextCallback errcb;
+	ParseErrorContext pec;
+	const char *parse_end = NULL;
+	cJSON	   *root;
+	CivisJsonBudget budget;
+
+	if (shown == NULL)
+		shown = "the Civis API";
+	shown = civis_message_text(shown, strlen(shown), 1000);
+	if (body == NULL)
+		len = 0;
+
+	pec.relname = relname;
+	errcb.callback = parse_error_callback;
+	errcb.arg = &pec;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+
+	body_start_check(body, len, shown);
+	verify_utf8(body, len, shown);
+	refuse_nul_escapes(body, len, shown);
+
+	civis_json_budget_init(&budget, CIVIS_JSON_TREE_LIMIT);
+	root = civis_json_parse(body, len, &parse_end, &budget);
+	if (root == NULL && budget.exceeded)
+		civis_json_budget_error(&budget, len, shown);
+	if (root == NULL)
+		report_parse_error(body, len, parse_end, shown);
+
+	refuse_trailing_data(body, len, parse_end, shown);
+
+	page = palloc0(sizeof(CivisPage));
+	page->root = root;
+	page->shown = pstrdup(shown);
+
+	index_items(page);
 
 	error_context_stack = errcb.previous;
 	return page;

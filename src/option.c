@@ -258,63 +258,61 @@ parse_bool_option(const char *name, const char *value)
 	return result;
 }
 
+/* The words of the keyword options, in the order of their enums. */
+static const char *const paging_names[] = {
+	"auto", "pages", "cursor", "window", "offset", "none"
+};
+StaticAssertDecl(lengthof(paging_names) == CIVIS_PAGING_NONE + 1,
+				 "paging_names must match CivisPagingKind");
+
+static const char *const list_style_names[] = {"none", "csv", "array"};
+StaticAssertDecl(lengthof(list_style_names) == CIVIS_LIST_ARRAY + 1,
+				 "list_style_names must match CivisListStyle");
+
+/*
+ * The position of value among the n words a keyword option takes; an
+ * ERROR that lists them when it is none of them.
+ */
+static int
+parse_keyword(const char *name, const char *value, const char *const *words,
+			  int n)
+{
+	StringInfoData valid;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(value, words[i]) == 0)
+			return i;
+	initStringInfo(&valid);
+	for (i = 0; i < n; i++)
+		appendStringInfo(&valid, "%s%s", i > 0 ? ", " : "", words[i]);
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+			 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
+			 errhint("Valid values are: %s.", valid.data)));
+	return -1;					/* keep compiler quiet */
+}
+
 CivisPagingKind
 civis_parse_paging(const char *value)
 {
-	if (strcmp(value, "auto") == 0)
-		return CIVIS_PAGING_AUTO;
-	if (strcmp(value, "pages") == 0)
-		return CIVIS_PAGING_PAGES;
-	if (strcmp(value, "cursor") == 0)
-		return CIVIS_PAGING_CURSOR;
-	if (strcmp(value, "window") == 0)
-		return CIVIS_PAGING_WINDOW;
-	if (strcmp(value, "offset") == 0)
-		return CIVIS_PAGING_OFFSET;
-	if (strcmp(value, "none") == 0)
-		return CIVIS_PAGING_NONE;
-	ereport(ERROR,
-			(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-			 errmsg("invalid value for option \"paging\": \"%s\"", value),
-			 errhint("Valid values are: auto, pages, cursor, window, offset, none.")));
-	return CIVIS_PAGING_AUTO;	/* keep compiler quiet */
+	return (CivisPagingKind) parse_keyword("paging", value, paging_names,
+										   lengthof(paging_names));
 }
 
 const char *
 civis_paging_name(CivisPagingKind kind)
 {
-	switch (kind)
-	{
-		case CIVIS_PAGING_AUTO:
-			return "auto";
-		case CIVIS_PAGING_PAGES:
-			return "pages";
-		case CIVIS_PAGING_CURSOR:
-			return "cursor";
-		case CIVIS_PAGING_WINDOW:
-			return "window";
-		case CIVIS_PAGING_OFFSET:
-			return "offset";
-		case CIVIS_PAGING_NONE:
-			return "none";
-	}
-	return "auto";
+	if ((int) kind < 0 || (int) kind >= (int) lengthof(paging_names))
+		return "auto";
+	return paging_names[kind];
 }
 
 static CivisListStyle
 parse_list_style(const char *value)
 {
-	if (strcmp(value, "none") == 0)
-		return CIVIS_LIST_NONE;
-	if (strcmp(value, "csv") == 0)
-		return CIVIS_LIST_CSV;
-	if (strcmp(value, "array") == 0)
-		return CIVIS_LIST_ARRAY;
-	ereport(ERROR,
-			(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-			 errmsg("invalid value for option \"list\": \"%s\"", value),
-			 errhint("Valid values are: none, csv, array.")));
-	return CIVIS_LIST_NONE;
+	return (CivisListStyle) parse_keyword("list", value, list_style_names,
+										  lengthof(list_style_names));
 }
 
 /* ------------------------------------------------------------------
@@ -324,7 +322,8 @@ parse_list_style(const char *value)
  * interpreted: "127.1" or "2130706433" are not "127.0.0.1".  That is
  * enough because the text only decides who may configure what; what is
  * actually connected to is checked by the transport on the address
- * (transport.c, address_refusal()).
+ * (transport.c: opensocket_cb and prereq_cb, by ipv4_refusal and
+ * ipv6_refusal).
  * ------------------------------------------------------------------ */
 
 typedef struct HostPort

@@ -394,20 +394,14 @@ advance_window(CivisPaging *ps, const CivisTableInfo *info,
 }
 
 /*
- * Advance the paging state after a page of the stream arrived: count items,
- * of which the largest id is max_id (has_ids false when items have none).
- * Decides whether the stream is done and what the next request asks for.
- * Allocations that must outlive the page go in "cxt".
+ * Count one more page of the stream against max_pages, and follow the
+ * listing's total (X-Pagination-Total-Entries): a total that changes while
+ * the listing is read is said in a NOTICE.
  */
-void
-civis_paging_advance(CivisPaging *ps, const CivisRequestPlan *plan,
-					 const CivisTableInfo *info, const CivisPage *page,
-					 int count, bool has_ids, int64 max_id,
-					 const CivisResponse *resp, const char *shown,
-					 MemoryContext cxt)
+static void
+count_page(CivisPaging *ps, const CivisTableInfo *info,
+		   const CivisResponse *resp, const char *shown)
 {
-	int			size = ps->page_size;
-
 	ps->pages++;
 	if (ps->pages > info->max_pages)
 		ereport(ERROR,
@@ -431,6 +425,46 @@ civis_paging_advance(CivisPaging *ps, const CivisRequestPlan *plan,
 			ps->total_entries = resp->total_entries;
 		}
 	}
+}
+
+/*
+ * A first page sized by the read hint did not end the listing: never a
+ * series of small pages.  Cursors, windows and offsets go on from
+ * where they are with the full size; page_num listings cannot (offsets
+ * are (page - 1) x limit), so they start again at page 1 with the full
+ * size, and the scan skips the rows it has already returned.
+ */
+static void
+leave_small_pages(CivisPaging *ps, const CivisRequestPlan *plan)
+{
+	ps->small = false;
+	ps->page_size = plan->page_size;
+	if (plan->paging == CIVIS_PAGING_PAGES)
+	{
+		ps->next_page = 1;
+		ps->next_submit = 1;
+		ps->total_pages = -1;
+		ps->per_page = -1;
+		ps->restart_pending = true;
+	}
+}
+
+/*
+ * Advance the paging state after a page of the stream arrived: count items,
+ * of which the largest id is max_id (has_ids false when items have none).
+ * Decides whether the stream is done and what the next request asks for.
+ * Allocations that must outlive the page go in "cxt".
+ */
+void
+civis_paging_advance(CivisPaging *ps, const CivisRequestPlan *plan,
+					 const CivisTableInfo *info, const CivisPage *page,
+					 int count, bool has_ids, int64 max_id,
+					 const CivisResponse *resp, const char *shown,
+					 MemoryContext cxt)
+{
+	int			size = ps->page_size;
+
+	count_page(ps, info, resp, shown);
 
 	switch (plan->paging)
 	{
@@ -478,25 +512,8 @@ civis_paging_advance(CivisPaging *ps, const CivisRequestPlan *plan,
 	/* pages next_page .. next_submit - 1 are the ones already in flight */
 	ps->next_page++;
 
-	/*
-	 * A first page sized by the read hint did not end the listing: never a
-	 * series of small pages.  Cursors, windows and offsets go on from
-	 * where they are with the full size; page_num listings cannot (offsets
-	 * are (page - 1) x limit), so they start again at page 1 with the full
-	 * size, and the scan skips the rows it has already returned.
-	 */
+	/* a first page sized by the read hint: the full size from now on */
 	if (ps->small && !ps->done)
-	{
-		ps->small = false;
-		ps->page_size = plan->page_size;
-		if (plan->paging == CIVIS_PAGING_PAGES)
-		{
-			ps->next_page = 1;
-			ps->next_submit = 1;
-			ps->total_pages = -1;
-			ps->per_page = -1;
-			ps->restart_pending = true;
-		}
-	}
+		leave_small_pages(ps, plan);
 }
 

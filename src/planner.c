@@ -1143,6 +1143,15 @@ count_plan(PlannerInfo *root, RelOptInfo *upperrel, List *tlist, Plan *outer_pla
 							scan_tlist, recheck, outer_plan);
 }
 
+/*
+ * The upper stages pushed to the API: count(*) (GROUP_AGG), ORDER BY
+ * (ORDERED) and LIMIT/OFFSET (FINAL, over a base relation or over an
+ * ORDERED upper relation of this FDW).
+ *
+ * Long because ORDERED and FINAL share the finding of the base relation,
+ * its pushability and its listing's costs; each stage then is one block of
+ * its own below.
+ */
 static void
 civisGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
 						  RelOptInfo *input_rel, RelOptInfo *output_rel,

@@ -3,10 +3,14 @@
  * quirks.c
  *		  The one reviewed list of facts about the real Civis API that its
  *		  Swagger spec does not state.  Every row says where the behaviour
- *		  was seen.  Only import.c consults these tables; everything else in
- *		  the FDW reads the resulting table and column options.
+ *		  was seen.
  *
- * To change a behaviour, edit a row here and re-run IMPORT FOREIGN SCHEMA.
+ * The spec-time tables are read by spec.c and import.c only: the rest of
+ * the FDW reads the table and column options they produce, so changing a
+ * row takes effect at the next IMPORT FOREIGN SCHEMA.  The run-time quirks
+ * at the end (the id and window fields, the order parameters, the 404 that
+ * means no rows, the parameters that hide rows, the members holding users'
+ * own keys) are read by the planning and execution stages directly.
  *
  *-------------------------------------------------------------------------
  */

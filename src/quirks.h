@@ -62,9 +62,10 @@ extern const CivisSyntheticQuirk *civis_quirk_synthetic(const char *param,
 														int index);
 
 /*
- * Run-time quirks: what the scan must know of the API's behaviour.  Read
- * by plan.c, scan.c and paging.c; each value is defined in quirks.c with
- * where it was seen.
+ * Run-time quirks: what planning and the scan must know of the API's
+ * behaviour.  Read by plan.c, planner.c, scan.c, paging.c and decode.c
+ * (and spec.c: the parameters that hide rows); each value is defined in
+ * quirks.c with where it was seen.
  */
 extern const char *const quirk_id_key;			/* the id field */
 extern const char *const quirk_window_key;		/* window paging's field */

@@ -1124,7 +1124,14 @@ last_row_stops(CivisScanState *fsstate)
 	return stops;
 }
 
-/* Load the next page with rows into fsstate->page; false at the end. */
+/*
+ * Load the next page with rows into fsstate->page; false at the end.
+ *
+ * Long because it is one turn of the page loop with its steps in the order
+ * they must happen (next stream and caps, the request, the response's
+ * checks, the paging state's advance, read-ahead), all over the same page,
+ * URL and response.
+ */
 static bool
 load_next_page(CivisScanState *fsstate)
 {

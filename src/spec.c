@@ -520,14 +520,13 @@ add_enum_values(List *values, const char *s, size_t len)
 }
 
 /*
- * The values a description enumerates after one of "possible values are",
+ * The values after a phrase that introduces a list: "possible values are",
  * "One or more of", "Must be one of", "May be one of", "The valid types
- * are", "Valid types include", "Valid options", "either" or "one of"
- * (the last two only when a quote, colon or bracket follows); or a
- * parenthesised slash list "(a/b/c)".  NIL when there is none.
+ * are", "Valid types include", "Valid options", "either" or "one of" (the
+ * last two only when a quote, colon or bracket follows).  NIL when none.
  */
 static List *
-parse_enumeration(const char *desc)
+phrase_enumeration(const char *desc)
 {
 	static const struct
 	{
@@ -545,9 +544,6 @@ parse_enumeration(const char *desc)
 		{"one of", true},
 	};
 	List	   *values = NIL;
-
-	if (desc == NULL)
-		return NIL;
 
 	for (int i = 0; i < lengthof(triggers); i++)
 	{
@@ -585,8 +581,18 @@ parse_enumeration(const char *desc)
 				return values;
 		}
 	}
+	return NIL;
+}
 
-	/* "(active/trial/inactive)" */
+/*
+ * The values of the first parenthesised slash list of words in a
+ * description, "(active/trial/inactive)"; NIL when there is none.
+ */
+static List *
+slash_enumeration(const char *desc)
+{
+	List	   *values = NIL;
+
 	for (const char *p = strchr(desc, '('); p != NULL; p = strchr(p + 1, '('))
 	{
 		const char *close = strchr(p, ')');
@@ -613,6 +619,21 @@ parse_enumeration(const char *desc)
 		return values;
 	}
 	return NIL;
+}
+
+/*
+ * The values a description enumerates: after a phrase that introduces
+ * them, else in a parenthesised slash list.  NIL when there is none.
+ */
+static List *
+parse_enumeration(const char *desc)
+{
+	List	   *values;
+
+	if (desc == NULL)
+		return NIL;
+	values = phrase_enumeration(desc);
+	return values != NIL ? values : slash_enumeration(desc);
 }
 
 /* "Defaults to X." -> X, or NULL. */

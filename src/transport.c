@@ -806,6 +806,9 @@ find_request(CivisHttp *h, int ticket)
  * Start (or restart) a request: create its easy handle and attach it.
  * On return the request is REQ_RUNNING.  Raises only on resource failure,
  * with the request left consistent (queued, no handle).
+ *
+ * Long because the easy handle's options are one flat list, one line each,
+ * all under the same "rc" (SETOPT): a split would only cut that list.
  */
 static void
 start_request(CivisRequest *req)
@@ -1078,6 +1081,11 @@ retry_after_ms(const char *value)
 /*
  * Handle the end of one attempt: detach its handle, decide between done and
  * retry, log it.  All state is updated before the DEBUG1 line is emitted.
+ *
+ * Long because it is one decision taken in order: the kind of failure, then
+ * whether it is retried and how long to wait (bounded by max_retries and
+ * retry_max_time), then the request's new state and the DEBUG1 line that
+ * reports all of it.
  */
 static void
 finish_attempt(CivisRequest *req, CURLcode code)
@@ -1355,11 +1363,6 @@ civis_http_submit(CivisHttp *h, const char *url, const char *shown)
 }
 
 /*
- * Raise the error recorded for a failed request.  The request is released
- * first (after copying what the message needs), so that a caller catching
- * the error in a subtransaction does not keep it.
- */
-/*
  * libcurl's messages say how long a failure took ("... after 12 ms: ...");
  * messages are compared by people and tests, so the timing is left out.
  */
@@ -1396,6 +1399,15 @@ url_host(const char *url)
 	return pnstrdup(p, Min(n, strlen(p)));
 }
 
+/*
+ * Raise the error recorded for a failed request.  The request is released
+ * first (after copying what the message needs), so that a caller catching
+ * the error in a subtransaction does not keep it.
+ *
+ * Long because it is one switch over the kinds of failure, each one
+ * ereport with its own SQLSTATE, message and hint: the table of what a
+ * user sees when the network fails, best read in one place.
+ */
 static void
 raise_request_failure(CivisHttp *h, CivisRequest *req)
 {

@@ -15,9 +15,7 @@ inner() {
   . "$CIVIS_ROOT/scripts/lib.sh"
   SUITE=cancel
   . "$CIVIS_ROOT/test/suites/lib_suite.sh"
-  start_mock --rate-limit 1000000 || { fail setup "mock did not start"; exit 1; }
-  trap stop_mock EXIT
-  cd "$CIVIS_ROOT"
+  start_suite_mock --rate-limit 1000000
   M="python3 test/mock/mockctl.py"
   WORK=$(mktemp -d)
   LIMIT_MS=2000
@@ -69,10 +67,30 @@ SQL
   wait_active() {
     local i
     for i in $(seq 1 100); do
-      psql -X -At -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'civis_cancel_victim' AND state = 'active' AND query LIKE 'SELECT count(1) FROM jobs%'" | grep -q . && return 0
+      backend_pids civis_cancel_victim "state = 'active' AND query LIKE 'SELECT count(1) FROM jobs%'" | grep -q . && return 0
       sleep 0.05
     done
     return 1
+  }
+
+  # start the victim session in the background ($vpid: its psql) with the
+  # fault set; true once its stuck query is running
+  start_victim() {
+    $M faults "$profile"
+    victim_script "" >"$WORK/v.sql"
+    psql -X -f "$WORK/v.sql" >"$WORK/out" 2>&1 &
+    vpid=$!
+    wait_active || return 1
+    sleep 0.3
+  }
+
+  # the time (ms) the victim's ERROR shows in its output, up to 4 s from now
+  wait_error() {
+    for _ in $(seq 1 400); do
+      grep -q "ERROR" "$WORK/out" && break
+      sleep 0.01
+    done
+    ms
   }
 
   for fault in hang stall 429; do
@@ -92,12 +110,7 @@ SQL
     judge "$fault:statement_timeout" "$WORK/out" "${stuck:-999999}" "statement timeout"
 
     # 2. pg_cancel_backend from a second session
-    $M faults "$profile"
-    victim_script "" >"$WORK/v.sql"
-    psql -X -f "$WORK/v.sql" >"$WORK/out" 2>&1 &
-    vpid=$!
-    if wait_active; then
-      sleep 0.3
+    if start_victim; then
       # what the stuck backend waits for: its own wait event from
       # PostgreSQL 17 on (the network, or the pause before a retry), the
       # generic "Extension" before
@@ -118,14 +131,11 @@ SQL
       else
         fail "$fault:wait_event" "pg_stat_activity shows '$got', not 'Extension:$want'"
       fi
+      victim=$(backend_pids civis_cancel_victim | head -1)
       t0=$(ms)
-      psql -X -At -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'civis_cancel_victim'" >/dev/null
+      psql -X -At -c "SELECT pg_cancel_backend(${victim:-0})" >/dev/null
       # the end of the stuck query shows as the victim's next statement
-      for _ in $(seq 1 400); do
-        grep -q "ERROR" "$WORK/out" && break
-        sleep 0.01
-      done
-      t1=$(ms)
+      t1=$(wait_error)
       wait $vpid 2>/dev/null
       judge "$fault:pg_cancel_backend" "$WORK/out" $((t1 - t0)) "canceling statement due to user request"
     else
@@ -134,19 +144,10 @@ SQL
     fi
 
     # 3. SIGINT to psql (Ctrl-C): psql sends a cancel request
-    $M faults "$profile"
-    victim_script "" >"$WORK/v.sql"
-    psql -X -f "$WORK/v.sql" >"$WORK/out" 2>&1 &
-    vpid=$!
-    if wait_active; then
-      sleep 0.3
+    if start_victim; then
       t0=$(ms)
       kill -INT $vpid
-      for _ in $(seq 1 400); do
-        grep -q "ERROR" "$WORK/out" && break
-        sleep 0.01
-      done
-      t1=$(ms)
+      t1=$(wait_error)
       wait $vpid 2>/dev/null
       # a non-interactive psql quits after Ctrl-C once the query is cancelled,
       # so reuse is checked in a new session: a normal scan right away
@@ -160,11 +161,7 @@ SQL
   done
   $M faults null
 
-  if grep -h "terminated by signal\|server process .* was terminated" $(pg_log_files) /dev/null; then
-    fail postmaster_log "a backend crashed (see above)"
-  else
-    pass postmaster_log
-  fi
+  check_no_crash
   rm -rf "$WORK"
   [ "$FAILS" -eq 0 ]
 }

@@ -13,9 +13,7 @@ inner() {
   . "$CIVIS_ROOT/scripts/lib.sh"
   SUITE=fuzz
   . "$CIVIS_ROOT/test/suites/lib_suite.sh"
-  start_mock --rate-limit 1000000000 --data fuzz || { fail setup "mock did not start"; exit 1; }
-  trap stop_mock EXIT
-  cd "$CIVIS_ROOT"
+  start_suite_mock --rate-limit 1000000000 --data fuzz
   if python3 test/fuzz/fuzz.py setup; then
     pass setup
   else

@@ -32,9 +32,7 @@ inner() {
   . "$CIVIS_ROOT/scripts/lib.sh"
   SUITE=hardening
   . "$CIVIS_ROOT/test/suites/lib_suite.sh"
-  start_mock --rate-limit 1000000 || { fail setup "mock did not start"; exit 1; }
-  trap stop_mock EXIT
-  cd "$CIVIS_ROOT"
+  start_suite_mock --rate-limit 1000000
   M="python3 test/mock/mockctl.py"
   WORK=$(mktemp -d)
   chmod 755 "$WORK"
@@ -79,8 +77,7 @@ SQL
     rc=$?
     if [ $rc -eq 124 ]; then
       # 1.0.0: the backend ignores cancel and terminate; only SIGKILL ends it
-      psql -X -At -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'civis_hardening_spec'" 2>/dev/null \
-        | while read -r p; do kill -KILL "$p" 2>/dev/null; done
+      backend_pids civis_hardening_spec 2>/dev/null | while read -r p; do kill -KILL "$p" 2>/dev/null; done
       sleep 3
       fail "spec_$spec" "IMPORT still running after 15 s under statement_timeout = 1s (backend SIGKILLed)"
       continue
@@ -320,11 +317,7 @@ SQL
   fi
   check hooks_only_in_json_page bash -c "! grep -n 'cJSON_InitHooks\|cJSON_Delete\|cJSON_Print\|cJSON_Create\|cJSON_Parse' src/*.c | grep -v '^src/json_page.c:[0-9]*:\(\s*\*\| \*\|.*cJSON_ParseWithLengthOpts\|.*cJSON_InitHooks\)'"
 
-  if grep -h "terminated by signal\|server process .* was terminated" $(pg_log_files) /dev/null; then
-    fail postmaster_log "a backend crashed (see above)"
-  else
-    pass postmaster_log
-  fi
+  check_no_crash
   rm -rf "$WORK"
   [ "$FAILS" -eq 0 ]
 }

@@ -11,3 +11,24 @@ fail() {
 check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
 # the postmaster log files of the pg_virtualenv cluster we run in
 pg_log_files() { ls "$(dirname "$PGSYSCONFDIR")"/log/*.log 2>/dev/null; }
+# the PIDs of the backends whose application_name is $1, one a line, among
+# those that also meet the SQL condition $2 if given
+backend_pids() {
+  psql -X -At -c "SELECT pid FROM pg_stat_activity WHERE application_name = '$1'${2:+ AND $2}"
+}
+# one check, named $1 (default postmaster_log): no backend crashed, by the
+# postmaster's log
+check_no_crash() {
+  if grep -h "terminated by signal\|server process .* was terminated" $(pg_log_files) /dev/null; then
+    fail "${1:-postmaster_log}" "a backend crashed (see above)"
+  else
+    pass "${1:-postmaster_log}"
+  fi
+}
+# start the mock with options "$@" (stopped when the suite's shell exits)
+# and enter the project's directory; the setup check fails if it cannot
+start_suite_mock() {
+  start_mock "$@" || { fail setup "mock did not start"; exit 1; }
+  trap stop_mock EXIT
+  cd "$CIVIS_ROOT"
+}

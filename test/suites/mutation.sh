@@ -17,9 +17,7 @@ inner() {
   . "$CIVIS_ROOT/scripts/lib.sh"
   SUITE=mutation
   . "$CIVIS_ROOT/test/suites/lib_suite.sh"
-  start_mock --rate-limit 100000000 || { fail setup "mock did not start"; exit 1; }
-  trap stop_mock EXIT
-  cd "$CIVIS_ROOT"
+  start_suite_mock --rate-limit 100000000
   M="python3 test/mock/mockctl.py"
   OUT=$(mktemp)
 

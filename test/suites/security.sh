@@ -19,9 +19,7 @@ inner() {
   . "$CIVIS_ROOT/scripts/lib.sh"
   SUITE=security
   . "$CIVIS_ROOT/test/suites/lib_suite.sh"
-  start_mock --rate-limit 1000000 --api-key "$KEY" || { fail setup "mock did not start"; exit 1; }
-  trap stop_mock EXIT
-  cd "$CIVIS_ROOT"
+  start_suite_mock --rate-limit 1000000 --api-key "$KEY"
   OUT=$(mktemp)
 
   psql -X -v ON_ERROR_STOP=1 >"$OUT" 2>&1 <<SQL || { cat "$OUT"; fail setup "could not set up"; exit 1; }

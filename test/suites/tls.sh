@@ -2,7 +2,8 @@
 # TLS: the mock over https with a certificate from a private CA made here
 # with openssl.  Refused by default with a clear message; accepted with the
 # ca_file server option; refused when the host name does not match; ca_file
-# only for superusers; plain http only to loopback unless allowed.
+# only for superusers; plain http only to loopback unless allowed; a
+# certificate error is not retried.
 set -uo pipefail
 . "$CIVIS_ROOT/scripts/lib.sh"
 
@@ -47,6 +48,7 @@ inner() {
   run -v ON_ERROR_STOP=1 <<SQL >/dev/null || { fail setup "could not create servers"; exit 1; }
 CREATE EXTENSION civis_fdw;
 CREATE SERVER tls_default FOREIGN DATA WRAPPER civis_fdw OPTIONS (api_url '$GOOD_URL', max_retries '0');
+CREATE SERVER tls_retry FOREIGN DATA WRAPPER civis_fdw OPTIONS (api_url '$GOOD_URL', max_retries '3');
 CREATE SERVER tls_ca FOREIGN DATA WRAPPER civis_fdw
   OPTIONS (api_url '$GOOD_URL', ca_file '$CERTS/ca.pem', max_retries '0');
 CREATE SERVER tls_other FOREIGN DATA WRAPPER civis_fdw
@@ -54,7 +56,7 @@ CREATE SERVER tls_other FOREIGN DATA WRAPPER civis_fdw
 CREATE SERVER tls_badca FOREIGN DATA WRAPPER civis_fdw
   OPTIONS (api_url '$GOOD_URL', ca_file '$CERTS/missing.pem', max_retries '0');
 DO \$\$ DECLARE s text; BEGIN
-  FOREACH s IN ARRAY ARRAY['tls_default', 'tls_ca', 'tls_other', 'tls_badca'] LOOP
+  FOREACH s IN ARRAY ARRAY['tls_default', 'tls_retry', 'tls_ca', 'tls_other', 'tls_badca'] LOOP
     EXECUTE format('CREATE USER MAPPING FOR CURRENT_USER SERVER %I OPTIONS (api_key %L)', s, 'test-key-0123456789');
     EXECUTE format('CREATE FOREIGN TABLE %I (id bigint) SERVER %I OPTIONS (endpoint %L, paging %L, page_size %L)',
                    s || '_jobs', s, '/jobs/', 'pages', '50');
@@ -68,6 +70,15 @@ SQL
     pass refused_by_default
   else
     fail refused_by_default "$out"
+  fi
+
+  # a certificate error is never retried (README, Retries): no "Gave up
+  # after N attempts" although the server allows 3 retries
+  out=$(run -c "SELECT count(*) FROM tls_retry_jobs")
+  if echo "$out" | grep -q "could not verify the TLS certificate" && ! echo "$out" | grep -q "Gave up after"; then
+    pass certificate_error_not_retried
+  else
+    fail certificate_error_not_retried "$out"
   fi
 
   out=$(run -At -c "SELECT count(*) FROM tls_ca_jobs")

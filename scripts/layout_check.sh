@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# What README's "Layout of the source" promises about src/, checked by
+# reading the files (run by the mock suite; prints one PASS/FAIL line each,
+# exits non-zero on a failure):
+#   libcurl      only transport.c includes or calls libcurl
+#   compat       the only PG_VERSION_NUM tests are in compat.h
+#   transport    transport.c includes no project header but compat.h and
+#                transport.h, and transport.h none at all (it knows nothing
+#                of tables or the planner)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+rc=0
+# $1 name, $2 what is wrong, $3 the offending lines (empty: PASS)
+report() {
+  if [ -z "$3" ]; then
+    echo "PASS layout_$1"
+  else
+    echo "FAIL layout_$1: $2: $(echo "$3" | head -3 | tr '\n' ' ')"
+    rc=1
+  fi
+}
+report libcurl "libcurl used outside transport.c" \
+  "$(grep -nE '#include <curl/|\bcurl_[a-z_]+\(|\bCURL[A-Z]*_[A-Z_]+\b' src/*.c src/*.h | grep -v '^src/transport\.c:' | grep -vE '^[^:]+:[0-9]+:\s*(/?\*|//)')"
+report compat "PG_VERSION_NUM tested outside compat.h" \
+  "$(grep -n 'PG_VERSION_NUM' src/*.c src/*.h | grep -v '^src/compat\.h:')"
+report transport "the transport includes project headers other than compat.h and transport.h" \
+  "$( (grep -n '#include "' src/transport.c | grep -vE '#include "(postgres|compat|transport)\.h"|#include "(lib|storage|utils)/|#include "miscadmin\.h"'
+       grep -n '#include "' src/transport.h | grep -v '#include "postgres\.h"') )"
+exit $rc
