@@ -13,6 +13,9 @@ OBJS = \
 	src/plan.o \
 	src/planner.o \
 	src/scan.o \
+	src/scan_sort.o \
+	src/scan_store.o \
+	src/scan_count.o \
 	src/paging.o \
 	src/request.o \
 	src/transport.o \

@@ -14,8 +14,11 @@
  * Memory: scan_cxt (under es_query_cxt) holds the scan's state; page_cxt
  * holds one response body and its JSON tree and is reset per page;
  * row_cxt holds one row's Datums and is reset per row.  Nothing grows with
- * the number of rows.  The transport releases its curl handles through a
- * reset callback on scan_cxt, so an ERROR anywhere leaks nothing.
+ * the number of rows, except a local sort (scan_sort.c) and an adaptive
+ * scan's kept listing (scan_store.c), which spill to disk beyond work_mem.
+ * The transport releases its curl handles through a reset callback on
+ * scan_cxt, so an ERROR anywhere leaks nothing.  count(*) scans are in
+ * scan_count.c; the state all four share is in scan_state.h.
  *
  *-------------------------------------------------------------------------
  */
@@ -44,157 +47,7 @@
 #include "quirks.h"
 #include "explain.h"
 #include "scan.h"
-
-
-
-/* A row of an adaptive scan's kept listing: its id and position. */
-typedef struct StoredId
-{
-	int64		id;
-	int64		pos;
-} StoredId;
-
-typedef struct CivisScanState
-{
-	Relation	rel;
-	CivisTableInfo *info;
-	CivisRequestPlan *plan;
-	List	   *retrieved_attrs;
-	List	   *expr_states;	/* ExprState per fdw_expr */
-	List	   *exprs;			/* the fdw_exprs themselves */
-	CivisHttpConfig cfg;
-	CivisHttp  *http;
-	CivisDecoder *decoder;
-
-	MemoryContext scan_cxt;		/* lives for the scan */
-	MemoryContext rescan_cxt;	/* streams and values, reset per rescan */
-	MemoryContext page_cxt;		/* one page: body and JSON tree */
-	MemoryContext url_cxt;		/* one request's URL, reset per submit */
-	MemoryContext row_cxt;		/* one row's Datums */
-
-	List	   *streams;		/* CivisStream * */
-	CivisPaging *paging;		/* paging state per stream */
-	int			cur;			/* current stream */
-	bool		started;
-
-	CivisPage  *page;
-	int			item;
-	int			nitems;
-	int64	   *prev_ids;		/* ids of the previous page, sorted */
-	int			nprev;
-	int64	   *cur_ids;		/* ids of the current page, sorted */
-	int			ncur;
-	bool	   *seen_before;	/* per item of the page: id on the previous */
-
-	/* statistics for EXPLAIN ANALYZE */
-	int64		pages;
-	int64		rows;
-	int64		duplicates;
-
-	/* ANALYZE: read at most this many pages (0: no cap) */
-	int64		page_cap;
-	bool		capped;
-
-	/* pushed LIMIT/OFFSET: rows still to skip, rows still allowed (-1) */
-	int64		skip;
-	int64		remaining;
-
-	/*
-	 * Conditions the plan removed from the Filter (fdw_recheck_quals, one
-	 * ExprState each) and which of them this execution's values need
-	 * evaluated here after all (civis_decide said LOOSE or NOT_SENT).
-	 */
-	int			nrecheck;
-	ExprState **recheck_states;
-	List	   *active_rechecks;	/* integer list of indexes */
-	int64		rows_removed;		/* by those rechecks */
-
-	/* a scan of an upper relation decodes into the table's width first */
-	bool		upper;
-	Datum	   *rel_values;
-	bool	   *rel_nulls;
-	int			natts;
-
-	/* pushed ORDER BY: the rows must arrive in that order */
-	FmgrInfo	order_cmp;
-	Oid			order_collation;
-	bool		have_prev;
-	bool		prev_null;
-	Datum		prev_value;
-	MemoryContext order_cxt;	/* holds prev_value only */
-
-	/* a count(*) scan: one row, from the paging headers or counted */
-	bool		count_mode;
-	bool		count_done;
-	const char *count_source;	/* what the last execution did, for EXPLAIN */
-
-	/*
-	 * Get-by-id decided at scan start: "planned" is the plan as planned
-	 * (the listing), alt_plan the get-by-id plan taken instead when the
-	 * ids are at most alt_max; alt_ids is how many the last start saw
-	 * (-1: not decided yet), alt_chosen whether it took alt_plan.
-	 */
-	CivisRequestPlan *planned;
-	CivisRequestPlan *alt_plan;
-	int			alt_max;
-	int			alt_ids;
-	bool		alt_chosen;
-
-	/*
-	 * An adaptive parameterized scan (a join on the id): get-by-id while
-	 * the requests of all rescans (detail_spent) stay within alt_max; then
-	 * the listing is read once into "store" (rows before the rechecks,
-	 * with their ids sorted in store_ids; rows without an id in
-	 * store_noid) and every later rescan is answered from it
-	 * (local_pos: the positions of this rescan's candidates).
-	 */
-	bool		adaptive;
-	int64		detail_spent;
-	bool		answer_locally; /* this rescan reads the store */
-	Tuplestorestate *store;
-	TupleTableSlot *store_slot;
-	int64		store_rows;
-	int64		store_read;		/* position of the store's read pointer */
-	struct StoredId *store_ids;
-	int64		nstore_ids;
-	int64	   *store_noid;
-	int64		nstore_noid;
-	int64		local_rescans;	/* rescans answered from the store */
-	int64	   *local_pos;
-	int64		nlocal;
-	int64		next_local;
-	List	   *probe_texts;	/* this rescan's ids, as decide gave them */
-
-	/*
-	 * Request economy.  req_plan is what the paging sends: the plan, or
-	 * the plan without its sort once the scan sorts locally.  A pushed
-	 * sort on a key that is not unique (sorted_ties) is trusted for one
-	 * page, or page after page while no tie straddles a page boundary when
-	 * a condition stops the stream early (stop_state); the ids of the rows
-	 * decoded meanwhile are kept so that the local sort skips them.
-	 */
-	CivisRequestPlan *req_plan;
-	bool		sorted_ties;
-	bool		ids_incomplete; /* a decoded row had no id */
-	ExprState  *stop_state;
-	TupleTableSlot *stop_slot;	/* the scan slot, to test a page's last row */
-	ExprContext *stop_econtext;
-	bool		stopped;
-	bool		key_null;		/* the last row's sort key is NULL */
-	bool		check_straddle; /* the next row starts a new sorted page */
-	bool		tie_repeated;	/* a sorted page repeated a row of the
-								 * previous one (next_page_row) */
-	bool		need_local_sort;
-	int			restart_skip;	/* rows to skip by position on a restart */
-	int64	   *decoded_ids;
-	int64		ndecoded;
-	int64		decoded_cap;
-	Tuplesortstate *sort;		/* the local sort, once started */
-	TupleTableSlot *sort_in;
-	TupleTableSlot *sort_out;
-	bool		sorting;
-	bool		sorted_locally; /* for EXPLAIN ANALYZE */
-} CivisScanState;
+#include "scan_state.h"
 
 /* ------------------------------------------------------------------
  * Values of the plan's expressions
@@ -548,191 +401,9 @@ stream_id_cmp_desc(const ListCell *a, const ListCell *b)
 	return stream_id_cmp_asc(b, a);
 }
 
-static bool next_page_row(CivisScanState *fsstate, Datum *dvalues, bool *dnulls,
-						  int64 *id, bool *has_id);
-
-static int
-cmp_stored_id(const void *a, const void *b)
-{
-	int64		x = ((const StoredId *) a)->id;
-	int64		y = ((const StoredId *) b)->id;
-
-	return (x > y) - (x < y);
-}
-
-static int
-cmp_pos(const void *a, const void *b)
-{
-	int64		x = *(const int64 *) a;
-	int64		y = *(const int64 *) b;
-
-	return (x > y) - (x < y);
-}
-
-/* Append to a growing array of "size"-byte elements in cxt. */
-static void *
-append_elem(void *arr, int64 *n, int64 *cap, size_t size, MemoryContext cxt)
-{
-	if (*n == *cap)
-	{
-		*cap = Max(64, *cap * 2);
-		arr = arr ? repalloc_huge(arr, size * *cap)
-			: MemoryContextAllocHuge(cxt, size * *cap);
-	}
-	(*n)++;
-	return arr;
-}
-
-/*
- * An adaptive scan past its get-by-id budget: read the listing (streams
- * already expanded) once into the store, every row as decoded, before any
- * recheck (rechecks run per rescan, with that rescan's values).  The
- * store spills to disk beyond work_mem; the ids take 16 bytes a row.
- */
-static void
-fill_store(CivisScanState *fsstate)
-{
-	TupleDesc	tupdesc;
-	TupleTableSlot *slot;
-	int64		ids_cap = 0,
-				noid_cap = 0;
-	MemoryContext old = MemoryContextSwitchTo(fsstate->scan_cxt);
-
-	tupdesc = CreateTupleDescCopy(RelationGetDescr(fsstate->rel));
-	fsstate->store = tuplestore_begin_heap(true, false, work_mem);
-	fsstate->store_slot = MakeSingleTupleTableSlot(tupdesc, &TTSOpsMinimalTuple);
-	slot = MakeSingleTupleTableSlot(tupdesc, &TTSOpsVirtual);
-	MemoryContextSwitchTo(old);
-
-	for (;;)
-	{
-		int64		id;
-		bool		has_id;
-		int64		pos = fsstate->store_rows;
-
-		CHECK_FOR_INTERRUPTS();
-		MemoryContextReset(fsstate->row_cxt);
-		ExecClearTuple(slot);
-		if (!next_page_row(fsstate, slot->tts_values, slot->tts_isnull, &id, &has_id))
-			break;
-		ExecStoreVirtualTuple(slot);
-		tuplestore_puttupleslot(fsstate->store, slot);
-		fsstate->store_rows++;
-		if (has_id)
-		{
-			fsstate->store_ids = append_elem(fsstate->store_ids, &fsstate->nstore_ids,
-											 &ids_cap, sizeof(StoredId),
-											 fsstate->scan_cxt);
-			fsstate->store_ids[fsstate->nstore_ids - 1].id = id;
-			fsstate->store_ids[fsstate->nstore_ids - 1].pos = pos;
-		}
-		else
-		{
-			fsstate->store_noid = append_elem(fsstate->store_noid, &fsstate->nstore_noid,
-											  &noid_cap, sizeof(int64),
-											  fsstate->scan_cxt);
-			fsstate->store_noid[fsstate->nstore_noid - 1] = pos;
-		}
-	}
-	MemoryContextReset(fsstate->row_cxt);
-	ExecDropSingleTupleTableSlot(slot);
-	if (fsstate->nstore_ids > 1)
-		qsort(fsstate->store_ids, fsstate->nstore_ids, sizeof(StoredId), cmp_stored_id);
-	fsstate->store_read = 0;
-	tuplestore_rescan(fsstate->store);
-}
-
-/*
- * The store's rows this rescan may need: those with one of the probe ids,
- * and those without an id; every row when the ids are not known exactly.
- * The id condition stays in the Filter, so a candidate too many is never
- * returned wrongly; none is missing.
- */
-static void
-add_candidate(CivisScanState *fsstate, int64 *cap, int64 pos)
-{
-	fsstate->local_pos = append_elem(fsstate->local_pos, &fsstate->nlocal, cap,
-									 sizeof(int64), fsstate->rescan_cxt);
-	fsstate->local_pos[fsstate->nlocal - 1] = pos;
-}
-
-static void
-local_candidates(CivisScanState *fsstate)
-{
-	int64		cap = 0;
-	int64		i;
-	ListCell   *lc;
-
-	fsstate->local_pos = NULL;
-	fsstate->nlocal = fsstate->next_local = 0;
-	fsstate->local_rescans++;
-	if (fsstate->probe_texts == NIL)
-	{
-		for (i = 0; i < fsstate->store_rows; i++)
-			add_candidate(fsstate, &cap, i);
-		return;
-	}
-	for (i = 0; i < fsstate->nstore_noid; i++)
-		add_candidate(fsstate, &cap, fsstate->store_noid[i]);
-	foreach(lc, fsstate->probe_texts)
-	{
-		char	   *end;
-		int64		id;
-		int64		lo = 0,
-					hi = fsstate->nstore_ids;
-
-		errno = 0;
-		id = strtoll((char *) lfirst(lc), &end, 10);
-		if (errno != 0 || *end != '\0')
-			continue;			/* no stored id is written like that */
-		while (lo < hi)
-		{
-			int64		mid = lo + (hi - lo) / 2;
-
-			if (fsstate->store_ids[mid].id < id)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		for (; lo < fsstate->nstore_ids && fsstate->store_ids[lo].id == id; lo++)
-			add_candidate(fsstate, &cap, fsstate->store_ids[lo].pos);
-	}
-	if (fsstate->nlocal > 1)
-		qsort(fsstate->local_pos, fsstate->nlocal, sizeof(int64), cmp_pos);
-}
-
-/* The next candidate row of the store; false at the end. */
-static bool
-next_local_row(CivisScanState *fsstate, Datum *dvalues, bool *dnulls)
-{
-	TupleTableSlot *slot = fsstate->store_slot;
-	int64		pos;
-
-	if (fsstate->next_local >= fsstate->nlocal)
-		return false;
-	pos = fsstate->local_pos[fsstate->next_local++];
-	if (pos < fsstate->store_read)
-	{
-		tuplestore_rescan(fsstate->store);
-		fsstate->store_read = 0;
-	}
-	if (pos > fsstate->store_read &&
-		!tuplestore_skiptuples(fsstate->store, pos - fsstate->store_read, true))
-		elog(ERROR, "civis_fdw: row %lld of the kept listing is missing",
-			 (long long) pos);
-	if (!tuplestore_gettupleslot(fsstate->store, true, false, slot))
-		elog(ERROR, "civis_fdw: row %lld of the kept listing is missing",
-			 (long long) pos);
-	fsstate->store_read = pos + 1;
-	slot_getallattrs(slot);
-	memcpy(dvalues, slot->tts_values, sizeof(Datum) * fsstate->natts);
-	memcpy(dnulls, slot->tts_isnull, sizeof(bool) * fsstate->natts);
-	return true;
-}
-
 /* Expand the plan into streams with the current parameter values. */
-static void
-start_streams(CivisScanState *fsstate, ExprContext *econtext)
+void
+civis_start_streams(CivisScanState *fsstate, ExprContext *econtext)
 {
 	MemoryContext old = MemoryContextSwitchTo(fsstate->rescan_cxt);
 	CivisValue *values;
@@ -785,13 +456,13 @@ start_streams(CivisScanState *fsstate, ExprContext *econtext)
 	{
 		/* the listing's request is the same for every rescan (planner.c) */
 		if (fsstate->store == NULL)
-			fill_store(fsstate);
+			civis_fill_store(fsstate);
 		civis_http_discard_all(fsstate->http);
 		MemoryContextReset(fsstate->page_cxt);
 		fsstate->page = NULL;
 		fsstate->nitems = fsstate->item = 0;
 		fsstate->streams = NIL;
-		local_candidates(fsstate);
+		civis_local_candidates(fsstate);
 	}
 	MemoryContextSwitchTo(old);
 }
@@ -943,8 +614,8 @@ fill_ahead(CivisScanState *fsstate)
 	}
 }
 
-static int
-cmp_int64(const void *a, const void *b)
+int
+civis_cmp_int64(const void *a, const void *b)
 {
 	int64		x = *(const int64 *) a;
 	int64		y = *(const int64 *) b;
@@ -952,10 +623,10 @@ cmp_int64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static bool
-id_in(const int64 *ids, int n, int64 id)
+bool
+civis_id_in(const int64 *ids, int n, int64 id)
 {
-	return n > 0 && bsearch(&id, ids, n, sizeof(int64), cmp_int64) != NULL;
+	return n > 0 && bsearch(&id, ids, n, sizeof(int64), civis_cmp_int64) != NULL;
 }
 
 /*
@@ -988,9 +659,9 @@ collect_ids(CivisScanState *fsstate)
 		if (!has_id)
 			continue;
 		fsstate->cur_ids[fsstate->ncur++] = id;
-		fsstate->seen_before[i] = id_in(fsstate->prev_ids, fsstate->nprev, id);
+		fsstate->seen_before[i] = civis_id_in(fsstate->prev_ids, fsstate->nprev, id);
 	}
-	qsort(fsstate->cur_ids, fsstate->ncur, sizeof(int64), cmp_int64);
+	qsort(fsstate->cur_ids, fsstate->ncur, sizeof(int64), civis_cmp_int64);
 }
 
 static bool
@@ -1001,8 +672,8 @@ same_page_again(CivisScanState *fsstate)
 }
 
 /* A response status that means "no rows" rather than an error. */
-static bool
-status_means_empty(CivisScanState *fsstate, long status)
+bool
+civis_status_means_empty(CivisScanState *fsstate, long status)
 {
 	/* a detail or a parent resource that does not exist */
 	return civis_quirk_status_means_no_rows(status) &&
@@ -1189,7 +860,7 @@ load_next_page(CivisScanState *fsstate)
 
 		if (resp.status != 200)
 		{
-			if (!status_means_empty(fsstate, resp.status))
+			if (!civis_status_means_empty(fsstate, resp.status))
 				civis_raise_http_error(&resp, shown, fsstate->info->relname);
 			ps->done = true;
 			MemoryContextSwitchTo(old);
@@ -1307,8 +978,8 @@ check_order(CivisScanState *fsstate, Datum value, bool isnull)
  * The next row of the pages, decoded into arrays of the relation's width,
  * with its id; false at the end.  Datums live in row_cxt.
  */
-static bool
-next_page_row(CivisScanState *fsstate, Datum *dvalues, bool *dnulls,
+bool
+civis_next_page_row(CivisScanState *fsstate, Datum *dvalues, bool *dnulls,
 			  int64 *id, bool *has_id)
 {
 	for (;;)
@@ -1359,167 +1030,13 @@ next_page_row(CivisScanState *fsstate, Datum *dvalues, bool *dnulls,
 	}
 }
 
-/* Remember the id of a row decoded from a sorted stream with ties. */
-static void
-remember_decoded(CivisScanState *fsstate, int64 id, bool has_id)
-{
-	if (!has_id)
-	{
-		fsstate->ids_incomplete = true;
-		return;
-	}
-	if (fsstate->ndecoded == fsstate->decoded_cap)
-	{
-		fsstate->decoded_cap = Max(64, fsstate->decoded_cap * 2);
-		if (fsstate->decoded_ids == NULL)
-			fsstate->decoded_ids = MemoryContextAlloc(fsstate->rescan_cxt,
-													  sizeof(int64) * fsstate->decoded_cap);
-		else
-			fsstate->decoded_ids = repalloc(fsstate->decoded_ids,
-											sizeof(int64) * fsstate->decoded_cap);
-	}
-	fsstate->decoded_ids[fsstate->ndecoded++] = id;
-}
-
-/*
- * Does the first row of a new sorted page tie with the last row of the
- * previous one?  The sequence of sort keys is the same whatever order the
- * API gives ties, so a boundary between two different keys splits the
- * rows the same way in every request; a boundary inside a run of ties
- * does not, and rows could be lost there.
- */
-static bool
-straddles(CivisScanState *fsstate, Datum *dvalues, bool *dnulls)
-{
-	AttrNumber	k = fsstate->plan->order_attnum - 1;
-
-	if (!fsstate->have_prev)
-		return false;
-	if (fsstate->prev_null || dnulls[k])
-		return fsstate->prev_null && dnulls[k];
-	return DatumGetInt32(FunctionCall2Coll(&fsstate->order_cmp,
-										   fsstate->order_collation,
-										   fsstate->prev_value, dvalues[k])) == 0;
-}
-
-/*
- * The rows a sorted stream with ties still owes, when they do not fit in
- * what sorted requests answer safely: the listing again in its stable
- * order (by id), every row not decoded yet into a tuplesort, and the rows
- * emitted from there.  No Sort above the scan restores the order (the
- * plan relies on this scan's), so it is restored here; memory is bounded
- * by work_mem, the tuplesort spills beyond it.
- */
-static void
-start_local_sort(CivisScanState *fsstate)
-{
-	TupleDesc	tupdesc;
-	Form_pg_attribute att;
-	TypeCacheEntry *tce;
-	AttrNumber	attnum = fsstate->plan->order_attnum;
-	Oid			sortop;
-	Oid			collation;
-	bool		nulls_first = fsstate->plan->order_desc;
-	CivisRequestPlan *read;
-	MemoryContext old;
-
-	if (fsstate->ids_incomplete)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("cannot sort the rows of foreign table \"%s\" locally: some rows have no id",
-						fsstate->info->relname),
-				 errdetail("The API sorted by %s for one page only; the rest must be read again without rows already returned.",
-						   fsstate->plan->order_by),
-				 errhint("Set civis_fdw.enable_pushdown = off (or the table option pushdown 'false') to sort locally.")));
-
-	civis_http_discard_all(fsstate->http);
-	old = MemoryContextSwitchTo(fsstate->rescan_cxt);
-	tupdesc = CreateTupleDescCopy(RelationGetDescr(fsstate->rel));
-	att = TupleDescAttr(tupdesc, attnum - 1);
-	tce = lookup_type_cache(att->atttypid, TYPECACHE_LT_OPR | TYPECACHE_GT_OPR);
-	sortop = fsstate->plan->order_desc ? tce->gt_opr : tce->lt_opr;
-	collation = att->attcollation;
-	if (!OidIsValid(sortop))
-		elog(ERROR, "no sort operator for type %u", att->atttypid);
-
-	read = palloc(sizeof(CivisRequestPlan));
-	*read = *fsstate->plan;
-	read->order_by = NULL;
-	read->order_desc = false;
-	read->limit_expr = read->offset_expr = -1;
-	read->bound = -1;			/* every row is read */
-	read->read_hint = 0;
-	fsstate->req_plan = read;
-	civis_paging_init(&fsstate->paging[0], read, NULL);
-	fsstate->cur = 0;
-	fsstate->page = NULL;
-	fsstate->nitems = fsstate->item = 0;
-	fsstate->prev_ids = fsstate->cur_ids = NULL;
-	fsstate->nprev = fsstate->ncur = 0;
-	fsstate->sorted_ties = false;
-	fsstate->tie_repeated = false;
-	fsstate->sorting = true;
-	fsstate->sorted_locally = true;
-	if (fsstate->ndecoded > 0)
-		qsort(fsstate->decoded_ids, fsstate->ndecoded, sizeof(int64), cmp_int64);
-
-	fsstate->sort_in = MakeSingleTupleTableSlot(tupdesc, &TTSOpsVirtual);
-	fsstate->sort_out = MakeSingleTupleTableSlot(tupdesc, &TTSOpsMinimalTuple);
-	fsstate->sort = tuplesort_begin_heap(tupdesc, 1, &attnum, &sortop, &collation,
-										 &nulls_first, work_mem, NULL,
-										 CIVIS_TUPLESORT_NONE);
-	MemoryContextSwitchTo(old);
-
-	for (;;)
-	{
-		TupleTableSlot *slot = fsstate->sort_in;
-		int64		id;
-		bool		has_id;
-
-		CHECK_FOR_INTERRUPTS();
-		MemoryContextReset(fsstate->row_cxt);
-		ExecClearTuple(slot);
-		if (!next_page_row(fsstate, slot->tts_values, slot->tts_isnull, &id, &has_id))
-			break;
-		if (has_id && id_in(fsstate->decoded_ids, (int) fsstate->ndecoded, id))
-			continue;
-		ExecStoreVirtualTuple(slot);
-		tuplesort_puttupleslot(fsstate->sort, slot);
-	}
-	MemoryContextReset(fsstate->row_cxt);
-	tuplesort_performsort(fsstate->sort);
-}
-
-static void
-end_local_sort(CivisScanState *fsstate)
-{
-	if (fsstate->sort)
-		tuplesort_end(fsstate->sort);
-	fsstate->sort = NULL;
-	fsstate->sorting = false;
-}
-
-/* The next row of the local sort; false at the end. */
-static bool
-next_sorted_row(CivisScanState *fsstate, Datum *dvalues, bool *dnulls)
-{
-	TupleTableSlot *slot = fsstate->sort_out;
-
-	if (!tuplesort_gettupleslot(fsstate->sort, true, false, slot, NULL))
-		return false;
-	slot_getallattrs(slot);
-	memcpy(dvalues, slot->tts_values, sizeof(Datum) * fsstate->natts);
-	memcpy(dnulls, slot->tts_isnull, sizeof(bool) * fsstate->natts);
-	return true;
-}
-
 /*
  * The next row into values/isnull (arrays of the relation's width, or of
  * the scan tuple for an upper relation); false at the end.  Datums live in
  * row_cxt (or the local sort) until the next call.
  */
-static bool
-next_row(CivisScanState *fsstate, Datum *values, bool *isnull)
+bool
+civis_next_row(CivisScanState *fsstate, Datum *values, bool *isnull)
 {
 	Datum	   *dvalues = fsstate->upper ? fsstate->rel_values : values;
 	bool	   *dnulls = fsstate->upper ? fsstate->rel_nulls : isnull;
@@ -1529,12 +1046,12 @@ next_row(CivisScanState *fsstate, Datum *values, bool *isnull)
 		return false;
 	if (fsstate->answer_locally)
 	{
-		if (!next_local_row(fsstate, dvalues, dnulls))
+		if (!civis_next_local_row(fsstate, dvalues, dnulls))
 			return false;
 	}
 	else if (fsstate->sorting)
 	{
-		if (!next_sorted_row(fsstate, dvalues, dnulls))
+		if (!civis_next_sorted_row(fsstate, dvalues, dnulls))
 			return false;
 	}
 	else
@@ -1542,27 +1059,27 @@ next_row(CivisScanState *fsstate, Datum *values, bool *isnull)
 		int64		id;
 		bool		has_id;
 
-		if (!next_page_row(fsstate, dvalues, dnulls, &id, &has_id))
+		if (!civis_next_page_row(fsstate, dvalues, dnulls, &id, &has_id))
 		{
 			if (!fsstate->need_local_sort && !fsstate->tie_repeated)
 				return false;
 			fsstate->need_local_sort = false;
-			start_local_sort(fsstate);
-			if (!next_sorted_row(fsstate, dvalues, dnulls))
+			civis_start_local_sort(fsstate);
+			if (!civis_next_sorted_row(fsstate, dvalues, dnulls))
 				return false;
 		}
 		else if (fsstate->sorted_ties)
 		{
 			if (fsstate->tie_repeated ||
-				(fsstate->check_straddle && straddles(fsstate, dvalues, dnulls)))
+				(fsstate->check_straddle && civis_straddles(fsstate, dvalues, dnulls)))
 			{
 				/* this row is not returned: the local sort has it */
-				start_local_sort(fsstate);
-				if (!next_sorted_row(fsstate, dvalues, dnulls))
+				civis_start_local_sort(fsstate);
+				if (!civis_next_sorted_row(fsstate, dvalues, dnulls))
 					return false;
 			}
 			else
-				remember_decoded(fsstate, id, has_id);
+				civis_remember_decoded(fsstate, id, has_id);
 			fsstate->check_straddle = false;
 		}
 	}
@@ -1606,164 +1123,44 @@ recheck_row(CivisScanState *fsstate, ExprContext *econtext, TupleTableSlot *slot
 	return true;
 }
 
-/* ------------------------------------------------------------------
- * count(*) scans
- * ------------------------------------------------------------------ */
-
-/* Can this execution read its count from X-Pagination-Total-Entries? */
-bool
-civis_count_uses_headers(const CivisRequestPlan *plan, List *rechecks)
-{
-	return plan->kind == CIVIS_PLAN_LIST && rechecks == NIL &&
-		(plan->paging == CIVIS_PAGING_PAGES || plan->paging == CIVIS_PAGING_AUTO);
-}
-
-/* The paging parameters of a count request: the first page of one row. */
-List *
-civis_count_parts(void)
-{
-	return list_make2(civis_query_part("limit", "1"),
-					  civis_query_part("page_num", "1"));
-}
-
-/* Why a count(*) scan counts rows, as EXPLAIN says it. */
-const char *
-civis_count_rows_reason(const CivisRequestPlan *plan, List *rechecks)
-{
-	if (plan->kind == CIVIS_PLAN_DETAIL)
-		return "counted rows (get by id fetches each object)";
-	if (rechecks != NIL)
-		return "counted rows (a value is not applied exactly by the API: rows are checked here)";
-	return "counted rows (the endpoint has no paging headers)";
-}
-
 /*
- * The sum of X-Pagination-Total-Entries over the streams, one limit=1
- * request each, up to max_in_flight at once; false when a response has no
- * such header (the caller counts rows instead).  A stream whose parent
- * resource does not exist counts 0, as its scan returns no rows.
+ * The next row into the scan slot that the scan keeps: before an early
+ * stop (the stream is sorted by the scan's own request and this row's key
+ * is past a bound of the WHERE clause, so is every later row's) and
+ * passing the conditions this execution rechecks.  false at the end.
  */
-static bool
-count_from_headers(CivisScanState *fsstate, int64 *count)
+bool
+civis_next_kept_row(CivisScanState *fsstate, ExprContext *econtext,
+					TupleTableSlot *slot)
 {
-	int			n = list_length(fsstate->streams);
-	int		   *tickets = MemoryContextAlloc(fsstate->rescan_cxt,
-											 sizeof(int) * Max(n, 1));
-	int			submitted = 0;
-	int			s;
-	int64		total = 0;
-
-	for (s = 0; s < n; s++)
+	for (;;)
 	{
-		CivisResponse resp;
-		CivisStream *stream;
-		char	   *shown;
-		MemoryContext old;
-
-		while (submitted < n &&
-			   submitted - s < Max(1, fsstate->info->max_in_flight))
+		ExecClearTuple(slot);
+		if (!civis_next_row(fsstate, slot->tts_values, slot->tts_isnull))
+			return false;
+		ExecStoreVirtualTuple(slot);
+		if (fsstate->stop_state && !fsstate->key_null)
 		{
-			stream = list_nth(fsstate->streams, submitted);
-			MemoryContextReset(fsstate->url_cxt);
-			old = MemoryContextSwitchTo(fsstate->url_cxt);
-			tickets[submitted] =
-				civis_http_submit(fsstate->http,
-								  civis_build_url(fsstate->info->api_url, stream,
-												  civis_count_parts(), false),
-								  civis_build_url(NULL, stream,
-												  civis_count_parts(), true));
-			MemoryContextSwitchTo(old);
-			MemoryContextReset(fsstate->url_cxt);
-			submitted++;
+			econtext->ecxt_scantuple = slot;
+			if (!ExecQual(fsstate->stop_state, econtext))
+			{
+				fsstate->stopped = true;
+				civis_http_discard_all(fsstate->http);
+				ResetExprContext(econtext);
+				ExecClearTuple(slot);
+				return false;
+			}
 		}
-		CHECK_FOR_INTERRUPTS();
-		stream = list_nth(fsstate->streams, s);
-		MemoryContextReset(fsstate->page_cxt);
-		old = MemoryContextSwitchTo(fsstate->page_cxt);
-		shown = civis_build_url(NULL, stream, civis_count_parts(), true);
-		civis_http_wait(fsstate->http, tickets[s], &resp);
-		MemoryContextSwitchTo(old);
-		fsstate->pages++;
-		if (resp.status != 200)
+		if (fsstate->active_rechecks != NIL && !recheck_row(fsstate, econtext, slot))
 		{
-			if (!status_means_empty(fsstate, resp.status))
-				civis_raise_http_error(&resp, shown, fsstate->info->relname);
+			fsstate->rows_removed++;
+			ResetExprContext(econtext);
 			continue;
 		}
-		if (resp.total_entries < 0)
-		{
-			civis_http_discard_all(fsstate->http);
-			MemoryContextReset(fsstate->page_cxt);
-			return false;
-		}
-		total += resp.total_entries;
+		return true;
 	}
-	MemoryContextReset(fsstate->page_cxt);
-	*count = total;
-	return true;
 }
 
-/*
- * The one row of a count(*) scan: every count(*) of the scan tuple (after
- * the columns the rechecks read) holds the count.
- */
-static TupleTableSlot *
-count_iterate(ForeignScanState *node)
-{
-	CivisScanState *fsstate = node->fdw_state;
-	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
-	ExprContext *econtext = node->ss.ps.ps_ExprContext;
-	int			natts = slot->tts_tupleDescriptor->natts;
-	int			nretrieved = list_length(fsstate->retrieved_attrs);
-	int64		count = 0;
-	int			i;
-
-	ExecClearTuple(slot);
-	if (fsstate->count_done)
-		return slot;
-	if (!fsstate->started)
-		start_streams(fsstate, econtext);
-
-	if (civis_count_uses_headers(fsstate->plan, fsstate->active_rechecks) &&
-		count_from_headers(fsstate, &count))
-		fsstate->count_source = "from X-Pagination-Total-Entries";
-	else
-	{
-		fsstate->count_source =
-			civis_count_uses_headers(fsstate->plan, fsstate->active_rechecks)
-			? "counted rows (a response had no X-Pagination-Total-Entries)"
-			: civis_count_rows_reason(fsstate->plan, fsstate->active_rechecks);
-		for (;;)
-		{
-			CHECK_FOR_INTERRUPTS();
-			ExecClearTuple(slot);
-			if (!next_row(fsstate, slot->tts_values, slot->tts_isnull))
-				break;
-			if (fsstate->active_rechecks != NIL)
-			{
-				ExecStoreVirtualTuple(slot);
-				if (!recheck_row(fsstate, econtext, slot))
-				{
-					fsstate->rows_removed++;
-					ResetExprContext(econtext);
-					continue;
-				}
-				ResetExprContext(econtext);
-			}
-			count++;
-		}
-	}
-
-	ExecClearTuple(slot);
-	for (i = 0; i < natts; i++)
-	{
-		slot->tts_values[i] = i < nretrieved ? (Datum) 0 : Int64GetDatum(count);
-		slot->tts_isnull[i] = i < nretrieved;
-	}
-	ExecStoreVirtualTuple(slot);
-	fsstate->count_done = true;
-	return slot;
-}
 
 static TupleTableSlot *
 civisIterateForeignScan(ForeignScanState *node)
@@ -1773,44 +1170,19 @@ civisIterateForeignScan(ForeignScanState *node)
 	ExprContext *econtext = node->ss.ps.ps_ExprContext;
 
 	if (fsstate->count_mode)
-		return count_iterate(node);
+		return civis_count_iterate(node);
 	if (!fsstate->started)
-		start_streams(fsstate, econtext);
+		civis_start_streams(fsstate, econtext);
 	for (;;)
 	{
-		ExecClearTuple(slot);
 		if (fsstate->remaining == 0)
 		{
 			/* the pushed LIMIT is met: pages fetched ahead are not needed */
 			civis_http_discard_all(fsstate->http);
-			return slot;
+			return ExecClearTuple(slot);
 		}
-		if (!next_row(fsstate, slot->tts_values, slot->tts_isnull))
-			return slot;
-		ExecStoreVirtualTuple(slot);
-
-		/*
-		 * Early stop: the stream is sorted by the scan's own request and
-		 * this row's key is past a bound of the WHERE clause; so is every
-		 * later row's.
-		 */
-		if (fsstate->stop_state && !fsstate->key_null)
-		{
-			econtext->ecxt_scantuple = slot;
-			if (!ExecQual(fsstate->stop_state, econtext))
-			{
-				fsstate->stopped = true;
-				civis_http_discard_all(fsstate->http);
-				ResetExprContext(econtext);
-				return ExecClearTuple(slot);
-			}
-		}
-		if (fsstate->active_rechecks != NIL && !recheck_row(fsstate, econtext, slot))
-		{
-			fsstate->rows_removed++;
-			ResetExprContext(econtext);
-			continue;
-		}
+		if (!civis_next_kept_row(fsstate, econtext, slot))
+			return ExecClearTuple(slot);
 		/* a pushed OFFSET/LIMIT counts the rows that pass */
 		if (fsstate->skip > 0)
 		{
@@ -1831,7 +1203,7 @@ civisReScanForeignScan(ForeignScanState *node)
 	if (fsstate->http == NULL)
 		return;
 	civis_http_discard_all(fsstate->http);
-	end_local_sort(fsstate);
+	civis_end_local_sort(fsstate);
 	MemoryContextReset(fsstate->page_cxt);
 	MemoryContextReset(fsstate->rescan_cxt);
 	fsstate->page = NULL;
@@ -1863,7 +1235,7 @@ civisEndForeignScan(ForeignScanState *node)
 	/* deleting the context runs the transport's cleanup callback */
 	if (fsstate && fsstate->scan_cxt)
 	{
-		end_local_sort(fsstate);
+		civis_end_local_sort(fsstate);
 		if (fsstate->store)
 			tuplestore_end(fsstate->store);
 		MemoryContextDelete(fsstate->scan_cxt);
@@ -1969,7 +1341,7 @@ civis_scan_open(Relation rel, CivisRequestPlan *plan, List *retrieved_attrs,
 									 CurrentMemoryContext);
 
 	fsstate->page_cap = max_pages;
-	start_streams(fsstate, NULL);
+	civis_start_streams(fsstate, NULL);
 	return fsstate;
 }
 
@@ -1992,7 +1364,7 @@ civis_scan_total_entries(CivisScanState *fsstate)
 bool
 civis_scan_next(CivisScanState *fsstate, Datum *values, bool *isnull)
 {
-	return next_row(fsstate, values, isnull);
+	return civis_next_row(fsstate, values, isnull);
 }
 
 int64
