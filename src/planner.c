@@ -1108,6 +1108,34 @@ upper_base_plan(PlannerInfo *root, RelOptInfo *base, List **recheck)
 }
 
 /*
+ * The scan tuple of a scan of an upper relation (fdw_scan_tlist): the Vars
+ * of "first", then what "then" adds (its Vars, and its aggregates when
+ * flags says PVC_INCLUDE_AGGREGATES).  *attrs: the table columns of its
+ * Var entries, in order (the columns the scan decodes).
+ */
+static List *
+upper_scan_tlist(List *first, List *then, int flags, List **attrs)
+{
+	List	   *scan_tlist;
+	ListCell   *lc;
+
+	scan_tlist = add_to_flat_tlist(NIL, pull_var_clause((Node *) first,
+														PVC_RECURSE_PLACEHOLDERS));
+	scan_tlist = add_to_flat_tlist(scan_tlist,
+								   pull_var_clause((Node *) then,
+												   flags | PVC_RECURSE_PLACEHOLDERS));
+	*attrs = NIL;
+	foreach(lc, scan_tlist)
+	{
+		Expr	   *expr = ((TargetEntry *) lfirst(lc))->expr;
+
+		if (IsA(expr, Var))
+			*attrs = lappend_int(*attrs, ((Var *) expr)->varattno);
+	}
+	return scan_tlist;
+}
+
+/*
  * The plan of a count(*) scan: the scan tuple is fdw_scan_tlist, the
  * columns the run-time rechecks need first (retrieved_attrs), then the
  * count(*) Aggrefs, each filled with the count.
@@ -1119,22 +1147,14 @@ count_plan(PlannerInfo *root, RelOptInfo *upperrel, List *tlist, Plan *outer_pla
 	RelOptInfo *base = upper->base;
 	CivisPlanResult *res;
 	List	   *scan_tlist;
-	List	   *attrs = NIL;
+	List	   *attrs;
 	List	   *fdw_private;
 	List	   *recheck;
-	ListCell   *lc;
 
 	/* add_count_path saw to it that nothing stays in a Filter */
 	res = upper_base_plan(root, base, &recheck);
 
-	scan_tlist = add_to_flat_tlist(NIL, pull_var_clause((Node *) recheck,
-														PVC_RECURSE_PLACEHOLDERS));
-	foreach(lc, scan_tlist)
-		attrs = lappend_int(attrs, ((Var *) ((TargetEntry *) lfirst(lc))->expr)->varattno);
-	scan_tlist = add_to_flat_tlist(scan_tlist,
-								   pull_var_clause((Node *) tlist,
-												   PVC_INCLUDE_AGGREGATES |
-												   PVC_RECURSE_PLACEHOLDERS));
+	scan_tlist = upper_scan_tlist(recheck, tlist, PVC_INCLUDE_AGGREGATES, &attrs);
 
 	fdw_private = list_make5(civis_plan_serialize(res->plan), attrs,
 							 makeInteger(0), makeInteger(1), NIL);
@@ -1360,10 +1380,9 @@ upper_plan(PlannerInfo *root, RelOptInfo *upperrel, Path *path, List *tlist,
 	RelOptInfo *base = upper->base;
 	CivisPlanResult *res;
 	List	   *scan_tlist;
-	List	   *attrs = NIL;
+	List	   *attrs;
 	List	   *fdw_private;
 	List	   *recheck;
-	ListCell   *lc;
 
 	/* upper_pushable saw to it that nothing stays in a Filter */
 	res = upper_base_plan(root, base, &recheck);
@@ -1388,13 +1407,7 @@ upper_plan(PlannerInfo *root, RelOptInfo *upperrel, Path *path, List *tlist,
 	}
 	plan_economy(root, base, path, res, &recheck);
 
-	scan_tlist = add_to_flat_tlist(NIL, pull_var_clause((Node *) tlist,
-														PVC_RECURSE_PLACEHOLDERS));
-	scan_tlist = add_to_flat_tlist(scan_tlist,
-								   pull_var_clause((Node *) recheck,
-												   PVC_RECURSE_PLACEHOLDERS));
-	foreach(lc, scan_tlist)
-		attrs = lappend_int(attrs, ((Var *) ((TargetEntry *) lfirst(lc))->expr)->varattno);
+	scan_tlist = upper_scan_tlist(tlist, recheck, 0, &attrs);
 
 	fdw_private = list_make3(civis_plan_serialize(res->plan), attrs,
 							 makeInteger(0));
