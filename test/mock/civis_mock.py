@@ -66,9 +66,11 @@ class MockState:
         self.settings = {"range_bounds": args.range_bounds, "ties": args.ties}
         configure(self.settings)
         self.store = DataStore(self.spec, seed=args.seed, scale=args.scale, profile=args.data)
-        self.keys = set(args.api_key or [DEFAULT_KEY])
+        self.cli_keys = set(args.api_key or [DEFAULT_KEY])
+        self.cli_rate_limit = args.rate_limit
+        self.keys = set(self.cli_keys)
         self.latency_ms = args.latency_ms
-        self.rate_limit = args.rate_limit
+        self.rate_limit = self.cli_rate_limit
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.seq = 0
@@ -78,6 +80,7 @@ class MockState:
         with self.lock:
             self.log, self.profile, self.rate = [], None, {}
             self.mutation_counts = {}
+            self.keys, self.rate_limit = set(self.cli_keys), self.cli_rate_limit
         configure(self.settings)                    # the command line's behaviour again
         self.store.reset()
 
@@ -494,7 +497,26 @@ def ctl_data(state, params, body):
 
 
 def ctl_config(state, params, body):
-    return 200, configure(json.loads(body or b"{}"))
+    """Behaviour settings (mock_data.configure), plus two of the server's:
+    "rate_limit" (calls per key per window, for every key; counters kept)
+    and "api_keys" (the keys accepted, in place of the command line's).
+    /_mock/reset puts back the command line's."""
+    changes = json.loads(body or b"{}")
+    limit = changes.pop("rate_limit", None)
+    keys = changes.pop("api_keys", None)
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
+        raise ValueError("rate_limit must be a non-negative integer")
+    if keys is not None and (not isinstance(keys, list) or not keys
+                             or not all(isinstance(k, str) and k for k in keys)):
+        raise ValueError("api_keys must be a list of non-empty strings")
+    current = configure(changes)
+    with state.lock:
+        if limit is not None:
+            state.rate_limit = limit
+        if keys is not None:
+            state.keys = set(keys)
+        current.update(rate_limit=state.rate_limit)
+    return 200, current
 
 
 def ctl_expected(state, params, body):
