@@ -56,7 +56,7 @@ SELECT count(*) AS mappings_used FROM civis_fdw_rate_limit();
 -- Retry-After 30: when page 3 completes the LIMIT, page 4 is sleeping
 -- before its retry (Retries 1).  It was sent and never used: 1.
 --
-\set _ `python3 test/mock/mockctl.py faults '{"path_prefix": "/jobs/", "by_param": {"page_num=3": "slow", "page_num=4": "429"}, "kinds": {"slow": {"delay_ms": 400}, "429": {"retry_after": "30"}}}'`
+\set _ `python3 test/mock/mockctl.py faults '{"path_prefix": "/jobs/", "by_param": {"page_num=3": "slow", "page_num=4": "429"}, "kinds": {"slow": {"delay_ms": 800}, "429": {"retry_after": "30"}}}'`
 \set _ `python3 test/mock/mockctl.py mark`
 CREATE TEMP TABLE ahead AS
   SELECT * FROM pg_temp.scan_stats('SELECT id FROM civis.jobs LIMIT (SELECT 110)');
