@@ -4,9 +4,10 @@
  *		  The transport (transport.c), the only file that talks to libcurl.
  *
  * A request is described by a URL, what to show of it in messages, and a
- * CivisHttpConfig (key, limits, retry policy, where requests may go).  The
- * transport knows nothing of tables, plans or JSON: this header needs only
- * postgres.h.
+ * CivisHttpConfig (key, limits, retry policy, where requests may go, whose
+ * rate-limit budget it draws on).  The transport knows nothing of tables,
+ * plans, catalogs or JSON: this header needs only postgres.h and
+ * TimestampTz.
  *
  *-------------------------------------------------------------------------
  */
