@@ -126,6 +126,13 @@ SELECT pg_temp.sqlstate_of('SELECT * FROM rl_c_jobs');
 \set _ `python3 test/mock/mockctl.py faults null`
 SELECT server_name, rate_limit, remaining, seen_at
   FROM civis_fdw_rate_limit() WHERE server_name = 'rl_c';
+-- Another role sees the rows of PUBLIC mappings only (the others belong to
+-- roles whose privileges it does not have).
+CREATE ROLE civis_regress_rl_other;
+SET ROLE civis_regress_rl_other;
+SELECT server_name, user_name FROM civis_fdw_rate_limit();
+RESET ROLE;
+DROP ROLE civis_regress_rl_other;
 -- Dropped servers and mappings are left out.
 DROP SERVER rl_b CASCADE;
 DROP USER MAPPING FOR CURRENT_USER SERVER rl_c;

@@ -20,6 +20,7 @@
 #include "foreign/foreign.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
@@ -145,9 +146,12 @@ civis_fdw_version(PG_FUNCTION_ARGS)
  * The states come from the transport (civis_http_rate_states), keyed by the
  * server's and the mapping's OIDs; the names are looked up here.  A server
  * or mapping dropped since is left out: its budget is nobody's any more, and
- * an OID would name nothing.  The transport remembers at most
- * CIVIS_RATE_STATES_MAX mappings per backend (the least recently used one is
- * forgotten first).  Neither the key nor anything derived from it is shown.
+ * an OID would name nothing.  So is the mapping of a role whose privileges
+ * the current user does not have (used earlier in the session under another
+ * role, by SET ROLE or a SECURITY DEFINER function); PUBLIC mappings are
+ * shown to everyone.  The transport remembers at most CIVIS_RATE_STATES_MAX
+ * mappings per backend (the least recently used one is forgotten first).
+ * Neither the key nor anything derived from it is shown.
  */
 Datum
 civis_fdw_rate_limit(PG_FUNCTION_ARGS)
@@ -178,6 +182,8 @@ civis_fdw_rate_limit(PG_FUNCTION_ARGS)
 			continue;
 		umuser = ((Form_pg_user_mapping) GETSTRUCT(tp))->umuser;
 		ReleaseSysCache(tp);
+		if (OidIsValid(umuser) && !has_privs_of_role(GetUserId(), umuser))
+			continue;
 		if (!OidIsValid(umuser))
 			user_name = "PUBLIC";
 		else if ((user_name = GetUserNameFromId(umuser, true)) == NULL)
