@@ -13,14 +13,22 @@
 
 #include "utils/plancache.h"
 
+#include "access/htup_details.h"
+#include "catalog/pg_user_mapping.h"
 #include "fmgr.h"
 #include "foreign/fdwapi.h"
+#include "foreign/foreign.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/syscache.h"
+#include "utils/tuplestore.h"
 
 #include "civis_fdw.h"
+#include "compat.h"
 #include "analyze.h"
 #include "planner.h"
 #include "scan.h"
@@ -37,6 +45,7 @@ void		_PG_init(void);
 PG_FUNCTION_INFO_V1(civis_fdw_handler);
 PG_FUNCTION_INFO_V1(civis_fdw_disconnect_all);
 PG_FUNCTION_INFO_V1(civis_fdw_version);
+PG_FUNCTION_INFO_V1(civis_fdw_rate_limit);
 
 /*
  * A server or user mapping changed (new api_url, new key, new CA file):
@@ -126,4 +135,69 @@ civis_fdw_version(PG_FUNCTION_ARGS)
 											  civis_http_library_version(),
 											  civis_json_library_version(),
 											  PG_VERSION)));
+}
+
+/*
+ * civis_fdw_rate_limit(): for each (server, user mapping) this session sent
+ * requests with, one row: the server's name, the mapping's user (PUBLIC for
+ * a public mapping), the latest X-RateLimit-Limit and X-RateLimit-Remaining
+ * seen and when (NULL when no response carried them yet).  Since 1.1.0.
+ *
+ * The states come from the transport (civis_http_rate_states), keyed by the
+ * server's and the mapping's OIDs; the names are looked up here.  A server
+ * or mapping dropped since is left out: its budget is nobody's any more, and
+ * an OID would name nothing.  So is the mapping of a role whose privileges
+ * the current user does not have (used earlier in the session under another
+ * role, by SET ROLE or a SECURITY DEFINER function); PUBLIC mappings are
+ * shown to everyone.  The transport remembers at most CIVIS_RATE_STATES_MAX
+ * mappings per backend (the least recently used one is forgotten first).
+ * Neither the key nor anything derived from it is shown.
+ */
+Datum
+civis_fdw_rate_limit(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	CivisRateState states[CIVIS_RATE_STATES_MAX];
+	int			n;
+	int			i;
+
+	civis_materialized_srf(fcinfo);
+	n = civis_http_rate_states(states, CIVIS_RATE_STATES_MAX);
+	for (i = 0; i < n; i++)
+	{
+		CivisRateState *st = &states[i];
+		ForeignServer *server;
+		HeapTuple	tp;
+		Oid			umuser;
+		char	   *user_name;
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
+
+		CHECK_FOR_INTERRUPTS();
+		server = GetForeignServerExtended(st->key.serverid, FSV_MISSING_OK);
+		if (server == NULL)
+			continue;
+		tp = SearchSysCache1(USERMAPPINGOID, ObjectIdGetDatum(st->key.umid));
+		if (!HeapTupleIsValid(tp))
+			continue;
+		umuser = ((Form_pg_user_mapping) GETSTRUCT(tp))->umuser;
+		ReleaseSysCache(tp);
+		if (OidIsValid(umuser) && !has_privs_of_role(GetUserId(), umuser))
+			continue;
+		if (!OidIsValid(umuser))
+			user_name = "PUBLIC";
+		else if ((user_name = GetUserNameFromId(umuser, true)) == NULL)
+			continue;
+
+		values[0] = CStringGetTextDatum(server->servername);
+		values[1] = CStringGetTextDatum(user_name);
+		values[2] = Int64GetDatum(st->limit);
+		nulls[2] = st->limit < 0;
+		values[3] = Int64GetDatum(st->remaining);
+		nulls[3] = st->remaining < 0;
+		values[4] = TimestampTzGetDatum(st->seen_at);
+		nulls[4] = st->seen_at == 0;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }

@@ -174,7 +174,7 @@ extern List *civis_path_placeholders(const char *path);
 
 extern void civis_http_config_from_table(CivisHttpConfig *cfg,
 										 const CivisTableInfo *info,
-										 const char *api_key);
+										 Oid userid, const char *api_key);
 
 /* --------------------------------------------------------------------
  * http_error.c

@@ -192,4 +192,37 @@ civis_wait_event(const char *name, uint32 *cache)
 }
 #endif
 
+/*
+ * A set-returning function that hands back a tuplestore
+ * (civis_fdw_rate_limit): 16 renamed 15's SetSingleFuncCall to
+ * InitMaterializedSRF; before 15 the function sets it up itself.  Include
+ * funcapi.h first.
+ */
+#if PG_VERSION_NUM >= 160000
+#define civis_materialized_srf(fcinfo) InitMaterializedSRF((fcinfo), 0)
+#elif PG_VERSION_NUM >= 150000
+#define civis_materialized_srf(fcinfo) SetSingleFuncCall((fcinfo), 0)
+#else
+static inline void
+civis_materialized_srf(FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TupleDesc	tupdesc;
+	MemoryContext old;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->setDesc = CreateTupleDescCopy(tupdesc);
+	MemoryContextSwitchTo(old);
+}
+#endif
+
 #endif							/* CIVIS_COMPAT_H */

@@ -189,8 +189,9 @@ typedef enum
  * into FETCH_UNKNOWN; a cancel is re-thrown.
  */
 static FetchResult
-fetch_total(const CivisTableInfo *info, const char *api_key, const char *url,
-			const char *shown, double *rows, CivisResponse *resp)
+fetch_total(const CivisTableInfo *info, Oid userid, const char *api_key,
+			const char *url, const char *shown, double *rows,
+			CivisResponse *resp)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -208,7 +209,7 @@ fetch_total(const CivisTableInfo *info, const char *api_key, const char *url,
 		CivisHttp  *http;
 		int			ticket;
 
-		civis_http_config_from_table(&cfg, info, api_key);
+		civis_http_config_from_table(&cfg, info, userid, api_key);
 		cfg.max_retries = 0;
 		cfg.max_in_flight = 1;
 		cfg.request_timeout_ms = Min(cfg.request_timeout_ms,
@@ -333,7 +334,7 @@ civis_remote_estimate(CivisTableInfo *info, const CivisRequestPlan *plan,
 			if (api_key == NULL)
 				api_key = civis_get_api_key(info->serverid, userid);
 			memset(&resp, 0, sizeof(resp));
-			r = fetch_total(info, api_key, url, shown, &n, &resp);
+			r = fetch_total(info, userid, api_key, url, shown, &n, &resp);
 			if (r == FETCH_RAISE)
 				civis_raise_http_error(&resp, shown, info->relname);
 			cache_store(key, r == FETCH_OK ? n : -1);

@@ -669,7 +669,7 @@ fetch_spec(Oid serverOid)
 	CivisResponse resp;
 	int			ticket;
 
-	civis_http_config_from_table(&cfg, srv, key);
+	civis_http_config_from_table(&cfg, srv, GetUserId(), key);
 	http = civis_http_begin(CurrentMemoryContext, &cfg);
 	ticket = civis_http_submit(http, psprintf("%s/endpoints", srv->api_url),
 							   "/endpoints");

@@ -1103,12 +1103,41 @@ civis_get_api_key(Oid serverid, Oid userid)
 	return NULL;				/* keep compiler quiet */
 }
 
-/* The transport configuration of a table: limits, retries, where it may go. */void
+/*
+ * The OID of the user mapping that serves a user on a server: the user's
+ * own, else PUBLIC's; InvalidOid when there is none.
+ */
+static Oid
+user_mapping_oid(Oid userid, Oid serverid)
+{
+	HeapTuple	tp;
+	Oid			umid;
+
+	tp = SearchSysCache2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(userid),
+						 ObjectIdGetDatum(serverid));
+	if (!HeapTupleIsValid(tp))
+		tp = SearchSysCache2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
+							 ObjectIdGetDatum(serverid));
+	if (!HeapTupleIsValid(tp))
+		return InvalidOid;
+	umid = ((Form_pg_user_mapping) GETSTRUCT(tp))->oid;
+	ReleaseSysCache(tp);
+	return umid;
+}
+
+/*
+ * The transport configuration of a table for a user (whose key api_key is):
+ * limits, retries, where it may go, and whose rate-limit budget it draws on
+ * (the server and the user mapping, see CivisRateKey).
+ */
+void
 civis_http_config_from_table(CivisHttpConfig *cfg, const CivisTableInfo *info,
-							 const char *api_key)
+							 Oid userid, const char *api_key)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->api_key = api_key;
+	cfg->rate_key.serverid = info->serverid;
+	cfg->rate_key.umid = user_mapping_oid(userid, info->serverid);
 	cfg->connect_timeout_ms = info->connect_timeout_ms;
 	cfg->request_timeout_ms = info->request_timeout_ms;
 	cfg->max_response_bytes = info->max_response_bytes;

@@ -193,7 +193,7 @@ scan_create(Relation rel, CivisRequestPlan *plan, List *retrieved_attrs,
 
 
 	api_key = civis_get_api_key(fsstate->info->serverid, userid);
-	civis_http_config_from_table(&fsstate->cfg, fsstate->info, api_key);
+	civis_http_config_from_table(&fsstate->cfg, fsstate->info, userid, api_key);
 	fsstate->http = civis_http_begin(scan_cxt, &fsstate->cfg);
 	fsstate->decoder = civis_decoder_create(fsstate->info, RelationGetDescr(rel),
 									   fsstate->retrieved_attrs);

@@ -91,6 +91,7 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 /* Wait events (their own names from PostgreSQL 17 on, see compat.h). */
 static uint32 wait_event_network = 0;
@@ -105,12 +106,17 @@ static uint32 wait_event_backoff = 0;
 
 /*
  * Rate-limit pacing.  The Civis API allows 1,000 general requests per 300 s
- * and reports what is left in X-RateLimit-Remaining.  When the latest value
- * seen by this backend drops below CIVIS_PACE_THRESHOLD, new request starts
- * are spaced out by up to CIVIS_PACE_MAX_GAP_MS (the long-run sustainable
- * interval, 300 s / 1000), proportionally to how close to zero it is.  This
- * is per backend only: other backends using the same key are not seen, so
- * 429 handling with Retry-After remains the real safety net.
+ * per key and reports the limit and what is left in X-RateLimit-Limit and
+ * X-RateLimit-Remaining.  The backend keeps one RateEntry per rate key (the
+ * caller's opaque CivisRateKey: option.c makes it the server and the user
+ * mapping), at most CIVIS_RATE_STATES_MAX of them, the least recently used
+ * one forgotten first.  When the latest Remaining seen for a key drops below
+ * CIVIS_PACE_THRESHOLD, new request starts of that key are spaced out by up
+ * to CIVIS_PACE_MAX_GAP_MS (the long-run sustainable interval, 300 s /
+ * 1000), proportionally to how close to zero it is; requests of other keys
+ * are not slowed.  This is per backend only: other backends using the same
+ * key are not seen, so 429 handling with Retry-After remains the real
+ * safety net.
  */
 #define CIVIS_PACE_THRESHOLD	20
 #define CIVIS_PACE_MAX_GAP_MS	300.0
@@ -177,6 +183,7 @@ typedef struct CivisRequest
 	int64		total_entries;
 	int64		total_pages;
 	int64		per_page;
+	int64		ratelimit_limit;
 	int64		ratelimit_remaining;
 	char		content_type[128];
 	char		retry_after[64];
@@ -186,6 +193,8 @@ typedef struct CivisRequest
 	CURLcode	result;
 	CivisReqFailure failure;
 	int			attempts;
+	bool		sent;			/* an attempt reached the wire (its request
+								 * was written): it cost rate-limit budget */
 	double		first_start_ms; /* monotonic ms of the first attempt */
 	double		attempt_start_ms;
 	double		retry_at_ms;	/* when REQ_SLEEPING */
@@ -210,12 +219,23 @@ struct CivisHttp
 	bool		check_addresses;	/* refuse non-public addresses */
 	bool		body_trusted;	/* hand on bodies of non-2xx responses */
 	char	   *proxy;			/* NULL: none */
+	CivisRateKey rate_key;
 
 	int			next_ticket;
 	int			running;		/* requests in REQ_RUNNING */
 	dlist_head	requests;
 	CivisHttpStats stats;
+	CivisHttpStats report;		/* what civis_http_stats() hands out */
 };
+
+/* One rate key's state (see CIVIS_PACE_THRESHOLD). */
+typedef struct RateEntry
+{
+	CivisRateState pub;			/* what civis_http_rate_states() copies */
+	double		last_start_ms;	/* monotonic ms of the key's latest start */
+	uint64		last_used;		/* backend_rate_clock at the latest use */
+	uint64		first_used;		/* order of first use, for listing */
+} RateEntry;
 
 /* ---- per-backend state ---- */
 static bool curl_initialized = false;
@@ -226,8 +246,9 @@ static int	backend_attached = 0;	/* easy handles alive (all attached) */
 static bool backend_recycle_pending = false;
 static long backend_maxconnects = 0;
 static dlist_head backend_sets = DLIST_STATIC_INIT(backend_sets);
-static int64 backend_ratelimit_remaining = -1;
-static double backend_last_start_ms = 0;
+static RateEntry backend_rates[CIVIS_RATE_STATES_MAX];
+static int	backend_nrates = 0;
+static uint64 backend_rate_clock = 0;
 static char backend_user_agent[256];
 #if LIBCURL_VERSION_NUM < 0x075200
 static CURL *escape_handle = NULL;
@@ -487,6 +508,7 @@ reset_headers(CivisRequest *req)
 	req->total_entries = -1;
 	req->total_pages = -1;
 	req->per_page = -1;
+	req->ratelimit_limit = -1;
 	req->ratelimit_remaining = -1;
 	req->content_type[0] = '\0';
 	req->retry_after[0] = '\0';
@@ -515,6 +537,8 @@ header_cb(char *data, size_t size, size_t nmemb, void *userdata)
 		req->per_page = header_int(v, vlen);
 	else if (header_is(data, n, "X-RateLimit-Remaining", &v, &vlen))
 		req->ratelimit_remaining = header_int(v, vlen);
+	else if (header_is(data, n, "X-RateLimit-Limit", &v, &vlen))
+		req->ratelimit_limit = header_int(v, vlen);
 	else if (header_is(data, n, "Retry-After", &v, &vlen))
 		copy_header_value(req->retry_after, sizeof(req->retry_after), v, vlen);
 	else if (header_is(data, n, "Content-Type", &v, &vlen))
@@ -695,7 +719,10 @@ prereq_cb(void *clientp, char *conn_primary_ip, char *conn_local_ip,
 	const char *why = NULL;
 
 	if (!req->owner->check_addresses)
+	{
+		req->sent = true;
 		return CURL_PREREQFUNC_OK;
+	}
 	if (conn_primary_ip == NULL)
 		why = "an address that could not be checked";
 	else
@@ -715,6 +742,7 @@ prereq_cb(void *clientp, char *conn_primary_ip, char *conn_local_ip,
 		req->refused = why;
 		return CURL_PREREQFUNC_ABORT;
 	}
+	req->sent = true;
 	return CURL_PREREQFUNC_OK;
 }
 #endif
@@ -794,6 +822,59 @@ find_request(CivisHttp *h, int ticket)
 			return req;
 	}
 	return NULL;
+}
+
+/* --------------------------------------------------------------------
+ * rate-limit state per rate key (plain C, cannot fail)
+ * -------------------------------------------------------------------- */
+
+static bool
+rate_key_equal(const CivisRateKey *a, const CivisRateKey *b)
+{
+	return a->serverid == b->serverid && a->umid == b->umid;
+}
+
+/*
+ * The entry of a rate key, or NULL when there is none and create is false.
+ * With create, a missing key gets a fresh entry, in place of the least
+ * recently used one when the table is full.
+ */
+static RateEntry *
+rate_entry(const CivisRateKey *key, bool create)
+{
+	RateEntry  *e = NULL;
+	int			i;
+
+	for (i = 0; i < backend_nrates; i++)
+	{
+		if (rate_key_equal(&backend_rates[i].pub.key, key))
+		{
+			e = &backend_rates[i];
+			break;
+		}
+	}
+	if (e == NULL)
+	{
+		if (!create)
+			return NULL;
+		if (backend_nrates < CIVIS_RATE_STATES_MAX)
+			e = &backend_rates[backend_nrates++];
+		else
+		{
+			e = &backend_rates[0];
+			for (i = 1; i < backend_nrates; i++)
+				if (backend_rates[i].last_used < e->last_used)
+					e = &backend_rates[i];
+		}
+		memset(e, 0, sizeof(*e));
+		e->pub.key = *key;
+		e->pub.limit = -1;
+		e->pub.remaining = -1;
+		e->pub.seen_at = 0;
+		e->first_used = ++backend_rate_clock;
+	}
+	e->last_used = ++backend_rate_clock;
+	return e;
 }
 
 #define SETOPT(opt, val) \
@@ -929,23 +1010,29 @@ start_request(CivisRequest *req)
 	h->stats.requests++;
 	if (h->running > h->stats.peak_in_flight)
 		h->stats.peak_in_flight = h->running;
+#if LIBCURL_VERSION_NUM < 0x075000
+	req->sent = true;			/* no CURLOPT_PREREQFUNCTION to tell */
+#endif
 
-	backend_last_start_ms = req->attempt_start_ms;
+	rate_entry(&h->rate_key, true)->last_start_ms = req->attempt_start_ms;
 }
 
 /*
- * Earliest time the next request may start under rate-limit pacing (see
- * CIVIS_PACE_THRESHOLD), from the latest X-RateLimit-Remaining seen: a
- * fresh, higher value lifts the pacing at once.
+ * Earliest time the next request of a set may start under rate-limit pacing
+ * (see CIVIS_PACE_THRESHOLD), from the latest X-RateLimit-Remaining seen for
+ * the set's rate key and that key's latest start: a fresh, higher value
+ * lifts the pacing at once, and other keys' values do not matter.
  */
 static double
-paced_start_ms(void)
+paced_start_ms(CivisHttp *h)
 {
-	if (backend_ratelimit_remaining < 0 ||
-		backend_ratelimit_remaining >= CIVIS_PACE_THRESHOLD)
+	RateEntry  *e = rate_entry(&h->rate_key, false);
+
+	if (e == NULL || e->pub.remaining < 0 ||
+		e->pub.remaining >= CIVIS_PACE_THRESHOLD)
 		return 0;
-	return backend_last_start_ms + CIVIS_PACE_MAX_GAP_MS *
-		(double) (CIVIS_PACE_THRESHOLD - backend_ratelimit_remaining) /
+	return e->last_start_ms + CIVIS_PACE_MAX_GAP_MS *
+		(double) (CIVIS_PACE_THRESHOLD - e->pub.remaining) /
 		(double) CIVIS_PACE_THRESHOLD;
 }
 
@@ -985,9 +1072,9 @@ start_due_requests(void)
 			if (h->running >= h->max_in_flight ||
 				backend_attached >= CIVIS_MAX_CONNECTIONS)
 				continue;		/* a completion will free a slot */
-			if (paced_start_ms() > now)
+			if (paced_start_ms(h) > now)
 			{
-				next = Min(next, paced_start_ms() - now);
+				next = Min(next, paced_start_ms(h) - now);
 				continue;
 			}
 			start_request(req);
@@ -1109,8 +1196,16 @@ finish_attempt(CivisRequest *req, CURLcode code)
 	req->result = code;
 	h->stats.bytes += req->len;
 
-	if (req->ratelimit_remaining >= 0)
-		backend_ratelimit_remaining = req->ratelimit_remaining;
+	if (req->ratelimit_remaining >= 0 || req->ratelimit_limit >= 0)
+	{
+		RateEntry  *e = rate_entry(&h->rate_key, true);
+
+		if (req->ratelimit_remaining >= 0)
+			e->pub.remaining = req->ratelimit_remaining;
+		if (req->ratelimit_limit >= 0)
+			e->pub.limit = req->ratelimit_limit;
+		e->pub.seen_at = GetCurrentTimestamp();
+	}
 
 	if (code == CURLE_OK)
 	{
@@ -1319,6 +1414,7 @@ civis_http_begin(MemoryContext cxt, const CivisHttpConfig *cfg)
 	h->check_addresses = !cfg->trusted_host && !cfg->allow_private_addresses &&
 		h->proxy == NULL;
 	h->body_trusted = cfg->trusted_host;
+	h->rate_key = cfg->rate_key;
 	h->next_ticket = 1;
 	dlist_init(&h->requests);
 
@@ -1563,6 +1659,7 @@ civis_http_wait(CivisHttp *h, int ticket, CivisResponse *resp)
 	resp->total_entries = req->total_entries;
 	resp->total_pages = req->total_pages;
 	resp->per_page = req->per_page;
+	resp->ratelimit_limit = req->ratelimit_limit;
 	resp->ratelimit_remaining = req->ratelimit_remaining;
 	resp->attempts = req->attempts;
 	resp->elapsed_ms = req->done_ms - req->first_start_ms;
@@ -1571,6 +1668,12 @@ civis_http_wait(CivisHttp *h, int ticket, CivisResponse *resp)
 	maybe_recycle_multi();
 }
 
+/*
+ * Drop requests the caller will not wait for: a running one is aborted, a
+ * queued one never starts.  Those that were sent (an attempt reached the
+ * wire, whether it completed, is still running or sleeps before a retry)
+ * cost rate-limit budget for nothing: stats.discarded counts them.
+ */
 void
 civis_http_discard(CivisHttp *h, int ticket)
 {
@@ -1578,8 +1681,9 @@ civis_http_discard(CivisHttp *h, int ticket)
 
 	if (req == NULL)
 		return;
+	if (req->sent)
+		h->stats.discarded++;
 	release_request(req);
-	h->stats.discarded++;
 	maybe_recycle_multi();
 }
 
@@ -1592,8 +1696,9 @@ civis_http_discard_all(CivisHttp *h)
 	{
 		CivisRequest *req = dlist_container(CivisRequest, node, it.cur);
 
+		if (req->sent)
+			h->stats.discarded++;
 		release_request(req);
-		h->stats.discarded++;
 	}
 	maybe_recycle_multi();
 }
@@ -1614,10 +1719,54 @@ civis_http_in_flight(CivisHttp *h)
 	return n;
 }
 
+/*
+ * The statistics of a set.  EXPLAIN ANALYZE reads them when the executor
+ * has finished but before the scan ends, so requests still outstanding then
+ * will never be waited for: those already sent count as discarded (fetched
+ * ahead, unused) here too.
+ */
 const CivisHttpStats *
 civis_http_stats(CivisHttp *h)
 {
-	return &h->stats;
+	dlist_iter	it;
+
+	h->report = h->stats;
+	dlist_foreach(it, &h->requests)
+	{
+		CivisRequest *req = dlist_container(CivisRequest, node, it.cur);
+
+		if (req->sent)
+			h->report.discarded++;
+	}
+	return &h->report;
+}
+
+/*
+ * Copy the rate-limit states of this backend (at most max, in the order
+ * their keys were first used) into out; returns how many.
+ */
+int
+civis_http_rate_states(CivisRateState *out, int max)
+{
+	int			n = 0;
+	uint64		after = 0;
+
+	/* a selection by first use: the table is small */
+	while (n < max)
+	{
+		RateEntry  *next = NULL;
+		int			i;
+
+		for (i = 0; i < backend_nrates; i++)
+			if (backend_rates[i].first_used > after &&
+				(next == NULL || backend_rates[i].first_used < next->first_used))
+				next = &backend_rates[i];
+		if (next == NULL)
+			break;
+		out[n++] = next->pub;
+		after = next->first_used;
+	}
+	return n;
 }
 
 char *

@@ -4,9 +4,10 @@
  *		  The transport (transport.c), the only file that talks to libcurl.
  *
  * A request is described by a URL, what to show of it in messages, and a
- * CivisHttpConfig (key, limits, retry policy, where requests may go).  The
- * transport knows nothing of tables, plans or JSON: this header needs only
- * postgres.h.
+ * CivisHttpConfig (key, limits, retry policy, where requests may go, whose
+ * rate-limit budget it draws on).  The transport knows nothing of tables,
+ * plans, catalogs or JSON: this header needs only postgres.h and
+ * TimestampTz.
  *
  *-------------------------------------------------------------------------
  */
@@ -15,8 +16,37 @@
 
 #include "postgres.h"
 
+#include "datatype/timestamp.h"
+
 /* The extension's version, as the User-Agent and civis_fdw_version() say. */
-#define CIVIS_FDW_VERSION "1.0.0"
+#define CIVIS_FDW_VERSION "1.1.0"
+
+/*
+ * Which rate-limit budget a request draws on.  The transport only compares
+ * keys; option.c fills in the server's and the user mapping's OIDs, so that
+ * pacing, and what civis_fdw_rate_limit() shows, are per (server, user
+ * mapping): the API limits each key, and each mapping brings its own key.
+ */
+typedef struct CivisRateKey
+{
+	Oid			serverid;
+	Oid			umid;
+} CivisRateKey;
+
+/*
+ * What this backend last learnt of one key's rate limit.  The transport
+ * keeps at most CIVIS_RATE_STATES_MAX of them; beyond that the one used
+ * least recently is forgotten (a backend normally uses a handful).
+ */
+#define CIVIS_RATE_STATES_MAX	64
+
+typedef struct CivisRateState
+{
+	CivisRateKey key;
+	int64		limit;			/* X-RateLimit-Limit, -1 if never seen */
+	int64		remaining;		/* X-RateLimit-Remaining, -1 if never seen */
+	TimestampTz seen_at;		/* when either was last seen; 0 if never */
+} CivisRateState;
 
 typedef struct CivisHttpConfig
 {
@@ -40,6 +70,8 @@ typedef struct CivisHttpConfig
 	bool		trusted_host;
 	bool		allow_private_addresses;
 	const char *proxy;			/* NULL: no proxy, whatever the environment */
+
+	CivisRateKey rate_key;		/* whose rate-limit budget (see above) */
 } CivisHttpConfig;
 
 typedef struct CivisHttpStats
@@ -49,7 +81,10 @@ typedef struct CivisHttpStats
 	int64		bytes;			/* response body bytes received */
 	double		wait_ms;		/* time spent waiting on the network */
 	int			peak_in_flight;
-	int64		discarded;		/* requests completed or cancelled unused */
+	int64		discarded;		/* requests sent (at least once) and never
+								 * handed to the caller: completed, in flight
+								 * or waiting to retry; never-sent ones are
+								 * not counted (they cost no budget) */
 } CivisHttpStats;
 
 typedef struct CivisResponse
@@ -61,6 +96,7 @@ typedef struct CivisResponse
 	int64		total_entries;	/* X-Pagination-*, -1 when absent */
 	int64		total_pages;
 	int64		per_page;
+	int64		ratelimit_limit;	/* -1 when absent */
 	int64		ratelimit_remaining;	/* -1 when absent */
 	int			attempts;
 	double		elapsed_ms;
@@ -77,6 +113,7 @@ extern void civis_http_discard(CivisHttp *http, int ticket);
 extern void civis_http_discard_all(CivisHttp *http);
 extern int	civis_http_in_flight(CivisHttp *http);
 extern const CivisHttpStats *civis_http_stats(CivisHttp *http);
+extern int	civis_http_rate_states(CivisRateState *out, int max);
 extern char *civis_url_escape(const char *value);
 extern void civis_http_invalidate_connections(void);
 extern const char *civis_http_library_version(void);

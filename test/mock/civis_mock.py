@@ -66,9 +66,12 @@ class MockState:
         self.settings = {"range_bounds": args.range_bounds, "ties": args.ties}
         configure(self.settings)
         self.store = DataStore(self.spec, seed=args.seed, scale=args.scale, profile=args.data)
-        self.keys = set(args.api_key or [DEFAULT_KEY])
+        self.cli_keys = set(args.api_key or [DEFAULT_KEY])
+        self.cli_rate_limit = args.rate_limit
+        self.keys = set(self.cli_keys)
         self.latency_ms = args.latency_ms
-        self.rate_limit = args.rate_limit
+        self.rate_limit = self.cli_rate_limit
+        self.key_rate_limits = {}
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.seq = 0
@@ -78,6 +81,8 @@ class MockState:
         with self.lock:
             self.log, self.profile, self.rate = [], None, {}
             self.mutation_counts = {}
+            self.keys, self.rate_limit = set(self.cli_keys), self.cli_rate_limit
+            self.key_rate_limits = {}
         configure(self.settings)                    # the command line's behaviour again
         self.store.reset()
 
@@ -86,17 +91,22 @@ class MockState:
             self.seq += 1
             return self.seq
 
+    def key_rate_limit(self, key):
+        return self.key_rate_limits.get(key, self.rate_limit)
+
     def rate_check(self, key):
-        """Remaining calls in this key's window, or -seconds-to-wait if exhausted."""
+        """(limit, remaining calls in this key's window, or -seconds-to-wait
+        if exhausted)."""
         now = time.monotonic()
         with self.lock:
+            limit = self.key_rate_limit(key)
             start, used = self.rate.get(key, (now, 0))
             if now - start >= RATE_WINDOW_S:
                 start, used = now, 0
-            if used >= self.rate_limit:
-                return -max(1, int(math.ceil(RATE_WINDOW_S - (now - start))))
+            if used >= limit:
+                return limit, -max(1, int(math.ceil(RATE_WINDOW_S - (now - start))))
             self.rate[key] = (start, used + 1)
-            return self.rate_limit - used - 1
+            return limit, limit - used - 1
 
 
 def parse_auth(header, keys):
@@ -321,7 +331,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         kind, opts, k = None, {}, 0
         profile = state.profile
         if profile is not None and profile.matches(path):
-            kind, opts, k = profile.next()
+            kind, opts, k = profile.next(self.entry["params"])
             if opts.get("latency_ms"):
                 time.sleep(float(opts["latency_ms"]) / 1000.0)
         if kind in CONNECTION_KINDS:
@@ -352,8 +362,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return Response(200, body=b'[{"id": 1, "name": "broken",, }')
         if not self.entry["key_ok"]:
             return self.unauthorized()
-        remaining = self.state.rate_check(self.auth_key())
-        rate = [("X-RateLimit-Limit", str(self.state.rate_limit)),
+        limit, remaining = self.state.rate_check(self.auth_key())
+        rate = [("X-RateLimit-Limit", str(limit)),
                 ("X-RateLimit-Remaining", str(max(remaining, 0)))]
         if remaining < 0:
             return Response(429, status_body("429"), rate + [("Retry-After", str(-remaining))])
@@ -494,7 +504,36 @@ def ctl_data(state, params, body):
 
 
 def ctl_config(state, params, body):
-    return 200, configure(json.loads(body or b"{}"))
+    """Behaviour settings (mock_data.configure), plus three of the server's:
+    "rate_limit" (calls per key per window, for every key; counters kept),
+    "rate_limits" ({key: calls}, for the keys named) and "api_keys" (the
+    keys accepted, in place of the command line's).  /_mock/reset puts back
+    the command line's."""
+    changes = json.loads(body or b"{}")
+    limit = changes.pop("rate_limit", None)
+    per_key = changes.pop("rate_limits", None)
+    keys = changes.pop("api_keys", None)
+
+    def count(n):
+        return isinstance(n, int) and not isinstance(n, bool) and n >= 0
+    if limit is not None and not count(limit):
+        raise ValueError("rate_limit must be a non-negative integer")
+    if per_key is not None and (not isinstance(per_key, dict)
+                                or not all(count(n) for n in per_key.values())):
+        raise ValueError("rate_limits must map keys to non-negative integers")
+    if keys is not None and (not isinstance(keys, list) or not keys
+                             or not all(isinstance(k, str) and k for k in keys)):
+        raise ValueError("api_keys must be a list of non-empty strings")
+    current = configure(changes)
+    with state.lock:
+        if limit is not None:
+            state.rate_limit = limit
+        if per_key is not None:
+            state.key_rate_limits.update(per_key)
+        if keys is not None:
+            state.keys = set(keys)
+        current.update(rate_limit=state.rate_limit)
+    return 200, current
 
 
 def ctl_expected(state, params, body):

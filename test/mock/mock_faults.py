@@ -14,7 +14,8 @@ OTHER_TYPES = ["text", 42, True, None, {"k": 1}, [1]]
 
 class FaultProfile:
     """A posted profile.  Matching requests are counted from 1; for request k
-    the kind is first[k], else every[N] for the largest N dividing k, else
+    the kind is by_param["name=value"] for the first query parameter it
+    names, else first[k], else every[N] for the largest N dividing k, else
     always.  Options may be given per kind under "kinds"."""
 
     def __init__(self, cfg):
@@ -26,12 +27,17 @@ class FaultProfile:
     def matches(self, path):
         return path.startswith(self.prefix)
 
-    def next(self):
-        """(kind or None, options, k) for the next matching request."""
+    def next(self, params=()):
+        """(kind or None, options, k) for the next matching request, whose
+        decoded query parameters are params ([name, value] pairs)."""
         with self.lock:
             self.count += 1
             k = self.count
-        kind = (self.cfg.get("first") or {}).get(str(k))
+        by_param = self.cfg.get("by_param") or {}
+        kind = next((by_param["%s=%s" % (n, v)] for n, v in params
+                     if "%s=%s" % (n, v) in by_param), None)
+        if kind is None:
+            kind = (self.cfg.get("first") or {}).get(str(k))
         if kind is None:
             every = sorted(((int(n), v) for n, v in (self.cfg.get("every") or {}).items()),
                            reverse=True)

@@ -10,6 +10,7 @@ stable (no timestamps, hosts or ports) so pg_regress can compare it.
   mockctl.py mutations                (counts of mutation kinds served)
   mockctl.py faults '<json>'          (use 'null' to clear)
   mockctl.py data '<json>'
+  mockctl.py config '<json>'          (POST /_mock/config; prints the settings)
   mockctl.py expected PATH [QUERYSTRING] [--set col=val,...]
   mockctl.py start --port-file F [mock options...]   |   mockctl.py stop
 """
@@ -113,6 +114,10 @@ def cmd_faults(args):
     call("POST", "/_mock/faults", json.loads(args.json))
 
 
+def cmd_config(args):
+    print(json.dumps(call("POST", "/_mock/config", json.loads(args.json)), sort_keys=True))
+
+
 def cmd_data(args):
     call("POST", "/_mock/data", json.loads(args.json))
 
@@ -155,7 +160,7 @@ def parser():
         p.add_argument("--with-status", action="store_true")
         p.add_argument("--include-endpoints", action="store_true")
         p.set_defaults(fn=fn)
-    for name, fn in (("faults", cmd_faults), ("data", cmd_data)):
+    for name, fn in (("faults", cmd_faults), ("data", cmd_data), ("config", cmd_config)):
         p = sub.add_parser(name)
         p.add_argument("json")
         p.set_defaults(fn=fn)

@@ -135,6 +135,31 @@ class RateLimit(MockCase):
         self.assertEqual(statuses, [200, 200, 200, 429])
         self.assertIn("Retry-After", self.request("/databases/")[1])
 
+    def test_limit_and_keys_set_at_run_time_per_key(self):
+        other = {"Authorization": "Bearer second-key"}
+        self.assertEqual(self.request("/databases/", headers=other)[0], 401)
+        cfg = self.ctl("POST", "/_mock/config",
+                       {"rate_limit": 5, "api_keys": ["test-key-0123456789", "second-key"]})
+        self.assertEqual(cfg["rate_limit"], 5)
+        mine = [self.request("/databases/")[1] for _ in range(2)]
+        theirs = self.request("/databases/", headers=other)[1]
+        self.assertEqual([(h["X-RateLimit-Limit"], h["X-RateLimit-Remaining"]) for h in mine],
+                         [("5", "4"), ("5", "3")])
+        self.assertEqual((theirs["X-RateLimit-Limit"], theirs["X-RateLimit-Remaining"]),
+                         ("5", "4"))                  # each key has its own counter
+        self.ctl("POST", "/_mock/config", {"rate_limits": {"second-key": 2}})
+        theirs = self.request("/databases/", headers=other)[1]
+        self.assertEqual((theirs["X-RateLimit-Limit"], theirs["X-RateLimit-Remaining"]),
+                         ("2", "0"))
+        self.assertEqual(self.request("/databases/", headers=other)[0], 429)
+        self.assertEqual(self.request("/databases/")[1]["X-RateLimit-Remaining"], "2")
+        self.ctl("POST", "/_mock/reset")                # the command line's again
+        self.assertEqual(self.request("/databases/", headers=other)[0], 401)
+        self.assertEqual(self.request("/databases/")[1]["X-RateLimit-Limit"], "3")
+        status, _, _ = self.request("/_mock/config", headers={}, method="POST",
+                                    body=b'{"rate_limit": "many"}')
+        self.assertEqual(status, 400)
+
 
 class Paging(MockCase):
     def test_jobs_three_pages(self):
@@ -372,6 +397,12 @@ class Faults(MockCase):
         for kind in ("500", "504"):
             self.faults({"always": kind})
             self.assertEqual(self.raw()[0], int(kind))
+
+    def test_kind_by_query_parameter(self):
+        self.faults({"path_prefix": "/jobs/", "by_param": {"page_num=3": "503"},
+                     "first": {"1": "502"}})
+        got = [self.raw("/jobs/?limit=2&page_num=%d" % n)[0] for n in (3, 1, 2, 3, 30)]
+        self.assertEqual(got, [503, 200, 200, 503, 200])
 
     def test_connection_kinds(self):
         for kind in ("drop", "reset"):
