@@ -38,9 +38,10 @@
  * Most memory the tree of one parsed body may take (civis_json_parse).  A
  * tree of realistic items takes 3 to 10 times the bytes of its text, so any
  * body within the default max_response_bytes parses; `[0,0,...]` takes
- * about 40 times and is refused past about 6 MB.
+ * about 40 times and is refused past about 5 MB.  With the read-ahead's
+ * budget (scan.c) it bounds a scan's memory whatever the API sends.
  */
-#define CIVIS_JSON_TREE_LIMIT ((Size) 256 * 1024 * 1024)
+#define CIVIS_JSON_TREE_LIMIT ((Size) 192 * 1024 * 1024)
 
 /* The memory budget of a parse: see civis_json_parse in json_page.c. */
 typedef struct CivisJsonBudget

@@ -531,12 +531,13 @@ ahead_allowed(CivisScanState *fsstate, const CivisPaging *ps)
  * How many response bodies a scan may hold ahead of the one it reads (in
  * flight or arrived): each can reach max_response_bytes, so together they
  * stay within CIVIS_SCAN_BODY_BUDGET.  With the defaults (16 MiB bodies)
- * that is 12; with the parse budget (json_page.c, 256 MiB) a scan's worst
- * case is 13 bodies of 16 MiB plus one tree, under 512 MB whatever the API
- * sends.  A raised max_response_bytes lowers the read-ahead, down to one
- * request at a time.
+ * that is 16, so the default max_in_flight of 16 is never held back; with
+ * the parse budget (CIVIS_JSON_TREE_LIMIT, 192 MiB) a scan's worst case is
+ * 17 bodies of 16 MiB plus one tree, 464 MiB (487 MB), under 512 MB
+ * whatever the API sends.  A raised max_response_bytes lowers the
+ * read-ahead, down to one request at a time.
  */
-#define CIVIS_SCAN_BODY_BUDGET ((int64) 192 * 1024 * 1024)
+#define CIVIS_SCAN_BODY_BUDGET ((int64) 256 * 1024 * 1024)
 
 static int
 bodies_allowed(CivisScanState *fsstate)

@@ -140,7 +140,7 @@ SQL
   page_case empties_15mb '{"always": "empties", "huge_mb": 15}' jobs 60s 524288
   check empties_15mb_54000 grep -q 'too large to parse' <<<"$LAST_OUT"
   page_case endless_62mb '{"always": "endless", "huge_mb": 62}' jobs 20s 524288
-  # Read-ahead holds at most 192 MiB of bodies (scan.c, bodies_allowed) next
+  # Read-ahead holds at most 256 MiB of bodies (scan.c, bodies_allowed) next
   # to the parse budget: the issue's 512 MB holds whatever the API sends.
   page_case endless_15mb '{"always": "endless", "huge_mb": 15}' jobs 10s "${HARDENING_ENDLESS_LIMIT_KB:-524288}"
   # a raised max_response_bytes: the body itself, plus at most the budget
