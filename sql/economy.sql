@@ -150,3 +150,18 @@ SELECT count(*) AS local_rows,
        (SELECT md5(string_agg(id || state || updated_at, ',' ORDER BY id)) FROM civis.jobs) AS same
   FROM local_jobs;
 RESET civis_fdw.enable_pushdown;
+-- without a bound (a cursor reads as far as it is asked), read-ahead ramps
+-- up with the pages consumed: what is sent and not consumed is at most
+-- what was consumed.  Pages of 10 rows; MOVE 55 consumes 6 pages, so at
+-- most 12 requests (the 17 pages would all be asked for without the ramp)
+ALTER FOREIGN TABLE civis.jobs OPTIONS (ADD page_size '10');
+BEGIN;
+DECLARE ramp CURSOR FOR SELECT id FROM civis.jobs;
+\set _ `python3 test/mock/mockctl.py mark`
+MOVE 55 IN ramp;
+CLOSE ramp;
+COMMIT;
+SELECT pg_sleep(0.3);
+\set count `python3 test/mock/mockctl.py count`
+SELECT :count BETWEEN 6 AND 12 AS sent_at_most_twice_consumed;
+ALTER FOREIGN TABLE civis.jobs OPTIONS (DROP page_size);

@@ -35,7 +35,7 @@ DECLARE
 BEGIN
   FOR ln IN EXECUTE 'EXPLAIN (ANALYZE, VERBOSE, BUFFERS OFF, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query
   LOOP
-    CONTINUE WHEN ln ~ 'Civis (Network Wait|Bytes Received|Peak In Flight|Fetched Ahead Unused|Retries)';
+    CONTINUE WHEN ln ~ 'Civis (Network Wait|Slowest Request|Bytes Received|Peak In Flight|Fetched Ahead Unused|Retries)';
     ln := regexp_replace(ln, 'Memory Usage: \d+kB', 'Memory Usage: NkB');
     m := regexp_match(ln, 'actual rows=(\d+\.\d+)');
     IF m IS NOT NULL THEN

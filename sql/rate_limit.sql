@@ -21,7 +21,8 @@ SET timezone = 'UTC';
 -- The foreign scan's EXPLAIN ANALYZE figures (FORMAT JSON: the same on every
 -- PostgreSQL version).
 CREATE FUNCTION pg_temp.scan_stats(query text)
-RETURNS TABLE (requests bigint, pages bigint, retries bigint, unused bigint, wait_ms float8)
+RETURNS TABLE (requests bigint, pages bigint, retries bigint, unused bigint, wait_ms float8,
+               slowest_ms float8)
 LANGUAGE plpgsql AS $fn$
 DECLARE
   plan json;
@@ -35,7 +36,7 @@ BEGIN
       SELECT sub FROM node, json_array_elements(node.n->'Plans') sub)
     SELECT (n->>'Civis Requests')::bigint, (n->>'Civis Pages')::bigint,
            (n->>'Civis Retries')::bigint, (n->>'Civis Fetched Ahead Unused')::bigint,
-           (n->>'Civis Network Wait')::float8
+           (n->>'Civis Network Wait')::float8, (n->>'Civis Slowest Request')::float8
       FROM node WHERE n->>'Node Type' = 'Foreign Scan';
 END
 $fn$;
@@ -64,7 +65,8 @@ CREATE TEMP TABLE ahead AS
 \set statuses `python3 test/mock/mockctl.py statuses`
 \set _ `python3 test/mock/mockctl.py faults null`
 SELECT pages, retries, unused, :sent1 AS sent, :'statuses' AS statuses,
-       unused = :sent1 - pages AS unused_is_sent_minus_pages
+       unused = :sent1 - pages AS unused_is_sent_minus_pages,
+       slowest_ms >= 800 AS slowest_request_is_the_slow_page
   FROM ahead;
 -- the same without faults: what is in flight when the LIMIT is met counts
 \set _ `python3 test/mock/mockctl.py mark`

@@ -246,8 +246,10 @@ explain_stats(ForeignScanState *node, ExplainState *es)
 				rows,
 				duplicates,
 				removed;
+	double		slowest_ms;
 
-	civis_scan_stats(node, &http, &pages, &rows, &duplicates, &removed);
+	civis_scan_stats(node, &http, &pages, &rows, &duplicates, &removed,
+					 &slowest_ms);
 	if (http == NULL)
 		return;
 	ExplainPropertyInteger("Civis Requests", NULL, http->requests, es);
@@ -255,6 +257,8 @@ explain_stats(ForeignScanState *node, ExplainState *es)
 	ExplainPropertyInteger("Civis Retries", NULL, http->retries, es);
 	ExplainPropertyInteger("Civis Bytes Received", NULL, http->bytes, es);
 	ExplainPropertyFloat("Civis Network Wait", "ms", http->wait_ms, 1, es);
+	/* from the first attempt to the answer, retries and their waits included */
+	ExplainPropertyFloat("Civis Slowest Request", "ms", slowest_ms, 1, es);
 	ExplainPropertyInteger("Civis Peak In Flight", NULL, http->peak_in_flight, es);
 	ExplainPropertyInteger("Civis Fetched Ahead Unused", NULL, http->discarded, es);
 	if (duplicates > 0)

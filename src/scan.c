@@ -264,6 +264,18 @@ civisBeginForeignScan(ForeignScanState *node, int eflags)
 		return;
 	}
 
+	/*
+	 * A LIMIT/OFFSET the scan counts itself is right only if nothing above
+	 * the scan drops rows: the planner pushes one only when no condition
+	 * stays in the Filter (planner.c, upper_pushable).  Checked here, with
+	 * the planner's own count, because a violation would silently return
+	 * too few rows.
+	 */
+	if ((plan->limit_expr >= 0 || plan->offset_expr >= 0) &&
+		intVal(list_nth(fsplan->fdw_private, CivisPrivateLocalConds)) != 0)
+		elog(ERROR, "civis_fdw: a pushed LIMIT with %d conditions left in the Filter",
+			 intVal(list_nth(fsplan->fdw_private, CivisPrivateLocalConds)));
+
 	fsstate = scan_create(rel, plan, retrieved_attrs, fsplan->fdw_exprs,
 					 scan_user(node, rtindex), estate->es_query_cxt);
 	fsstate->upper = (fsplan->scan.scanrelid == 0);
@@ -858,6 +870,7 @@ load_next_page(CivisScanState *fsstate)
 			shown = civis_build_url(NULL, stream, civis_paging_parts(fsstate->req_plan, fsstate->info, &tmp), true);
 		}
 		civis_http_wait(fsstate->http, ticket, &resp);
+		fsstate->slowest_ms = Max(fsstate->slowest_ms, resp.elapsed_ms);
 
 		if (resp.status != 200)
 		{
@@ -1248,10 +1261,11 @@ civisEndForeignScan(ForeignScanState *node)
 void
 civis_scan_stats(ForeignScanState *node, const CivisHttpStats **http,
 				 int64 *pages, int64 *rows, int64 *duplicates,
-				 int64 *removed)
+				 int64 *removed, double *slowest_ms)
 {
 	CivisScanState *fsstate = node->fdw_state;
 
+	*slowest_ms = fsstate ? fsstate->slowest_ms : 0;
 	*http = (fsstate && fsstate->http) ? civis_http_stats(fsstate->http) : NULL;
 	*pages = fsstate ? fsstate->pages : 0;
 	*rows = fsstate ? fsstate->rows : 0;

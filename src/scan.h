@@ -17,7 +17,7 @@ extern void civis_scan_routines(FdwRoutine *routine);
 
 extern void civis_scan_stats(ForeignScanState *node, const CivisHttpStats **http,
 							 int64 *pages, int64 *rows, int64 *duplicates,
-							 int64 *removed);
+							 int64 *removed, double *slowest_ms);
 extern void civis_scan_economy(ForeignScanState *node, bool *sorted_locally,
 							   bool *stopped);
 extern void civis_scan_plan(ForeignScanState *node, CivisRequestPlan **plan,

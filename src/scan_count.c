@@ -90,6 +90,7 @@ count_from_headers(CivisScanState *fsstate, int64 *count)
 		old = MemoryContextSwitchTo(fsstate->page_cxt);
 		shown = civis_build_url(NULL, stream, civis_count_parts(), true);
 		civis_http_wait(fsstate->http, tickets[s], &resp);
+		fsstate->slowest_ms = Max(fsstate->slowest_ms, resp.elapsed_ms);
 		MemoryContextSwitchTo(old);
 		fsstate->pages++;
 		if (resp.status != 200)

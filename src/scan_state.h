@@ -58,6 +58,7 @@ struct CivisScanState
 	bool	   *seen_before;	/* per item of the page: id on the previous */
 
 	/* statistics for EXPLAIN ANALYZE */
+	double		slowest_ms;		/* longest request, its retries included */
 	int64		pages;
 	int64		rows;
 	int64		duplicates;
