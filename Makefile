@@ -52,6 +52,10 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS tracks no header dependencies: a changed struct in a header must
+# rebuild every object (and bitcode file) that might use it
+$(OBJS) $(OBJS:.o=.bc): $(wildcard $(srcdir)/src/*.h)
+
 # The benchmark of the "Performance" issue (bench/run.sh; not a test).
 .PHONY: bench
 bench:

@@ -154,7 +154,10 @@ RESET civis_fdw.enable_pushdown;
 -- up with the pages consumed: what is sent and not consumed is at most
 -- what was consumed.  Pages of 10 rows; MOVE 55 consumes 6 pages, so at
 -- most 12 requests (the 17 pages would all be asked for without the ramp)
-ALTER FOREIGN TABLE civis.jobs OPTIONS (ADD page_size '10');
+SELECT option_value AS jobs_page_size FROM pg_options_to_table(
+  (SELECT ftoptions FROM pg_foreign_table WHERE ftrelid = 'civis.jobs'::regclass))
+ WHERE option_name = 'page_size' \gset
+ALTER FOREIGN TABLE civis.jobs OPTIONS (SET page_size '10');
 BEGIN;
 DECLARE ramp CURSOR FOR SELECT id FROM civis.jobs;
 \set _ `python3 test/mock/mockctl.py mark`
@@ -164,4 +167,4 @@ COMMIT;
 SELECT pg_sleep(0.3);
 \set count `python3 test/mock/mockctl.py count`
 SELECT :count BETWEEN 6 AND 12 AS sent_at_most_twice_consumed;
-ALTER FOREIGN TABLE civis.jobs OPTIONS (DROP page_size);
+ALTER FOREIGN TABLE civis.jobs OPTIONS (SET page_size :'jobs_page_size');
