@@ -68,7 +68,11 @@ INSERT INTO few_ids VALUES (406), (421), (450), (1099), (1240), (999999), (NULL)
 -- 1. A never-analyzed table of 8 rows: counted, so get-by-id per row
 --    (PostgreSQL alone would guess ~2,000 rows and read the listing).
 --
-SELECT * FROM regress_explain('SELECT w.job_id, j.name FROM few_ids w JOIN jobs j ON j.id = w.job_id');
+-- (the id condition stays in the Filter; 15 and 17 write its sides in
+-- either order, so the line is shown in one form)
+SELECT regexp_replace(p, 'Filter: \((j\.id = w\.job_id|w\.job_id = j\.id)\)',
+                      'Filter: (w.job_id = j.id)') AS "QUERY PLAN"
+  FROM regress_explain('SELECT w.job_id, j.name FROM few_ids w JOIN jobs j ON j.id = w.job_id') p;
 \set _ `python3 test/mock/mockctl.py mark`
 SELECT w.job_id, j.name, j.archived FROM few_ids w JOIN jobs j ON j.id = w.job_id ORDER BY 1;
 \set log `python3 test/mock/mockctl.py log | LC_ALL=C sort`
