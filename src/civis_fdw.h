@@ -151,6 +151,10 @@ extern CivisTableInfo *civis_get_server_info(Oid serverid);
 extern char *civis_get_api_key(Oid serverid, Oid userid);
 extern CivisPagingKind civis_parse_paging(const char *value);
 extern const char *civis_paging_name(CivisPagingKind kind);
+extern CivisPagingKind civis_paging_detect(bool (*has_param) (const void *arg,
+															  const char *name),
+										   const void *arg);
+extern bool civis_is_paging_param(const char *name);
 extern CivisColumn *civis_column_by_param(CivisTableInfo *info, const char *param);
 extern char *civis_allowed_hosts;
 extern bool civis_check_allowed_hosts(char **newval, void **extra,

@@ -81,10 +81,6 @@ typedef struct ImportTable
 	List	   *param_cols;		/* (d) */
 } ImportTable;
 
-static const char *const paging_params[] = {
-	"limit", "page_num", "order", "order_dir", "last_id", "offset",
-	"start_at", "end_at"
-};
 
 /* --------------------------------------------------------------------
  * Small string helpers
@@ -99,13 +95,13 @@ ends_with(const char *s, const char *suffix)
 	return sl >= xl && strcmp(s + sl - xl, suffix) == 0;
 }
 
+/* Paging machinery and the sort parameters are not columns. */
 static bool
 is_paging_param(const char *name)
 {
-	for (int i = 0; i < lengthof(paging_params); i++)
-		if (strcmp(paging_params[i], name) == 0)
-			return true;
-	return false;
+	return civis_is_paging_param(name) ||
+		strcmp(name, quirk_order_param) == 0 ||
+		strcmp(name, quirk_order_dir_param) == 0;
 }
 
 static char *
@@ -503,22 +499,17 @@ apply_order(ImportTable *t)
  * Table options
  * -------------------------------------------------------------------- */
 
+static bool
+has_query_param(const void *arg, const char *name)
+{
+	return civis_spec_param((const CivisSpecEndpoint *) arg, "query", name) != NULL;
+}
+
 /* The table option "paging": which paging parameters come with "limit". */
 static const char *
 paging_kind(const CivisSpecEndpoint *ep)
 {
-	if (civis_spec_param(ep, "query", "limit") == NULL)
-		return "none";
-	if (civis_spec_param(ep, "query", "page_num"))
-		return "pages";
-	if (civis_spec_param(ep, "query", "last_id"))
-		return "cursor";
-	if (civis_spec_param(ep, "query", "start_at") ||
-		civis_spec_param(ep, "query", "end_at"))
-		return "window";
-	if (civis_spec_param(ep, "query", "offset"))
-		return "offset";
-	return "none";
+	return civis_paging_name(civis_paging_detect(has_query_param, ep));
 }
 
 /* --------------------------------------------------------------------

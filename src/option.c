@@ -258,12 +258,28 @@ parse_bool_option(const char *name, const char *value)
 	return result;
 }
 
-/* The words of the keyword options, in the order of their enums. */
+/*
+ * The paging kinds, in the order of CivisPagingKind: the word of the table
+ * option "paging", and the query parameters whose presence next to "limit"
+ * identifies the kind in the spec (civis_paging_detect; the first kind
+ * that matches wins, in this order).  A new paging kind is a row here and
+ * its behaviour in paging.c.
+ */
 static const char *const paging_names[] = {
 	"auto", "pages", "cursor", "window", "offset", "none"
 };
+static const char *const paging_markers[][2] = {
+	{NULL, NULL},				/* auto: never detected, only written */
+	{"page_num", NULL},			/* pages */
+	{"last_id", NULL},			/* cursor (logs) */
+	{"start_at", "end_at"},		/* window (deployment logs) */
+	{"offset", NULL},			/* offset (/search/) */
+	{NULL, NULL}				/* none */
+};
 StaticAssertDecl(lengthof(paging_names) == CIVIS_PAGING_NONE + 1,
 				 "paging_names must match CivisPagingKind");
+StaticAssertDecl(lengthof(paging_markers) == CIVIS_PAGING_NONE + 1,
+				 "paging_markers must match CivisPagingKind");
 
 static const char *const list_style_names[] = {"none", "csv", "array"};
 StaticAssertDecl(lengthof(list_style_names) == CIVIS_LIST_ARRAY + 1,
@@ -298,6 +314,37 @@ civis_parse_paging(const char *value)
 {
 	return (CivisPagingKind) parse_keyword("paging", value, paging_names,
 										   lengthof(paging_names));
+}
+
+/*
+ * The paging kind of an endpoint from its query parameters: none without
+ * "limit", else the first kind whose marker parameter it has.  has_param
+ * answers for one parameter name.
+ */
+CivisPagingKind
+civis_paging_detect(bool (*has_param) (const void *arg, const char *name),
+					const void *arg)
+{
+	if (!has_param(arg, "limit"))
+		return CIVIS_PAGING_NONE;
+	for (int k = 0; k < (int) lengthof(paging_markers); k++)
+		for (int m = 0; m < 2; m++)
+			if (paging_markers[k][m] && has_param(arg, paging_markers[k][m]))
+				return (CivisPagingKind) k;
+	return CIVIS_PAGING_NONE;
+}
+
+/* Is this query parameter part of some paging kind's machinery? */
+bool
+civis_is_paging_param(const char *name)
+{
+	if (strcmp(name, "limit") == 0)
+		return true;
+	for (int k = 0; k < (int) lengthof(paging_markers); k++)
+		for (int m = 0; m < 2; m++)
+			if (paging_markers[k][m] && strcmp(paging_markers[k][m], name) == 0)
+				return true;
+	return false;
 }
 
 const char *
