@@ -142,12 +142,15 @@ civis_paging_init(CivisPaging *ps, const CivisRequestPlan *plan,
 	/*
 	 * The read hint (the rows the query will likely consume) sizes the
 	 * first page; if more rows turn out to be needed, the next request
-	 * uses the full size (civis_paging_advance).
+	 * uses the full size (civis_paging_advance).  Not for window paging:
+	 * it moves on by timestamp, so a page must be wider than a run of
+	 * entries at one instant, which a small page need not be (the fuzzer,
+	 * seed 2519584257: LIMIT 3 over three entries of one timestamp).
 	 */
 	if (plan->read_hint > 0 && plan->page_size > 0 &&
 		plan->read_hint < plan->page_size &&
 		(plan->paging == CIVIS_PAGING_PAGES || plan->paging == CIVIS_PAGING_CURSOR ||
-		 plan->paging == CIVIS_PAGING_OFFSET || plan->paging == CIVIS_PAGING_WINDOW))
+		 plan->paging == CIVIS_PAGING_OFFSET))
 	{
 		ps->page_size = plan->read_hint;
 		ps->small = true;
@@ -280,10 +283,16 @@ civis_paging_limit(CivisPaging *ps, const CivisRequestPlan *plan, int64 count,
 			*skip = 0;
 			break;
 		case CIVIS_PAGING_CURSOR:
-		case CIVIS_PAGING_WINDOW:
 			/* no way to jump ahead: read offset + count rows */
 			ps->page_size = (int) ((count > max_size - offset) ? max_size
 								   : offset + count);
+			break;
+		case CIVIS_PAGING_WINDOW:
+			/*
+			 * Full pages: a window moves on by timestamp, and a page of
+			 * offset + count entries may all be at one instant (see
+			 * civis_paging_init).  The scan stops at the LIMIT.
+			 */
 			break;
 		default:
 			break;
@@ -429,7 +438,7 @@ count_page(CivisPaging *ps, const CivisTableInfo *info,
 
 /*
  * A first page sized by the read hint did not end the listing: never a
- * series of small pages.  Cursors, windows and offsets go on from
+ * series of small pages.  Cursors and offsets go on from
  * where they are with the full size; page_num listings cannot (offsets
  * are (page - 1) x limit), so they start again at page 1 with the full
  * size, and the scan skips the rows it has already returned.

@@ -20,6 +20,11 @@ inner() {
     fail setup "could not import the tables or load the local copies"
     exit 1
   fi
+  if OUT=$(python3 test/fuzz/fuzz.py regressions 2>&1); then
+    pass "earlier_findings ($OUT)"
+  else
+    fail earlier_findings "$OUT"
+  fi
   if OUT=$(python3 test/fuzz/fuzz.py straddle 2>&1); then
     pass "tie_straddles_page ($OUT)"
   else
