@@ -348,6 +348,27 @@ varies_by_rescan_walker(Node *node, void *context)
 }
 
 /*
+ * How many objects by id a scan fetches before the listing is cheaper:
+ * fanout_limit, or the listing's pages when its size is known and fewer.
+ * The scan's alt_max (add_detail_alternative) and the adaptive path's cost
+ * (adaptive_costs) both use it.
+ */
+static int
+detail_switch_point(const CivisRelInfo *fpinfo, const CivisRequestPlan *listing)
+{
+	int			max = fpinfo->info->fanout_limit;
+
+	if (fpinfo->listing_rows >= 0 && listing->page_size > 0)
+	{
+		double		pages = Max(1, ceil(fpinfo->listing_rows / listing->page_size));
+
+		if (pages < max)
+			max = (int) pages;
+	}
+	return max;
+}
+
+/*
  * The listing an adaptive parameterized scan reads once, or NULL: only a
  * listing whose request is the same for every rescan can be kept.
  */
@@ -451,9 +472,7 @@ adaptive_costs(PlannerInfo *root, CivisRelInfo *fpinfo, RelOptInfo *baserel,
 	double		listing_rows = fpinfo->listing_rows >= 0 ? fpinfo->listing_rows
 		: fpinfo->tuples;
 	double		pages = Max(1, ceil(listing_rows / page));
-	/* the scan's switch point: add_detail_alternative's max */
-	double		k = fpinfo->listing_rows >= 0 ? Min(info->fanout_limit, pages)
-		: info->fanout_limit;
+	double		k = detail_switch_point(fpinfo, listing->plan);
 	double		requests;
 	int			relid = -1;
 
@@ -1429,7 +1448,6 @@ add_detail_alternative(CivisRelInfo *fpinfo, List *conds, CivisPlanResult *res,
 {
 	CivisPlanResult *alt;
 	int			offset = list_length(res->fdw_exprs);
-	int			max = fpinfo->info->fanout_limit;
 	ListCell   *lc;
 
 	if (!fpinfo->optimise || res->plan->kind != CIVIS_PLAN_LIST ||
@@ -1444,16 +1462,10 @@ add_detail_alternative(CivisRelInfo *fpinfo, List *conds, CivisPlanResult *res,
 			arg->expr_index += offset;
 	}
 	res->fdw_exprs = list_concat(res->fdw_exprs, alt->fdw_exprs);
-	if (fpinfo->listing_rows >= 0 && res->plan->page_size > 0)
-	{
-		double		pages = Max(1, ceil(fpinfo->listing_rows / res->plan->page_size));
-
-		if (pages < max)
-			max = (int) pages;
-	}
 	*fdw_private = lappend(*fdw_private, makeInteger(0));
 	*fdw_private = lappend(*fdw_private, civis_plan_serialize(alt->plan));
-	*fdw_private = lappend(*fdw_private, makeInteger(max));
+	*fdw_private = lappend(*fdw_private,
+						   makeInteger(detail_switch_point(fpinfo, res->plan)));
 }
 
 static ForeignScan *
