@@ -27,7 +27,7 @@ OBJS = \
 	src/analyze.o
 
 EXTENSION = civis_fdw
-DATA = civis_fdw--1.0.0.sql civis_fdw--1.0.0--1.1.0.sql
+DATA = civis_fdw--1.0.0.sql civis_fdw--1.0.0--1.1.0.sql civis_fdw--1.1.0--1.2.0.sql
 PGFILEDESC = "civis_fdw - foreign data wrapper for the Civis Platform API"
 
 SHLIB_LINK = -lcurl -lcjson

@@ -94,6 +94,15 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "test-versions.sh needs root (mmdebstrap, chroot, unshare)" >&2
   exit 1
 fi
+# A brand-new machine has none of the root-building tools: install them
+# (Debian's packages), as scripts/test.sh installs the build's.
+need=()
+command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
+command -v ip >/dev/null || need+=(iproute2)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "== installing Debian packages: ${need[*]}"
+  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null
+fi
 for tool in mmdebstrap unshare chroot ip flock; do
   command -v $tool >/dev/null || { echo "test-versions.sh needs $tool" >&2; exit 1; }
 done

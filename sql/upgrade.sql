@@ -1,7 +1,8 @@
 --
--- upgrade: a 1.0.0 database updated with ALTER EXTENSION civis_fdw UPDATE
--- ends with the same objects as a fresh 1.1.0 install, and the new function
--- works.  Runs last: it drops the extension (servers, mappings and foreign
+-- upgrade: a 1.0.0 or 1.1.0 database updated with ALTER EXTENSION civis_fdw
+-- UPDATE ends with the same objects as a fresh install of the default
+-- version, a user's view over civis_fdw_rate_limit() survives the update from
+-- 1.1.0, and the functions work.  Runs last: it drops the extension (servers, mappings and foreign
 -- tables with it) and puts back what init.sql made.
 --
 \getenv mock_url CIVIS_MOCK_URL
@@ -36,6 +37,20 @@ SELECT count(*) AS objects_not_as_fresh FROM (
   (SELECT * FROM civis_fdw_objects EXCEPT SELECT * FROM fresh)) d;
 -- nothing to do a second time
 ALTER EXTENSION civis_fdw UPDATE;
+-- 1.1.0 with a view over civis_fdw_rate_limit(): the update keeps the view
+DROP EXTENSION civis_fdw CASCADE;
+CREATE EXTENSION civis_fdw VERSION '1.1.0';
+CREATE VIEW my_rate_limit AS
+  SELECT server_name, user_name, rate_limit, remaining, seen_at
+    FROM civis_fdw_rate_limit();
+ALTER EXTENSION civis_fdw UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'civis_fdw';
+SELECT count(*) AS objects_not_as_fresh FROM (
+  (SELECT * FROM fresh EXCEPT SELECT * FROM civis_fdw_objects)
+  UNION ALL
+  (SELECT * FROM civis_fdw_objects EXCEPT SELECT * FROM fresh)) d;
+SELECT count(*) AS view_rows FROM my_rate_limit;
+DROP VIEW my_rate_limit;
 -- what init.sql made, again; the function shows the request it made
 CREATE SERVER civis FOREIGN DATA WRAPPER civis_fdw OPTIONS (api_url :'mock_url');
 CREATE USER MAPPING FOR CURRENT_USER SERVER civis
@@ -47,4 +62,4 @@ SELECT count(*) FROM civis.databases;
 SELECT server_name, rate_limit > 0 AS has_limit, remaining >= 0 AS has_remaining,
        seen_at IS NOT NULL AS seen
   FROM civis_fdw_rate_limit();
-SELECT civis_fdw_version() ~ '^civis_fdw 1\.1\.0, ' AS version_ok;
+SELECT civis_fdw_version() ~ '^civis_fdw 1\.2\.0, ' AS version_ok;

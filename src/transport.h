@@ -19,7 +19,7 @@
 #include "datatype/timestamp.h"
 
 /* The extension's version, as the User-Agent and civis_fdw_version() say. */
-#define CIVIS_FDW_VERSION "1.1.0"
+#define CIVIS_FDW_VERSION "1.2.0"
 
 /*
  * Which rate-limit budget a request draws on.  The transport only compares
