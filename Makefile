@@ -19,6 +19,7 @@ OBJS = \
 	src/paging.o \
 	src/request.o \
 	src/transport.o \
+	src/budget.o \
 	src/http_error.o \
 	src/json_page.o \
 	src/decode.o \

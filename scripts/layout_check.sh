@@ -5,9 +5,10 @@
 #   libcurl      only transport.c includes or calls libcurl
 #   compat       the only PG_VERSION_NUM tests are in compat.h
 #   transport    transport.c includes no project header (a file of src/)
-#                but compat.h and transport.h, and transport.h none at all
-#                (it knows nothing of tables or the planner); PostgreSQL's
-#                own headers are fine
+#                but compat.h, transport.h and budget.h (the shared request
+#                budget beneath it), budget.c none but compat.h and budget.h,
+#                and transport.h and budget.h none at all (they know nothing
+#                of tables or the planner); PostgreSQL's own headers are fine
 set -uo pipefail
 cd "$(dirname "$0")/.."
 rc=0
@@ -25,8 +26,9 @@ report libcurl "libcurl used outside transport.c" \
 report compat "PG_VERSION_NUM tested outside compat.h" \
   "$(grep -n 'PG_VERSION_NUM' src/*.c src/*.h | grep -v '^src/compat\.h:')"
 # project headers are the files of src/; PostgreSQL's own headers are fine
-project_headers=$(cd src && ls *.h | grep -vE '^(compat|transport)\.h$' | sed 's/\./\\./' | paste -sd'|')
-report transport "the transport includes project headers other than compat.h and transport.h" \
+project_headers=$(cd src && ls *.h | grep -vE '^(compat|transport|budget)\.h$' | sed 's/\./\\./' | paste -sd'|')
+report transport "the transport includes project headers other than compat.h, transport.h and budget.h" \
   "$( (grep -nE "#include \"($project_headers)\"" src/transport.c
-       grep -nE "#include \"($project_headers|compat\.h)\"" src/transport.h) )"
+       grep -nE "#include \"($project_headers|transport\.h)\"" src/budget.c
+       grep -nE "#include \"($project_headers|compat\.h|transport\.h)\"" src/transport.h src/budget.h) )"
 exit $rc

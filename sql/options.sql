@@ -76,7 +76,7 @@ ALTER USER MAPPING FOR civis_regress_user SERVER civis OPTIONS (DROP api_key);
 SET ROLE civis_regress_user;
 SELECT * FROM opt_jobs LIMIT 1;
 RESET ROLE;
-SELECT civis_fdw_version() ~ ('^civis_fdw 1\.1\.0, libcurl [0-9.]+, cJSON [0-9.]+, PostgreSQL '
+SELECT civis_fdw_version() ~ ('^civis_fdw 1\.2\.0, libcurl [0-9.]+, cJSON [0-9.]+, PostgreSQL '
                                || current_setting('server_version_num')::int / 10000 || '\M') AS version_ok;
 DROP FOREIGN TABLE no_endpoint, opt_jobs;
 DROP SERVER good1, good2, good3, good4, good5 CASCADE;

@@ -13,8 +13,12 @@
 
 #include "utils/plancache.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/reloptions.h"
+#include "access/table.h"
 #include "catalog/pg_user_mapping.h"
+#include "commands/defrem.h"
 #include "fmgr.h"
 #include "foreign/fdwapi.h"
 #include "foreign/foreign.h"
@@ -24,9 +28,11 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
+#include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
+#include "budget.h"
 #include "civis_fdw.h"
 #include "compat.h"
 #include "analyze.h"
@@ -46,6 +52,10 @@ PG_FUNCTION_INFO_V1(civis_fdw_handler);
 PG_FUNCTION_INFO_V1(civis_fdw_disconnect_all);
 PG_FUNCTION_INFO_V1(civis_fdw_version);
 PG_FUNCTION_INFO_V1(civis_fdw_rate_limit);
+PG_FUNCTION_INFO_V1(civis_fdw_budget);
+#ifdef CIVIS_TEST_BUILD
+PG_FUNCTION_INFO_V1(civis_fdw_test_shared_bytes);
+#endif
 
 /*
  * A server or user mapping changed (new api_url, new key, new CA file):
@@ -100,6 +110,9 @@ _PG_init(void)
 							   PGC_SUSET,
 							   GUC_LIST_INPUT,
 							   civis_check_allowed_hosts, NULL, NULL);
+
+	civis_budget_define_gucs();
+	civis_budget_init();
 
 	civis_mark_guc_prefix_reserved("civis_fdw");
 
@@ -201,3 +214,203 @@ civis_fdw_rate_limit(PG_FUNCTION_ARGS)
 	}
 	return (Datum) 0;
 }
+
+/*
+ * civis_fdw_budget(): the request budget of every key the current user may
+ * use, one row per user mapping (since 1.2.0).  The budget is kept per (API
+ * origin, key) pair in shared memory (budget.c), identified by a hash; a
+ * mapping is matched to it by hashing its server's origin and its key here.
+ *
+ * Rows: the mappings usable in this database by the current user (their
+ * own, else PUBLIC's, per server); a superuser sees every mapping, and also
+ * the budgets no mapping of this database matches (one key used from
+ * another database), with NULL names.  A mapping with api_key_file is
+ * matched only for a superuser (reading the file is theirs to do).
+ * "shared" is false where the budget is per session: no shared memory (15
+ * without shared_preload_libraries; the latest X-RateLimit-* this session
+ * saw are shown then), or a key the full key table could not take.
+ */
+#define BUDGET_COLS 10
+
+static void
+budget_put_row(ReturnSetInfo *rsinfo, const char *server_name,
+			   const char *user_name, bool shared, const CivisBudgetRow *r,
+			   int window_s, int64 limit, int64 remaining)
+{
+	Datum		values[BUDGET_COLS];
+	bool		nulls[BUDGET_COLS];
+
+	memset(nulls, 0, sizeof(nulls));
+	values[0] = server_name ? CStringGetTextDatum(server_name) : (Datum) 0;
+	nulls[0] = server_name == NULL;
+	values[1] = user_name ? CStringGetTextDatum(user_name) : (Datum) 0;
+	nulls[1] = user_name == NULL;
+	values[2] = BoolGetDatum(shared);
+	if (r != NULL)
+	{
+		limit = r->limit;
+		remaining = r->remaining;
+		window_s = r->window_s;
+	}
+	values[3] = Int64GetDatum(limit);
+	nulls[3] = limit < 0;
+	values[4] = Int64GetDatum(remaining);
+	nulls[4] = remaining < 0;
+	values[5] = Int32GetDatum(r ? r->in_flight : 0);
+	nulls[5] = !shared;
+	values[6] = Int32GetDatum(r ? r->waiting : 0);
+	nulls[6] = !shared;
+	values[7] = TimestampTzGetDatum(r ? r->hold_until : 0);
+	nulls[7] = r == NULL || r->hold_until == 0;
+	values[8] = Int32GetDatum(window_s);
+	values[9] = Int64GetDatum(r ? r->requests : 0);
+	nulls[9] = !shared;
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/* This session's own view of a mapping's limit (no shared state). */
+static void
+session_rate_state(Oid serverid, Oid umid, int64 *limit, int64 *remaining)
+{
+	CivisRateState states[CIVIS_RATE_STATES_MAX];
+	int			n = civis_http_rate_states(states, CIVIS_RATE_STATES_MAX);
+	int			i;
+
+	*limit = *remaining = -1;
+	for (i = 0; i < n; i++)
+		if (states[i].key.serverid == serverid && states[i].key.umid == umid)
+		{
+			*limit = states[i].limit;
+			*remaining = states[i].remaining;
+		}
+}
+
+/* The server option rate_window, or its default. */
+static int
+server_rate_window(ForeignServer *server)
+{
+	ListCell   *lc;
+
+	foreach(lc, server->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, "rate_window") == 0)
+			return pg_strtoint32(defGetString(def));
+	}
+	return CIVIS_DEFAULT_RATE_WINDOW_S;
+}
+
+/*
+ * The row of one mapping: its shared budget (found), a shared budget no
+ * session has used yet (can_share), or this session's own view.
+ */
+static void
+budget_mapping_row(ReturnSetInfo *rsinfo, ForeignServer *server, Oid umid,
+				   const char *user_name, CivisBudgetRow *found,
+				   bool can_share)
+{
+	int64		limit,
+				remaining;
+
+	if (found != NULL)
+		budget_put_row(rsinfo, server->servername, user_name, true, found,
+					   0, -1, -1);
+	else if (can_share)
+		budget_put_row(rsinfo, server->servername, user_name, true, NULL,
+					   server_rate_window(server), -1, -1);
+	else
+	{
+		session_rate_state(server->serverid, umid, &limit, &remaining);
+		budget_put_row(rsinfo, server->servername, user_name, false, NULL,
+					   server_rate_window(server), limit, remaining);
+	}
+}
+
+Datum
+civis_fdw_budget(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	CivisBudgetRow *rows = palloc0(sizeof(CivisBudgetRow) * CIVIS_BUDGET_KEYS);
+	bool		matched[CIVIS_BUDGET_KEYS];
+	bool		shared = civis_budget_is_shared();
+	int			nrows = civis_budget_rows(rows, CIVIS_BUDGET_KEYS);
+	bool		is_super = superuser();
+	Oid			fdwid = GetForeignDataWrapperByName("civis_fdw", false)->fdwid;
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	int			i;
+
+	civis_materialized_srf(fcinfo);
+	memset(matched, 0, sizeof(matched));
+
+	rel = table_open(UserMappingRelationId, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_user_mapping um = (Form_pg_user_mapping) GETSTRUCT(tup);
+		ForeignServer *server;
+		Datum		datum;
+		bool		isnull;
+		List	   *umoptions = NIL;
+		uint8		hash[CIVIS_BUDGET_HASH_LEN];
+		const char *user_name;
+		CivisBudgetRow *found = NULL;
+		CHECK_FOR_INTERRUPTS();
+		server = GetForeignServerExtended(um->umserver, FSV_MISSING_OK);
+		if (server == NULL || server->fdwid != fdwid)
+			continue;
+		/* a non-superuser: the mapping their queries would use */
+		if (!is_super &&
+			!(um->umuser == GetUserId() ||
+			  (!OidIsValid(um->umuser) &&
+			   !SearchSysCacheExists2(USERMAPPINGUSERSERVER,
+									  ObjectIdGetDatum(GetUserId()),
+									  ObjectIdGetDatum(um->umserver)))))
+			continue;
+		datum = heap_getattr(tup, Anum_pg_user_mapping_umoptions,
+							 RelationGetDescr(rel), &isnull);
+		if (!isnull)
+			umoptions = untransformRelOptions(datum);
+		if (!civis_mapping_budget_hash(server, umoptions, hash))
+			continue;
+		if (!OidIsValid(um->umuser))
+			user_name = "PUBLIC";
+		else if ((user_name = GetUserNameFromId(um->umuser, true)) == NULL)
+			continue;
+
+		for (i = 0; i < nrows && found == NULL; i++)
+			if (memcmp(rows[i].hash, hash, CIVIS_BUDGET_HASH_LEN) == 0)
+			{
+				found = &rows[i];
+				matched[i] = true;
+			}
+		explicit_bzero(hash, sizeof(hash));
+		budget_mapping_row(rsinfo, server, um->oid, user_name, found,
+						   shared && nrows < CIVIS_BUDGET_KEYS);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	/* a superuser also sees the budgets of keys unknown here */
+	if (is_super)
+		for (i = 0; i < nrows; i++)
+			if (!matched[i])
+				budget_put_row(rsinfo, NULL, NULL, true, &rows[i], 0, -1, -1);
+	pfree(rows);
+	return (Datum) 0;
+}
+
+#ifdef CIVIS_TEST_BUILD
+/* Testing only: the bytes of civis_fdw's shared memory (NULL: none). */
+Datum
+civis_fdw_test_shared_bytes(PG_FUNCTION_ARGS)
+{
+	bytea	   *b = civis_budget_shared_bytes();
+
+	if (b == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_BYTEA_P(b);
+}
+#endif

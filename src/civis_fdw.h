@@ -133,6 +133,9 @@ typedef struct CivisTableInfo
 	double		row_cost;
 	double		default_rows;
 	int			analyze_max_pages;	/* ANALYZE reads at most this many pages */
+	int			rate_window_s;	/* the shared budget's window (budget.c) */
+	int			rate_reserve_pct;	/* budget kept for short queries */
+	char	   *origin;			/* api_url's normalized origin */
 
 	/* table options */
 	char	   *endpoint;		/* path template, e.g. /jobs/{id}/runs */
@@ -149,6 +152,8 @@ typedef struct CivisTableInfo
 extern CivisTableInfo *civis_get_table_info(Oid relid);
 extern CivisTableInfo *civis_get_server_info(Oid serverid);
 extern char *civis_get_api_key(Oid serverid, Oid userid);
+extern bool civis_mapping_budget_hash(ForeignServer *server, List *umoptions,
+									  uint8 *hash);
 extern CivisPagingKind civis_parse_paging(const char *value);
 extern const char *civis_paging_name(CivisPagingKind kind);
 extern CivisPagingKind civis_paging_detect(bool (*has_param) (const void *arg,

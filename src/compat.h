@@ -225,4 +225,41 @@ civis_materialized_srf(FunctionCallInfo fcinfo)
 }
 #endif
 
+/*
+ * Shared memory of the request budget (budget.c).
+ *
+ * civis_my_proc_index(): this backend's index among MaxBackends, from 0
+ * (17 renamed BackendId, 1-based, to ProcNumber, 0-based).
+ *
+ * 17 and 18: the DSM registry, GetNamedDSMSegment(name, size,
+ * init_callback(ptr), found); the LWLock tranche is made in the init
+ * callback with LWLockNewTrancheId() and named in each backend with
+ * LWLockRegisterTranche().  19 passes an argument to the init callback
+ * and names a tranche when it is made (LWLockNewTrancheId(name)), with no
+ * registration per backend.  Include storage/dsm_registry.h and
+ * storage/lwlock.h first (budget.c does).
+ */
+#if PG_VERSION_NUM >= 170000
+#include "storage/dsm_registry.h"
+#define CIVIS_HAVE_DSM_REGISTRY 1
+#define civis_my_proc_index() ((int) MyProcNumber)
+#else
+#include "storage/backendid.h"
+#define civis_my_proc_index() ((int) MyBackendId - 1)
+#endif
+
+#if PG_VERSION_NUM >= 190000
+#define CIVIS_DSM_INIT_ARG , void *arg
+#define civis_get_named_dsm_segment(name, size, init, found) \
+	GetNamedDSMSegment((name), (size), (init), (found), NULL)
+#define civis_lwlock_new_tranche_id(name) LWLockNewTrancheId(name)
+#define civis_lwlock_register_tranche(id, name) ((void) 0)
+#elif PG_VERSION_NUM >= 170000
+#define CIVIS_DSM_INIT_ARG
+#define civis_get_named_dsm_segment(name, size, init, found) \
+	GetNamedDSMSegment((name), (size), (init), (found))
+#define civis_lwlock_new_tranche_id(name) LWLockNewTrancheId()
+#define civis_lwlock_register_tranche(id, name) LWLockRegisterTranche((id), (name))
+#endif
+
 #endif							/* CIVIS_COMPAT_H */

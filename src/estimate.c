@@ -212,6 +212,7 @@ fetch_total(const CivisTableInfo *info, Oid userid, const char *api_key,
 		civis_http_config_from_table(&cfg, info, userid, api_key);
 		cfg.max_retries = 0;
 		cfg.max_in_flight = 1;
+		cfg.no_budget_wait = true;	/* planning never waits for budget */
 		cfg.request_timeout_ms = Min(cfg.request_timeout_ms,
 									 CIVIS_ESTIMATE_TIMEOUT_MS);
 		cfg.connect_timeout_ms = Min(cfg.connect_timeout_ms,

@@ -30,6 +30,7 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
+#include "budget.h"
 #include "civis_fdw.h"
 
 PG_FUNCTION_INFO_V1(civis_fdw_validator);
@@ -67,6 +68,15 @@ typedef struct CivisOption
 #define MAX_IN_FLIGHT_LIMIT		64
 #define FANOUT_LIMIT_LIMIT		1000
 
+/*
+ * The shared budget (budget.c): a key used with two windows keeps the
+ * longer one for every session, so one server's rate_window must not be
+ * able to stall a key for long; a reserve of more than 90% would leave
+ * bulk work nothing.
+ */
+#define RATE_WINDOW_LIMIT		3600
+#define RATE_RESERVE_LIMIT		90
+
 /* the GUC civis_fdw.allowed_hosts (civis_fdw.c defines it) */
 char	   *civis_allowed_hosts = NULL;
 
@@ -102,6 +112,8 @@ static const CivisOption civis_options[] = {
 	{"row_cost", ForeignServerRelationId, OPT_REAL},
 	{"default_rows", ForeignServerRelationId, OPT_POSINT},
 	{"analyze_max_pages", ForeignServerRelationId, OPT_POSINT},
+	{"rate_window", ForeignServerRelationId, OPT_POSINT, RATE_WINDOW_LIMIT},
+	{"rate_reserve", ForeignServerRelationId, OPT_INT, RATE_RESERVE_LIMIT},
 
 	/* table */
 	{"endpoint", ForeignTableRelationId, OPT_PATH},
@@ -608,6 +620,22 @@ parse_api_url(const char *url, HostPort *out)
 }
 
 /*
+ * The origin of an api_url, normalized: scheme, host in lower case and the
+ * port, given or implied ("https://api.civisanalytics.com:443").  With the
+ * key it identifies a request budget (budget.c), so two spellings of one
+ * origin share one.
+ */
+static char *
+api_origin(const char *url)
+{
+	HostPort	hp;
+
+	parse_api_url(url, &hp);
+	return psprintf("%s://%s:%d", hp.http ? "http" : "https", hp.host,
+					hp.port > 0 ? hp.port : (hp.http ? 80 : 443));
+}
+
+/*
  * The policy on an api_url, for the validator (for_ddl) and again for every
  * scan with the current civis_fdw.allowed_hosts:
  *  - a host not in civis_fdw.allowed_hosts: only a superuser may set it
@@ -845,6 +873,8 @@ apply_server_options(CivisTableInfo *info, ForeignServer *server)
 	info->row_cost = DEFAULT_ROW_COST;
 	info->default_rows = DEFAULT_ROWS;
 	info->analyze_max_pages = DEFAULT_ANALYZE_MAX_PAGES;
+	info->rate_window_s = CIVIS_DEFAULT_RATE_WINDOW_S;
+	info->rate_reserve_pct = CIVIS_DEFAULT_RATE_RESERVE_PCT;
 
 	foreach(lc, server->options)
 	{
@@ -876,6 +906,10 @@ apply_server_options(CivisTableInfo *info, ForeignServer *server)
 			info->max_pages = (int) parse_int_option(name, value, true);
 		else if (strcmp(name, "page_size_cap") == 0)
 			info->page_size_cap = (int) parse_int_option(name, value, true);
+		else if (strcmp(name, "rate_window") == 0)
+			info->rate_window_s = (int) parse_int_option(name, value, true);
+		else if (strcmp(name, "rate_reserve") == 0)
+			info->rate_reserve_pct = (int) parse_int_option(name, value, false);
 		else
 			apply_shared_option(info, def);
 	}
@@ -891,6 +925,7 @@ apply_server_options(CivisTableInfo *info, ForeignServer *server)
 	}
 	info->host_allowed = check_api_url_policy(info->api_url,
 											  info->allow_insecure_http, false);
+	info->origin = api_origin(info->api_url);
 }
 
 CivisTableInfo *
@@ -1151,6 +1186,44 @@ civis_get_api_key(Oid serverid, Oid userid)
 }
 
 /*
+ * The budget identity of a user mapping (civis_fdw_budget()): the server's
+ * normalized origin and the mapping's key, hashed as the transport hashes
+ * them.  false when the mapping has no key to hash here: none at all, or a
+ * key file while the current user is not a superuser (reading the file is
+ * a superuser's privilege).
+ */
+bool
+civis_mapping_budget_hash(ForeignServer *server, List *umoptions,
+						  uint8 *hash)
+{
+	const char *api_url = CIVIS_DEFAULT_API_URL;
+	char	   *key = NULL;
+	ListCell   *lc;
+
+	foreach(lc, server->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, "api_url") == 0)
+			api_url = defGetString(def);
+	}
+	foreach(lc, umoptions)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, "api_key") == 0)
+			key = pstrdup(defGetString(def));
+		else if (strcmp(def->defname, "api_key_file") == 0 && superuser())
+			key = read_api_key_file(defGetString(def));
+	}
+	if (key == NULL)
+		return false;
+	civis_budget_hash(api_origin(api_url), key, hash);
+	explicit_bzero(key, strlen(key));
+	return true;
+}
+
+/*
  * The OID of the user mapping that serves a user on a server: the user's
  * own, else PUBLIC's; InvalidOid when there is none.
  */
@@ -1195,4 +1268,7 @@ civis_http_config_from_table(CivisHttpConfig *cfg, const CivisTableInfo *info,
 	cfg->trusted_host = info->host_allowed;
 	cfg->allow_private_addresses = info->allow_private_addresses;
 	cfg->proxy = info->proxy;
+	cfg->origin = info->origin;
+	cfg->rate_window_s = info->rate_window_s;
+	cfg->rate_reserve_pct = info->rate_reserve_pct;
 }

@@ -83,6 +83,7 @@
 
 #include <curl/curl.h>
 
+#include "budget.h"
 #include "compat.h"
 #include "transport.h"
 
@@ -96,6 +97,13 @@
 /* Wait events (their own names from PostgreSQL 17 on, see compat.h). */
 static uint32 wait_event_network = 0;
 static uint32 wait_event_backoff = 0;
+static uint32 wait_event_budget = 0;
+
+/*
+ * The shared budget (budget.c): a scan that has submitted more than this
+ * many requests is bulk work, and may not take the budget's reserve.
+ */
+#define CIVIS_BULK_AFTER_REQUESTS	4
 
 /* Longest sleep between two CHECK_FOR_INTERRUPTS() calls. */
 #define CIVIS_POLL_MS			100
@@ -117,6 +125,14 @@ static uint32 wait_event_backoff = 0;
  * are not slowed.  This is per backend only: other backends using the same
  * key are not seen, so 429 handling with Retry-After remains the real
  * safety net.
+ *
+ * Where the budget is shared (budget.c: 17 and later, or 15 with
+ * shared_preload_libraries), this pacing is off: every start takes a unit
+ * of the key's budget first (start_due_requests), a request without one
+ * stays queued and holds no slot of max_in_flight, and a 429 puts the key
+ * on hold for every backend; such a 429 counts against neither max_retries
+ * nor retry_max_time, and the wait for it is bounded by
+ * civis_fdw.max_budget_wait instead.
  */
 #define CIVIS_PACE_THRESHOLD	20
 #define CIVIS_PACE_MAX_GAP_MS	300.0
@@ -155,7 +171,8 @@ typedef enum CivisReqFailure
 	FAIL_TOO_LARGE,				/* body exceeded max_response_bytes */
 	FAIL_OOM,					/* malloc failed inside a callback */
 	FAIL_ABORTED,				/* aborted by the progress callback */
-	FAIL_REFUSED				/* address refused by our socket callbacks */
+	FAIL_REFUSED,				/* address refused by our socket callbacks */
+	FAIL_BUDGET					/* no budget in time (or while planning) */
 } CivisReqFailure;
 
 typedef struct CivisRequest
@@ -195,6 +212,14 @@ typedef struct CivisRequest
 	int			attempts;
 	bool		sent;			/* an attempt reached the wire (its request
 								 * was written): it cost rate-limit budget */
+	bool		admitted;		/* holds a unit of the shared budget for the
+								 * current attempt (in flight there) */
+	int			wire_sends;		/* sends of the current attempt: libcurl
+								 * re-sends on a fresh connection when a
+								 * reused one turns out closed */
+	int			holds;			/* 429s answered by the key's hold */
+	double		budget_wait_since;	/* 0: not waiting for budget */
+	double		retry_clock_ms; /* retry_max_time counts from here */
 	double		first_start_ms; /* monotonic ms of the first attempt */
 	double		attempt_start_ms;
 	double		retry_at_ms;	/* when REQ_SLEEPING */
@@ -220,6 +245,9 @@ struct CivisHttp
 	bool		body_trusted;	/* hand on bodies of non-2xx responses */
 	char	   *proxy;			/* NULL: none */
 	CivisRateKey rate_key;
+	CivisBudgetRef budget;		/* slot -1: per session */
+	bool		no_budget_wait;
+	int64		submitted;		/* requests submitted (bulk work after a few) */
 
 	int			next_ticket;
 	int			running;		/* requests in REQ_RUNNING */
@@ -702,6 +730,20 @@ opensocket_cb(void *clientp, curlsocktype purpose, struct curl_sockaddr *address
 	return socket(address->family, address->socktype, address->protocol);
 }
 
+/*
+ * A send reached the wire: EXPLAIN ANALYZE's count of requests, and the
+ * budget's (the first send of an attempt was admitted beforehand; libcurl's
+ * re-sends of it on a fresh connection are charged after the attempt, in
+ * finish_attempt).  Plain C: called from a libcurl callback.
+ */
+static void
+wire_send(CivisRequest *req)
+{
+	req->sent = true;
+	req->wire_sends++;
+	req->owner->stats.requests++;
+}
+
 #if LIBCURL_VERSION_NUM >= 0x075000
 /*
  * CURLOPT_PREREQFUNCTION: called before each request is sent, on a new or
@@ -720,7 +762,7 @@ prereq_cb(void *clientp, char *conn_primary_ip, char *conn_local_ip,
 
 	if (!req->owner->check_addresses)
 	{
-		req->sent = true;
+		wire_send(req);
 		return CURL_PREREQFUNC_OK;
 	}
 	if (conn_primary_ip == NULL)
@@ -742,7 +784,7 @@ prereq_cb(void *clientp, char *conn_primary_ip, char *conn_local_ip,
 		req->refused = why;
 		return CURL_PREREQFUNC_ABORT;
 	}
-	req->sent = true;
+	wire_send(req);
 	return CURL_PREREQFUNC_OK;
 }
 #endif
@@ -765,6 +807,11 @@ free_body(CivisRequest *req)
 static void
 detach_easy(CivisRequest *req)
 {
+	if (req->admitted)
+	{
+		req->admitted = false;
+		civis_budget_finished(&req->owner->budget);
+	}
 	if (req->easy == NULL)
 		return;
 	if (backend_multi)
@@ -803,6 +850,7 @@ civis_http_reset_cb(void *arg)
 	}
 	h->running = 0;
 	dlist_delete(&h->node);
+	civis_budget_detach(&h->budget);
 	/* do not leave the key behind in freed memory */
 	if (h->api_key)
 		explicit_bzero(h->api_key, strlen(h->api_key));
@@ -1004,14 +1052,16 @@ start_request(CivisRequest *req)
 	req->state = REQ_RUNNING;
 	h->running++;
 	req->attempts++;
+	req->wire_sends = 0;
 	req->attempt_start_ms = now_ms();
 	if (req->attempts == 1)
 		req->first_start_ms = req->attempt_start_ms;
-	h->stats.requests++;
+	if (req->retry_clock_ms == 0)
+		req->retry_clock_ms = req->attempt_start_ms;
 	if (h->running > h->stats.peak_in_flight)
 		h->stats.peak_in_flight = h->running;
 #if LIBCURL_VERSION_NUM < 0x075000
-	req->sent = true;			/* no CURLOPT_PREREQFUNCTION to tell */
+	wire_send(req);				/* no CURLOPT_PREREQFUNCTION to tell */
 #endif
 
 	rate_entry(&h->rate_key, true)->last_start_ms = req->attempt_start_ms;
@@ -1026,8 +1076,11 @@ start_request(CivisRequest *req)
 static double
 paced_start_ms(CivisHttp *h)
 {
-	RateEntry  *e = rate_entry(&h->rate_key, false);
+	RateEntry  *e;
 
+	if (h->budget.slot >= 0)
+		return 0;				/* the shared budget admits instead */
+	e = rate_entry(&h->rate_key, false);
 	if (e == NULL || e->pub.remaining < 0 ||
 		e->pub.remaining >= CIVIS_PACE_THRESHOLD)
 		return 0;
@@ -1036,11 +1089,51 @@ paced_start_ms(CivisHttp *h)
 		(double) CIVIS_PACE_THRESHOLD;
 }
 
+/* Is some request of this backend waiting for budget (wait event)? */
+static bool backend_budget_waiting = false;
+
+/*
+ * Take a unit of the shared budget for a request about to start.  false:
+ * not now (*wait_ms says when to look again), or never (the request is
+ * failed with FAIL_BUDGET: planning does not wait, and nobody waits longer
+ * than civis_fdw.max_budget_wait).
+ */
+static bool
+admit_request(CivisHttp *h, CivisRequest *req, double now, double *wait_ms)
+{
+	bool		bulk;
+
+	*wait_ms = 0;
+	if (h->budget.slot < 0 || req->admitted)
+		return true;
+	bulk = civis_request_priority == CIVIS_PRIORITY_BACKGROUND ||
+		h->submitted > CIVIS_BULK_AFTER_REQUESTS;
+	if (civis_budget_admit(&h->budget, bulk, wait_ms))
+	{
+		req->admitted = true;
+		req->budget_wait_since = 0;
+		return true;
+	}
+	if (req->budget_wait_since == 0)
+		req->budget_wait_since = now;
+	if (h->no_budget_wait ||
+		now - req->budget_wait_since > civis_max_budget_wait_s * 1000.0)
+	{
+		civis_budget_stop_waiting(&h->budget);
+		req->state = REQ_DONE;
+		req->failure = FAIL_BUDGET;
+		req->done_ms = now;
+		return false;
+	}
+	backend_budget_waiting = true;
+	return false;
+}
+
 /*
  * Start the queued requests and due retries of every active CivisHttp, in
- * ticket order, as far as max_in_flight and pacing allow.  Returns the
- * number of milliseconds until something else becomes startable (or
- * CIVIS_POLL_MS when nothing is waiting on time).
+ * ticket order, as far as max_in_flight, pacing and the shared budget
+ * allow.  Returns the number of milliseconds until something else becomes
+ * startable (or CIVIS_POLL_MS when nothing is waiting on time).
  */
 static double
 start_due_requests(void)
@@ -1049,6 +1142,7 @@ start_due_requests(void)
 	double		now = now_ms();
 	double		next = CIVIS_POLL_MS;
 
+	backend_budget_waiting = false;
 	dlist_foreach(hit, &backend_sets)
 	{
 		CivisHttp  *h = dlist_container(CivisHttp, node, hit.cur);
@@ -1057,6 +1151,7 @@ start_due_requests(void)
 		dlist_foreach(it, &h->requests)
 		{
 			CivisRequest *req = dlist_container(CivisRequest, node, it.cur);
+			double		wait;
 
 			if (req->state == REQ_SLEEPING)
 			{
@@ -1076,6 +1171,13 @@ start_due_requests(void)
 			{
 				next = Min(next, paced_start_ms(h) - now);
 				continue;
+			}
+			if (!admit_request(h, req, now, &wait))
+			{
+				/* the set's later requests would wait behind this one */
+				if (req->state != REQ_DONE)
+					next = Min(next, wait);
+				break;
 			}
 			start_request(req);
 			now = now_ms();
@@ -1196,6 +1298,13 @@ finish_attempt(CivisRequest *req, CURLcode code)
 	req->result = code;
 	h->stats.bytes += req->len;
 
+	/* libcurl's re-sends were not admitted: charge them now */
+	if (req->wire_sends > 1)
+		civis_budget_charge(&h->budget, req->wire_sends - 1);
+	if (code == CURLE_OK)
+		civis_budget_observe(&h->budget, req->ratelimit_limit,
+							 req->ratelimit_remaining, ms);
+
 	if (req->ratelimit_remaining >= 0 || req->ratelimit_limit >= 0)
 	{
 		RateEntry  *e = rate_entry(&h->rate_key, true);
@@ -1231,6 +1340,34 @@ finish_attempt(CivisRequest *req, CURLcode code)
 		retry = fast || retryable_curl_error(code);
 	}
 
+	if (retry && status == 429 && h->budget.slot >= 0)
+	{
+		/*
+		 * The key is over its limit for every backend: hold it for the
+		 * Retry-After (or a backoff when there is none) and queue the
+		 * request for admission again.  This counts against neither
+		 * max_retries nor retry_max_time; a Retry-After longer than
+		 * civis_fdw.max_budget_wait fails the request at once.
+		 */
+		double		ra = retry_after_ms(req->retry_after);
+
+		if (ra < 0)
+			ra = CIVIS_BACKOFF_BASE_MS * pow(2.0, Min(req->holds, 6));
+		if (ra <= civis_max_budget_wait_s * 1000.0)
+		{
+			civis_budget_hold(&h->budget, ra);
+			req->holds++;
+			req->state = REQ_QUEUED;
+			req->retry_clock_ms = 0;
+			h->stats.retries++;
+			free_body(req);
+			elog(DEBUG1, "civis_fdw: GET %s -> 429, %zu bytes, %.1f ms; the key is on hold for %.0f ms (attempt %d)",
+				 req->shown, bytes, ms, ra, req->attempts + 1);
+			return;
+		}
+		retry = false;
+	}
+
 	if (retry)
 	{
 		double		backoff;
@@ -1251,9 +1388,9 @@ finish_attempt(CivisRequest *req, CURLcode code)
 			max_time = Min(max_time, CIVIS_FAST_RETRY_MS);
 		}
 
-		if (req->attempts - 1 >= max_retries)
+		if (req->attempts - 1 - req->holds >= max_retries)
 			retry = false;
-		else if ((now + wait) - req->first_start_ms > max_time)
+		else if ((now + wait) - req->retry_clock_ms > max_time)
 			retry = false;
 	}
 
@@ -1365,6 +1502,8 @@ drive(CivisRequest *target)
 		/* nothing on the wire: a plain interruptible sleep */
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 (long) ceil(Min(timeout, CIVIS_POLL_MS)),
+						 backend_budget_waiting ?
+						 civis_wait_event("CivisFdwBudget", &wait_event_budget) :
 						 civis_wait_event("CivisFdwBackoff", &wait_event_backoff));
 		ResetLatch(MyLatch);
 	}
@@ -1416,6 +1555,8 @@ civis_http_begin(MemoryContext cxt, const CivisHttpConfig *cfg)
 	h->body_trusted = cfg->trusted_host;
 	h->rate_key = cfg->rate_key;
 	h->next_ticket = 1;
+	h->no_budget_wait = cfg->no_budget_wait;
+	h->budget.slot = -1;
 	dlist_init(&h->requests);
 
 	/* grow the connection cache to fit the widest fan-out seen */
@@ -1425,6 +1566,17 @@ civis_http_begin(MemoryContext cxt, const CivisHttpConfig *cfg)
 	h->cb.arg = h;
 	dlist_push_tail(&backend_sets, &h->node);
 	MemoryContextRegisterResetCallback(cxt, &h->cb);
+
+	/* the key's shared budget; the reset callback detaches */
+	if (cfg->origin != NULL)
+	{
+		uint8		hash[CIVIS_BUDGET_HASH_LEN];
+
+		civis_budget_hash(cfg->origin, h->api_key, hash);
+		civis_budget_attach(&h->budget, hash, cfg->rate_window_s,
+							cfg->rate_reserve_pct);
+		explicit_bzero(hash, sizeof(hash));
+	}
 
 	return h;
 }
@@ -1445,6 +1597,7 @@ civis_http_submit(CivisHttp *h, const char *url, const char *shown)
 	req->owner = h;
 	req->state = REQ_QUEUED;
 	req->ticket = h->next_ticket++;
+	h->submitted++;
 	reset_headers(req);
 	dlist_push_tail(&h->requests, &req->node);
 	/* owned by h from here on: errors below are cleaned up by the callback */
@@ -1552,6 +1705,20 @@ raise_request_failure(CivisHttp *h, CivisRequest *req)
 					 errdetail("Nothing was sent for %s.  Only hosts in civis_fdw.allowed_hosts, and servers with the option allow_private_addresses, may use loopback, private, link-local or other non-public addresses.",
 							   shown),
 					 errhint("A superuser can add the host to civis_fdw.allowed_hosts, or set the server option allow_private_addresses 'true'.")));
+			break;
+		case FAIL_BUDGET:
+
+			/*
+			 * Nothing was sent: the key's budget, shared by every session
+			 * using it, stayed exhausted (or on hold after a 429) longer
+			 * than this request may wait; planning never waits.
+			 */
+			ereport(ERROR,
+					(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+					 errmsg("the Civis API key's request budget was exhausted for %s", shown),
+					 errdetail("Nothing was sent.  Other sessions using the same key, or earlier requests of this one, used the requests the API allows per rate_window."),
+					 errhint("Wait, or raise civis_fdw.max_budget_wait (now %d s); civis_fdw_budget() shows the key's budget.",
+							 civis_max_budget_wait_s)));
 			break;
 		case FAIL_ABORTED:
 			CHECK_FOR_INTERRUPTS();

@@ -72,11 +72,24 @@ typedef struct CivisHttpConfig
 	const char *proxy;			/* NULL: no proxy, whatever the environment */
 
 	CivisRateKey rate_key;		/* whose rate-limit budget (see above) */
+
+	/*
+	 * The budget shared by every backend (budget.c): the API's origin,
+	 * normalized ("https://host:443"), which with the key identifies it;
+	 * the window and the share kept for short queries (server options
+	 * rate_window and rate_reserve).  Planning sets no_budget_wait: a
+	 * request that would have to wait for budget fails at once instead.
+	 */
+	const char *origin;			/* NULL: per session only */
+	int			rate_window_s;
+	int			rate_reserve_pct;
+	bool		no_budget_wait;
 } CivisHttpConfig;
 
 typedef struct CivisHttpStats
 {
-	int64		requests;		/* attempts sent, retries included */
+	int64		requests;		/* sends that reached the wire, retries and
+								 * libcurl's own re-sends included */
 	int64		retries;
 	int64		bytes;			/* response body bytes received */
 	double		wait_ms;		/* time spent waiting on the network */

@@ -8,6 +8,7 @@ rate limit, and injectable faults.  A control API under /_mock/ drives it
 from tests; see test/mock/README.md.  Python standard library only."""
 import argparse
 import base64
+import collections
 import copy
 import http.server
 import json
@@ -68,6 +69,7 @@ class MockState:
         self.store = DataStore(self.spec, seed=args.seed, scale=args.scale, profile=args.data)
         self.cli_keys = set(args.api_key or [DEFAULT_KEY])
         self.cli_rate_limit = args.rate_limit
+        self.cli_rate_window = args.rate_window
         self.keys = set(self.cli_keys)
         self.latency_ms = args.latency_ms
         self.rate_limit = self.cli_rate_limit
@@ -82,6 +84,7 @@ class MockState:
             self.log, self.profile, self.rate = [], None, {}
             self.mutation_counts = {}
             self.keys, self.rate_limit = set(self.cli_keys), self.cli_rate_limit
+            self.rate_window = self.cli_rate_window
             self.key_rate_limits = {}
         configure(self.settings)                    # the command line's behaviour again
         self.store.reset()
@@ -96,17 +99,23 @@ class MockState:
 
     def rate_check(self, key):
         """(limit, remaining calls in this key's window, or -seconds-to-wait
-        if exhausted)."""
+        if exhausted).  A real sliding window per key, as strict as the API
+        is said to be: a call counts for rate_window seconds after it was
+        received; over the limit the answer is 429 with Retry-After = whole
+        seconds until the oldest counted call leaves the window (a refused
+        call does not count)."""
         now = time.monotonic()
         with self.lock:
             limit = self.key_rate_limit(key)
-            start, used = self.rate.get(key, (now, 0))
-            if now - start >= RATE_WINDOW_S:
-                start, used = now, 0
-            if used >= limit:
-                return limit, -max(1, int(math.ceil(RATE_WINDOW_S - (now - start))))
-            self.rate[key] = (start, used + 1)
-            return limit, limit - used - 1
+            window = self.rate_window
+            calls = self.rate.setdefault(key, collections.deque())
+            while calls and now - calls[0] >= window:
+                calls.popleft()
+            if len(calls) >= limit:
+                wait = window - (now - calls[0]) if calls else window
+                return limit, -max(1, int(math.ceil(wait)))
+            calls.append(now)
+            return limit, limit - len(calls)
 
 
 def parse_auth(header, keys):
@@ -306,6 +315,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                       "started": time.monotonic()}
         self.entry["auth"], self.entry["key_ok"] = parse_auth(
             self.headers.get("Authorization"), self.state.keys)
+        self.entry["key"] = self.auth_key() if self.entry["key_ok"] else None
         try:
             self.serve(method, path, query_raw)
         finally:
@@ -506,11 +516,13 @@ def ctl_data(state, params, body):
 def ctl_config(state, params, body):
     """Behaviour settings (mock_data.configure), plus three of the server's:
     "rate_limit" (calls per key per window, for every key; counters kept),
+    "rate_window" (the window in seconds, a positive number),
     "rate_limits" ({key: calls}, for the keys named) and "api_keys" (the
     keys accepted, in place of the command line's).  /_mock/reset puts back
     the command line's."""
     changes = json.loads(body or b"{}")
     limit = changes.pop("rate_limit", None)
+    window = changes.pop("rate_window", None)
     per_key = changes.pop("rate_limits", None)
     keys = changes.pop("api_keys", None)
 
@@ -518,6 +530,9 @@ def ctl_config(state, params, body):
         return isinstance(n, int) and not isinstance(n, bool) and n >= 0
     if limit is not None and not count(limit):
         raise ValueError("rate_limit must be a non-negative integer")
+    if window is not None and (isinstance(window, bool) or not isinstance(window, (int, float))
+                               or not window > 0):
+        raise ValueError("rate_window must be a positive number of seconds")
     if per_key is not None and (not isinstance(per_key, dict)
                                 or not all(count(n) for n in per_key.values())):
         raise ValueError("rate_limits must map keys to non-negative integers")
@@ -528,11 +543,13 @@ def ctl_config(state, params, body):
     with state.lock:
         if limit is not None:
             state.rate_limit = limit
+        if window is not None:
+            state.rate_window = float(window)
         if per_key is not None:
             state.key_rate_limits.update(per_key)
         if keys is not None:
             state.keys = set(keys)
-        current.update(rate_limit=state.rate_limit)
+        current.update(rate_limit=state.rate_limit, rate_window=state.rate_window)
     return 200, current
 
 
@@ -610,7 +627,9 @@ def parse_args(argv=None):
     ap.add_argument("--api-key", action="append", help="accepted key (repeatable)")
     ap.add_argument("--latency-ms", type=int, default=0)
     ap.add_argument("--scale", type=int, default=1, help="multiplies row counts")
-    ap.add_argument("--rate-limit", type=int, default=1000, help="calls per key per 300 s")
+    ap.add_argument("--rate-limit", type=int, default=1000, help="calls per key per window")
+    ap.add_argument("--rate-window", type=float, default=RATE_WINDOW_S,
+                    help="the rate limit's sliding window in seconds (default 300)")
     ap.add_argument("--range-bounds", choices=("inclusive", "exclusive"), default="inclusive",
                     help="how *_before/*_after compare with the *_at field")
     ap.add_argument("--ties", choices=("permute", "id"), default="permute",

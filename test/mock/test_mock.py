@@ -161,6 +161,36 @@ class RateLimit(MockCase):
         self.assertEqual(status, 400)
 
 
+class SlidingWindow(MockCase):
+    extra_args = ("--rate-limit", "3", "--rate-window", "1.5")
+
+    def test_a_call_frees_its_slot_one_window_after_it_was_received(self):
+        t0 = time.monotonic()
+        self.assertEqual(self.request("/databases/")[0], 200)
+        time.sleep(0.6)
+        statuses = [self.request("/databases/")[0] for _ in range(2)]
+        self.assertEqual(statuses, [200, 200])
+        status, headers, _ = self.request("/databases/")
+        self.assertEqual((status, headers["X-RateLimit-Remaining"]), (429, "0"))
+        self.assertEqual(headers["Retry-After"], "1")      # ceil(1.5 - 0.6)
+        # a fixed window would free all three at t0 + 1.5; a sliding one
+        # frees only the first call's slot then
+        time.sleep(max(0, t0 + 1.6 - time.monotonic()))
+        self.assertEqual(self.request("/databases/")[0], 200)
+        self.assertEqual(self.request("/databases/")[0], 429)
+
+    def test_window_set_at_run_time(self):
+        cfg = self.ctl("POST", "/_mock/config", {"rate_window": 0.5})
+        self.assertEqual(cfg["rate_window"], 0.5)
+        self.assertEqual([self.request("/databases/")[0] for _ in range(4)],
+                         [200, 200, 200, 429])
+        time.sleep(0.6)
+        self.assertEqual(self.request("/databases/")[0], 200)
+        status, _, _ = self.request("/_mock/config", headers={}, method="POST",
+                                    body=b'{"rate_window": 0}')
+        self.assertEqual(status, 400)
+
+
 class Paging(MockCase):
     def test_jobs_three_pages(self):
         status, headers, rows = self.get("/jobs/")
