@@ -20,6 +20,7 @@ OBJS = \
 	src/request.o \
 	src/transport.o \
 	src/budget.o \
+	src/monitor.o \
 	src/http_error.o \
 	src/json_page.o \
 	src/decode.o \

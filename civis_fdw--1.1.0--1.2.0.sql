@@ -24,3 +24,24 @@ CREATE FUNCTION civis_fdw_budget(
 RETURNS SETOF record
 AS 'MODULE_PATHNAME'
 LANGUAGE C STRICT VOLATILE;
+
+-- What every running foreign scan is doing, from any session (the current
+-- user's own scans and those on mappings they may use; a superuser sees
+-- all).
+CREATE FUNCTION civis_fdw_scans(
+    OUT pid integer,
+    OUT user_name text,
+    OUT database text,
+    OUT foreign_table text,
+    OUT server_name text,
+    OUT started_at timestamptz,
+    OUT requests bigint,
+    OUT pages_read bigint,
+    OUT pages_expected bigint,
+    OUT rows_returned bigint,
+    OUT retries bigint,
+    OUT waiting_for text,
+    OUT waiting_since timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT VOLATILE;

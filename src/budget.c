@@ -138,6 +138,7 @@ typedef struct BudgetShared
 	int			nprocs;
 	BudgetKey	keys[CIVIS_BUDGET_KEYS];
 	BudgetProc	procs[FLEXIBLE_ARRAY_MEMBER];
+	/* then CIVIS_SCANS_PER_BACKEND CivisScanSlots per proc (monitor.c) */
 } BudgetShared;
 
 int			civis_max_budget_wait_s = 300;
@@ -162,10 +163,24 @@ static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 #endif
 
 static Size
+procs_end(void)
+{
+	return MAXALIGN(add_size(offsetof(BudgetShared, procs),
+							 mul_size(MaxBackends, sizeof(BudgetProc))));
+}
+
+static Size
 budget_size(void)
 {
-	return add_size(offsetof(BudgetShared, procs),
-					mul_size(MaxBackends, sizeof(BudgetProc)));
+	return add_size(procs_end(),
+					mul_size(mul_size(MaxBackends, CIVIS_SCANS_PER_BACKEND),
+							 sizeof(CivisScanSlot)));
+}
+
+static CivisScanSlot *
+scan_slots(void)
+{
+	return (CivisScanSlot *) ((char *) budget + procs_end());
 }
 
 static void
@@ -177,6 +192,39 @@ budget_init_struct(BudgetShared *b)
 	b->nprocs = MaxBackends;
 	for (i = 0; i < b->nprocs; i++)
 		b->procs[i].wait_key = -1;
+}
+
+/* claim_proc under the lock, for callers outside this file's own paths */
+static BudgetProc *claim_proc(void);
+static void exit_callback(int code, Datum arg);
+
+/*
+ * The monitor rows of every backend (*nslots of them) and the index of
+ * this backend's first one (*mine, -1: none), claiming this backend's row
+ * on first use; NULL without shared memory.
+ */
+CivisScanSlot *
+civis_budget_scan_slots(int *nslots, int *mine)
+{
+	*nslots = 0;
+	*mine = -1;
+	if (!civis_budget_is_shared() || budget_exiting)
+		return NULL;
+	if (!exit_registered)
+	{
+		before_shmem_exit(exit_callback, (Datum) 0);
+		exit_registered = true;
+	}
+	if (my_proc == NULL || my_proc->pid != MyProcPid)
+	{
+		LWLockAcquire(budget_lock, LW_EXCLUSIVE);
+		my_proc = claim_proc();
+		LWLockRelease(budget_lock);
+	}
+	*nslots = budget->nprocs * CIVIS_SCANS_PER_BACKEND;
+	if (my_proc != NULL)
+		*mine = (int) (my_proc - budget->procs) * CIVIS_SCANS_PER_BACKEND;
+	return scan_slots();
 }
 
 #ifdef CIVIS_HAVE_DSM_REGISTRY
@@ -325,8 +373,13 @@ proc_alive(BudgetProc *p)
 static void
 proc_clear(BudgetProc *p)
 {
+	int			idx = (int) (p - budget->procs);
+
 	memset(p, 0, sizeof(*p));
 	p->wait_key = -1;
+	/* the monitor rows of that backend go with it */
+	memset(scan_slots() + idx * CIVIS_SCANS_PER_BACKEND, 0,
+		   sizeof(CivisScanSlot) * CIVIS_SCANS_PER_BACKEND);
 }
 
 /* A live row, or NULL (a dead one is cleared on the way: exclusive lock). */

@@ -80,6 +80,48 @@ extern void civis_budget_observe(CivisBudgetRef *ref, int64 limit,
 extern void civis_budget_hold(CivisBudgetRef *ref, double ms);
 extern int	civis_budget_rows(CivisBudgetRow *out, int max);
 
+/*
+ * The rows of civis_fdw_scans() (monitor.c): a fixed number per backend,
+ * in the same shared memory.  Only the owning backend writes its rows,
+ * without a lock: it fills a row, then marks it in use (write barrier);
+ * readers copy a row and accept a slightly stale snapshot.
+ */
+#define CIVIS_SCANS_PER_BACKEND	8
+#define CIVIS_SCAN_TABLE_LEN	(2 * NAMEDATALEN + 4)
+
+typedef enum CivisWaitingFor
+{
+	CIVIS_WAITING_NONE = 0,
+	CIVIS_WAITING_BUDGET,
+	CIVIS_WAITING_RETRY,
+	CIVIS_WAITING_NETWORK
+} CivisWaitingFor;
+
+typedef struct CivisScanSlot
+{
+	volatile bool in_use;
+	int			pid;
+	Oid			userid;
+	bool		has_hash;
+	uint8		hash[CIVIS_BUDGET_HASH_LEN];	/* the key's budget */
+	TimestampTz started_at;
+	char		database[NAMEDATALEN];
+	char		user_name[NAMEDATALEN];
+	char		server_name[NAMEDATALEN];
+	char		foreign_table[CIVIS_SCAN_TABLE_LEN];
+	int64		requests;
+	int64		pages_read;
+	int64		pages_expected; /* -1: not known */
+	int64		rows_returned;
+	int64		retries;
+	int			waiting_for;	/* CivisWaitingFor */
+	TimestampTz waiting_since;
+	int			unmonitored;	/* first row of a backend only: its scans
+								 * that found no free row */
+} CivisScanSlot;
+
+extern CivisScanSlot *civis_budget_scan_slots(int *nslots, int *mine);
+
 #ifdef CIVIS_TEST_BUILD
 extern bytea *civis_budget_shared_bytes(void);
 #endif

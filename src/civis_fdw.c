@@ -327,23 +327,24 @@ budget_mapping_row(ReturnSetInfo *rsinfo, ForeignServer *server, Oid umid,
 	}
 }
 
-Datum
-civis_fdw_budget(PG_FUNCTION_ARGS)
+/*
+ * Call fn for each user mapping of a civis_fdw server that the current
+ * user may see, with its budget hash: a non-superuser sees the mapping
+ * their queries would use on each server (their own, else PUBLIC's); a
+ * superuser sees all.  Mappings whose key cannot be hashed here are
+ * skipped (civis_mapping_budget_hash).
+ */
+static void
+for_each_usable_mapping(void (*fn) (ForeignServer *server, Oid umid,
+									const char *user_name, const uint8 *hash,
+									void *arg),
+						void *arg)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	CivisBudgetRow *rows = palloc0(sizeof(CivisBudgetRow) * CIVIS_BUDGET_KEYS);
-	bool		matched[CIVIS_BUDGET_KEYS];
-	bool		shared = civis_budget_is_shared();
-	int			nrows = civis_budget_rows(rows, CIVIS_BUDGET_KEYS);
 	bool		is_super = superuser();
 	Oid			fdwid = GetForeignDataWrapperByName("civis_fdw", false)->fdwid;
 	Relation	rel;
 	SysScanDesc scan;
 	HeapTuple	tup;
-	int			i;
-
-	civis_materialized_srf(fcinfo);
-	memset(matched, 0, sizeof(matched));
 
 	rel = table_open(UserMappingRelationId, AccessShareLock);
 	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
@@ -356,12 +357,11 @@ civis_fdw_budget(PG_FUNCTION_ARGS)
 		List	   *umoptions = NIL;
 		uint8		hash[CIVIS_BUDGET_HASH_LEN];
 		const char *user_name;
-		CivisBudgetRow *found = NULL;
+
 		CHECK_FOR_INTERRUPTS();
 		server = GetForeignServerExtended(um->umserver, FSV_MISSING_OK);
 		if (server == NULL || server->fdwid != fdwid)
 			continue;
-		/* a non-superuser: the mapping their queries would use */
 		if (!is_super &&
 			!(um->umuser == GetUserId() ||
 			  (!OidIsValid(um->umuser) &&
@@ -379,27 +379,84 @@ civis_fdw_budget(PG_FUNCTION_ARGS)
 			user_name = "PUBLIC";
 		else if ((user_name = GetUserNameFromId(um->umuser, true)) == NULL)
 			continue;
-
-		for (i = 0; i < nrows && found == NULL; i++)
-			if (memcmp(rows[i].hash, hash, CIVIS_BUDGET_HASH_LEN) == 0)
-			{
-				found = &rows[i];
-				matched[i] = true;
-			}
+		fn(server, um->oid, user_name, hash, arg);
 		explicit_bzero(hash, sizeof(hash));
-		budget_mapping_row(rsinfo, server, um->oid, user_name, found,
-						   shared && nrows < CIVIS_BUDGET_KEYS);
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
+}
+
+typedef struct BudgetListing
+{
+	ReturnSetInfo *rsinfo;
+	CivisBudgetRow *rows;
+	bool	   *matched;
+	int			nrows;
+	bool		can_share;
+} BudgetListing;
+
+static void
+budget_listing_row(ForeignServer *server, Oid umid, const char *user_name,
+				   const uint8 *hash, void *arg)
+{
+	BudgetListing *bl = (BudgetListing *) arg;
+	CivisBudgetRow *found = NULL;
+	int			i;
+
+	for (i = 0; i < bl->nrows && found == NULL; i++)
+		if (memcmp(bl->rows[i].hash, hash, CIVIS_BUDGET_HASH_LEN) == 0)
+		{
+			found = &bl->rows[i];
+			bl->matched[i] = true;
+		}
+	budget_mapping_row(bl->rsinfo, server, umid, user_name, found,
+					   bl->can_share);
+}
+
+Datum
+civis_fdw_budget(PG_FUNCTION_ARGS)
+{
+	BudgetListing bl;
+	bool		matched[CIVIS_BUDGET_KEYS];
+	int			i;
+
+	civis_materialized_srf(fcinfo);
+	memset(matched, 0, sizeof(matched));
+	bl.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	bl.rows = palloc0(sizeof(CivisBudgetRow) * CIVIS_BUDGET_KEYS);
+	bl.matched = matched;
+	bl.nrows = civis_budget_rows(bl.rows, CIVIS_BUDGET_KEYS);
+	bl.can_share = civis_budget_is_shared() && bl.nrows < CIVIS_BUDGET_KEYS;
+	for_each_usable_mapping(budget_listing_row, &bl);
 
 	/* a superuser also sees the budgets of keys unknown here */
-	if (is_super)
-		for (i = 0; i < nrows; i++)
+	if (superuser())
+		for (i = 0; i < bl.nrows; i++)
 			if (!matched[i])
-				budget_put_row(rsinfo, NULL, NULL, true, &rows[i], 0, -1, -1);
-	pfree(rows);
+				budget_put_row(bl.rsinfo, NULL, NULL, true, &bl.rows[i], 0, -1, -1);
 	return (Datum) 0;
+}
+
+static void
+collect_hash(ForeignServer *server, Oid umid, const char *user_name,
+			 const uint8 *hash, void *arg)
+{
+	List	  **out = (List **) arg;
+
+	uint8	   *copy = palloc(CIVIS_BUDGET_HASH_LEN);
+
+	memcpy(copy, hash, CIVIS_BUDGET_HASH_LEN);
+	*out = lappend(*out, copy);
+}
+
+/* The budget hashes of the mappings the current user may use. */
+List *
+civis_usable_mapping_hashes(void)
+{
+	List	   *out = NIL;
+
+	for_each_usable_mapping(collect_hash, &out);
+	return out;
 }
 
 #ifdef CIVIS_TEST_BUILD

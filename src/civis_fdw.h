@@ -154,6 +154,7 @@ extern CivisTableInfo *civis_get_server_info(Oid serverid);
 extern char *civis_get_api_key(Oid serverid, Oid userid);
 extern bool civis_mapping_budget_hash(ForeignServer *server, List *umoptions,
 									  uint8 *hash);
+extern List *civis_usable_mapping_hashes(void);
 extern CivisPagingKind civis_parse_paging(const char *value);
 extern const char *civis_paging_name(CivisPagingKind kind);
 extern CivisPagingKind civis_paging_detect(bool (*has_param) (const void *arg,

@@ -40,7 +40,9 @@
 #include "utils/tuplesort.h"
 #include "utils/tuplestore.h"
 
+#include "budget.h"
 #include "civis_fdw.h"
+#include "monitor.h"
 #include "request.h"
 #include "planner.h"
 #include "paging.h"
@@ -195,6 +197,16 @@ scan_create(Relation rel, CivisRequestPlan *plan, List *retrieved_attrs,
 	api_key = civis_get_api_key(fsstate->info->serverid, userid);
 	civis_http_config_from_table(&fsstate->cfg, fsstate->info, userid, api_key);
 	fsstate->http = civis_http_begin(scan_cxt, &fsstate->cfg);
+	{
+		uint8		hash[CIVIS_BUDGET_HASH_LEN];
+
+		/* its row in civis_fdw_scans(), visible to the key's users */
+		civis_budget_hash(fsstate->cfg.origin, api_key, hash);
+		fsstate->monitor = civis_monitor_begin(scan_cxt, RelationGetRelid(rel),
+											   fsstate->info->serverid, userid,
+											   hash);
+		civis_http_set_monitor(fsstate->http, fsstate->monitor);
+	}
 	fsstate->decoder = civis_decoder_create(fsstate->info, RelationGetDescr(rel),
 									   fsstate->retrieved_attrs);
 
@@ -303,6 +315,35 @@ civisBeginForeignScan(ForeignScanState *node, int eflags)
 	}
 	MemoryContextSwitchTo(old);
 	node->fdw_state = fsstate;
+}
+
+/*
+ * civis_fdw_scans(): a page was read.  The pages expected are the API's
+ * totals over the streams that said one, plus those of earlier rescans.
+ */
+static int64
+pages_expected(CivisScanState *fsstate)
+{
+	int			n = list_length(fsstate->streams);
+	int64		sum = fsstate->expected_before;
+	bool		known = fsstate->expected_before > 0;
+	int			i;
+
+	for (i = 0; fsstate->paging != NULL && i < n; i++)
+		if (fsstate->paging[i].total_pages >= 0)
+		{
+			sum += fsstate->paging[i].total_pages;
+			known = true;
+		}
+	return known ? sum : -1;
+}
+
+static void
+monitor_page(CivisScanState *fsstate)
+{
+	if (fsstate->monitor != NULL)
+		civis_monitor_page(fsstate->monitor, pages_expected(fsstate),
+						   fsstate->rows_out);
 }
 
 /*
@@ -931,6 +972,7 @@ load_next_page(CivisScanState *fsstate)
 							 fsstate->ncur > 0, fsstate->ncur > 0 ? fsstate->cur_ids[fsstate->ncur - 1] : 0,
 							 &resp, shown, fsstate->rescan_cxt);
 		fsstate->pages++;
+		monitor_page(fsstate);
 		if (!ps->done && last_row_stops(fsstate))
 			ps->done = true;
 		fill_ahead(fsstate);
@@ -1205,6 +1247,7 @@ civisIterateForeignScan(ForeignScanState *node)
 		}
 		if (fsstate->remaining > 0)
 			fsstate->remaining--;
+		fsstate->rows_out++;
 		return slot;
 	}
 }
@@ -1218,6 +1261,7 @@ civisReScanForeignScan(ForeignScanState *node)
 		return;
 	civis_http_discard_all(fsstate->http);
 	civis_end_local_sort(fsstate);
+	fsstate->expected_before = Max(pages_expected(fsstate), 0);
 	MemoryContextReset(fsstate->page_cxt);
 	MemoryContextReset(fsstate->rescan_cxt);
 	fsstate->page = NULL;

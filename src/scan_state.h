@@ -166,6 +166,11 @@ struct CivisScanState
 	TupleTableSlot *sort_out;
 	bool		sorting;
 	bool		sorted_locally; /* for EXPLAIN ANALYZE */
+
+	/* civis_fdw_scans() (monitor.c): this scan's row, or NULL */
+	struct CivisScanSlot *monitor;
+	int64		rows_out;		/* rows returned, over every rescan */
+	int64		expected_before;	/* pages expected by earlier rescans */
 };
 
 /* scan.c */

@@ -246,6 +246,7 @@ struct CivisHttp
 	char	   *proxy;			/* NULL: none */
 	CivisRateKey rate_key;
 	CivisBudgetRef budget;		/* slot -1: per session */
+	CivisScanSlot *monitor;		/* civis_fdw_scans() row, or NULL */
 	bool		no_budget_wait;
 	int64		submitted;		/* requests submitted (bulk work after a few) */
 
@@ -1787,6 +1788,42 @@ raise_request_failure(CivisHttp *h, CivisRequest *req)
 	pg_unreachable();
 }
 
+/*
+ * What a scan's row in civis_fdw_scans() says while it waits for req: its
+ * requests and retries so far, and what it waits for (NONE: done).  Plain
+ * stores into this backend's own row: no lock.
+ */
+static void
+monitor_waiting(CivisHttp *h, CivisRequest *req)
+{
+	CivisScanSlot *m = h->monitor;
+	int			what = CIVIS_WAITING_NONE;
+
+	if (m == NULL)
+		return;
+	m->requests = h->stats.requests;
+	m->retries = h->stats.retries;
+	if (req == NULL || req->state == REQ_DONE)
+		what = CIVIS_WAITING_NONE;
+	else if (req->state == REQ_SLEEPING)
+		what = CIVIS_WAITING_RETRY;
+	else if (req->state == REQ_QUEUED && req->budget_wait_since > 0)
+		what = CIVIS_WAITING_BUDGET;
+	else
+		what = CIVIS_WAITING_NETWORK;
+	if (what != m->waiting_for)
+	{
+		m->waiting_since = GetCurrentTimestamp();
+		m->waiting_for = what;
+	}
+}
+
+void
+civis_http_set_monitor(CivisHttp *h, struct CivisScanSlot *slot)
+{
+	h->monitor = slot;
+}
+
 void
 civis_http_wait(CivisHttp *h, int ticket, CivisResponse *resp)
 {
@@ -1799,7 +1836,11 @@ civis_http_wait(CivisHttp *h, int ticket, CivisResponse *resp)
 		elog(ERROR, "civis_fdw: unknown request ticket %d", ticket);
 
 	while (req->state != REQ_DONE)
+	{
+		monitor_waiting(h, req);
 		drive(req);
+	}
+	monitor_waiting(h, NULL);
 
 	h->stats.wait_ms += now_ms() - t0;
 

@@ -119,6 +119,9 @@ typedef struct CivisResponse
 
 typedef struct CivisHttp CivisHttp;
 
+/* A row of civis_fdw_scans() (budget.h, monitor.c), kept up to date. */
+struct CivisScanSlot;
+
 extern CivisHttp *civis_http_begin(MemoryContext cxt, const CivisHttpConfig *cfg);
 extern int	civis_http_submit(CivisHttp *http, const char *url, const char *shown);
 extern void civis_http_wait(CivisHttp *http, int ticket, CivisResponse *resp);
@@ -126,6 +129,7 @@ extern void civis_http_discard(CivisHttp *http, int ticket);
 extern void civis_http_discard_all(CivisHttp *http);
 extern int	civis_http_in_flight(CivisHttp *http);
 extern const CivisHttpStats *civis_http_stats(CivisHttp *http);
+extern void civis_http_set_monitor(CivisHttp *http, struct CivisScanSlot *slot);
 extern int	civis_http_rate_states(CivisRateState *out, int max);
 extern char *civis_url_escape(const char *value);
 extern void civis_http_invalidate_connections(void);

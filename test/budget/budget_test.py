@@ -101,10 +101,10 @@ def budget_row(server, db=None):
             "in_flight": f[3], "waiting": f[4], "window": f[5], "requests": f[6]}
 
 
-def make_server(name, key, table_opts="page_size '5'", server_opts=""):
+def make_server(name, key, table_opts="page_size '5'", server_opts="max_in_flight '8'"):
     must("""
 CREATE SERVER %(n)s FOREIGN DATA WRAPPER civis_fdw OPTIONS (api_url '%(u)s',
-  rate_window '%(w)d', max_in_flight '8' %(so)s);
+  rate_window '%(w)d' %(so)s);
 CREATE USER MAPPING FOR CURRENT_USER SERVER %(n)s OPTIONS (api_key '%(k)s');
 CREATE FOREIGN TABLE jobs_%(n)s (id bigint, name text, state text,
   updated_at timestamptz OPTIONS (order_by 'updated_at'))
@@ -159,7 +159,7 @@ def check_long_read_and_short_query(shared):
     retry_max_time is shorter than the window; a one-request query started
     meanwhile on the same key answers within 2 s."""
     make_server("slong", "key-long", table_opts="page_size '3'",
-                server_opts="retry_max_time '1'")
+                server_opts="max_in_flight '8', retry_max_time '1'")
     # the short query reads an imported table (its filter, sort and limit
     # are sent: one request); the import's own request comes first
     must("CREATE SCHEMA imp; IMPORT FOREIGN SCHEMA civis LIMIT TO (jobs) "
@@ -233,17 +233,25 @@ def check_cancel_and_terminate(pg_major):
     want = "CivisFdwBudget" if pg_major >= 17 else "Extension"
     ok, seen = wait_for_wait_event("budget_victim", want)
     report("budget_wait_event_" + want, ok, "seen %r" % seen)
+    end = time.monotonic() + 3
+    waiting = []
+    while time.monotonic() < end and not waiting:
+        waiting = [r for r in scans()[0] if r[1] == "public.jobs_sdry" and r[4] == "budget"]
+        time.sleep(0.05)
+    report("scans_waiting_for_budget", len(waiting) == 1, "rows %r" % scans()[0])
     psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
          "WHERE application_name = 'budget_victim'")
     t.join()
     time.sleep(0.3)
+    left = [r for r in scans()[0] if waiting and r[0] == waiting[0][0]]
+    report("scans_row_removed_by_terminate", bool(waiting) and not left, "left %r" % left)
     row = budget_row("sdry")
     report("terminate_during_budget_wait_leaves_nothing",
            row is not None and row["in_flight"] == "0" and row["waiting"] == "0",
            repr(row))
 
     # during a transfer: the mock hangs every /jobs/ request of this key
-    make_server("shang", "key-hang", server_opts="request_timeout '60'")
+    make_server("shang", "key-hang", server_opts="max_in_flight '8', request_timeout '60'")
     mock("POST", "/_mock/faults", {"always": "hang", "stall_s": 60, "path_prefix": "/jobs"})
     t = threading.Thread(target=lambda: holder.__setitem__(
         "v2", psql(READ % "shang", env={"PGAPPNAME": "budget_victim2"})))
@@ -267,10 +275,85 @@ def check_cancel_and_terminate(pg_major):
            "in flight during: %r; after: %r" % (in_flight_seen, row))
 
 
+SCANS = ("SELECT pid, foreign_table, pages_read, coalesce(pages_expected, -1), "
+         "coalesce(waiting_for, '-'), requests, rows_returned FROM civis_fdw_scans()")
+
+
+def scans(role=None):
+    sql = ("SET ROLE %s; " % role if role else "") + SCANS
+    rc, out, err, _ = psql(sql)
+    rows = [line.split("|") for line in out.split("\n") if "|" in line] if rc == 0 else []
+    return rows, err
+
+
+def check_scans_seen_from_another_session(shared):
+    """Three concurrent reads of a 46-page listing, slowed by the mock's
+    latency, seen from a fourth session with their progress; a cursor
+    keeps its row until it is closed."""
+    make_server("swatch", "key-free", table_opts="page_size '3'",
+                server_opts="max_in_flight '1'")
+    must("GRANT SELECT ON jobs_swatch TO PUBLIC")
+    res = {}
+    threads = [threading.Thread(target=lambda i=i: res.__setitem__(
+        i, psql(READ % "swatch", env={"PGAPPNAME": "watched"}))) for i in range(3)]
+    for t in threads:
+        t.start()
+    best = []
+    end = time.monotonic() + 10
+    while time.monotonic() < end:
+        rows, err = scans()
+        mine = [r for r in rows if r[1] == "public.jobs_swatch"]
+        if len(mine) == 3 and all(int(r[2]) > 0 for r in mine):
+            best = mine
+            break
+        time.sleep(0.05)
+    for t in threads:
+        t.join()
+    if not shared:
+        rows, err = scans()
+        report("scans_session_mode_says_so", "only this session" in err, err[:300])
+        return
+    print("  civis_fdw_scans() while three reads run: %r" % best, flush=True)
+    report("scans_three_reads_seen_with_progress",
+           len(best) == 3 and all(r[3] == "46" for r in best)
+           and len({r[0] for r in best}) == 3,
+           "rows %r" % best)
+    rows, _ = scans()
+    report("scans_rows_gone_after_the_reads",
+           not [r for r in rows if r[1] == "public.jobs_swatch"], repr(rows))
+
+    # a cursor held open keeps its row; closing it removes the row
+    script = ("BEGIN; DECLARE c CURSOR FOR SELECT name FROM jobs_swatch; "
+              "FETCH 1 FROM c; SELECT pg_sleep(1.5); CLOSE c; SELECT pg_sleep(1.5); COMMIT;")
+    t = threading.Thread(target=lambda: res.__setitem__("cursor", psql(script)))
+    t.start()
+    time.sleep(0.8)
+    during, _ = scans()
+    time.sleep(1.5)
+    after, _ = scans()
+    t.join()
+    report("scans_open_cursor_keeps_its_row_until_closed",
+           len([r for r in during if r[1] == "public.jobs_swatch"]) == 1
+           and not [r for r in after if r[1] == "public.jobs_swatch"],
+           "during %r, after %r" % (during, after))
+
+    # a role that may not use the mapping does not see the scan
+    must("CREATE ROLE budget_outsider; GRANT USAGE ON FOREIGN SERVER swatch TO budget_outsider")
+    t = threading.Thread(target=lambda: res.__setitem__("cursor2", psql(script)))
+    t.start()
+    time.sleep(0.8)
+    theirs, err = scans("budget_outsider")
+    admin, _ = scans()
+    t.join()
+    report("scans_hidden_from_users_without_the_mapping",
+           len([r for r in admin if r[1] == "public.jobs_swatch"]) == 1 and not theirs,
+           "superuser sees %r, the outsider %r %s" % (admin, theirs, err[:200]))
+
+
 def check_plan_time_estimate_does_not_wait():
     """With the key's budget spent, planning with use_remote_estimate sends
     nothing and does not wait: the estimate falls back."""
-    make_server("sest", "key-dry", server_opts="use_remote_estimate 'true'")
+    make_server("sest", "key-dry", server_opts="max_in_flight '8', use_remote_estimate 'true'")
     psql("SET statement_timeout = '1s'; " + READ % "sdry")    # spends it
     log0 = len(mock_log())
     rc, out, err, secs = psql("EXPLAIN SELECT id FROM jobs_sest WHERE state = 'failed'")
@@ -384,6 +467,7 @@ def main():
     check_four_bulk_reads(shared)
     check_long_read_and_short_query(shared)
     check_idle_session_sees_budget(shared)
+    check_scans_seen_from_another_session(shared)
     if shared:
         check_cancel_and_terminate(pg_major)
         check_plan_time_estimate_does_not_wait()
