@@ -63,6 +63,11 @@ $(OBJS) $(OBJS:.o=.bc): $(wildcard $(srcdir)/src/*.h)
 bench:
 	bash $(srcdir)/bench/run.sh
 
+# The shared request budget's bench (issue 20; bench/budget.sh; not a test).
+.PHONY: bench-budget
+bench-budget:
+	bash $(srcdir)/bench/budget.sh
+
 # The differential fuzzer with a fresh random seed (issue 9; scripts/fuzz.sh
 # builds and installs, like scripts/test.sh).  FUZZ_SEED=N picks the seed.
 .PHONY: fuzz
