@@ -6,6 +6,11 @@
 --
 \getenv mock_url CIVIS_MOCK_URL
 SET client_min_messages = notice;
+-- These are the rules of a backend that budgets alone (1.1.0's, and those
+-- of PostgreSQL 15 without shared_preload_libraries): retries counted per
+-- request, pacing per backend.  The budget shared by every session has its
+-- own suite (test/suites/budget.sh).
+SET civis_fdw.shared_budget = off;
 SET timezone = 'UTC';
 \set SHOW_CONTEXT always
 \set mockctl 'python3 test/mock/mockctl.py'

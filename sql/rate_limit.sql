@@ -15,6 +15,11 @@
 --
 \getenv mock_url CIVIS_MOCK_URL
 SET client_min_messages = warning;
+-- These are the rules of a backend that budgets alone (1.1.0's, and those
+-- of PostgreSQL 15 without shared_preload_libraries): retries counted per
+-- request, pacing per backend.  The budget shared by every session has its
+-- own suite (test/suites/budget.sh).
+SET civis_fdw.shared_budget = off;
 SET timezone = 'UTC';
 \set _ `python3 test/mock/mockctl.py reset`
 \set cfg `python3 test/mock/mockctl.py config '{"rate_limit": 1000, "rate_limits": {"regress-second-key": 6}, "api_keys": ["test-key-0123456789", "regress-second-key"]}'`

@@ -142,6 +142,7 @@ typedef struct BudgetShared
 } BudgetShared;
 
 int			civis_max_budget_wait_s = 300;
+bool		civis_shared_budget = true;
 int			civis_request_priority = CIVIS_PRIORITY_INTERACTIVE;
 
 static const struct config_enum_entry priority_options[] = {
@@ -306,6 +307,14 @@ civis_budget_init(void)
 void
 civis_budget_define_gucs(void)
 {
+	DefineCustomBoolVariable("civis_fdw.shared_budget",
+							 "Lets this session's requests draw on the request budget shared by every session using the same API key.",
+							 "off: the session budgets alone, as civis_fdw 1.1.0 did (per-backend pacing; a 429 counts as a retry).",
+							 &civis_shared_budget,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
 	DefineCustomIntVariable("civis_fdw.max_budget_wait",
 							"Longest time a request waits for its API key's budget, or for the end of a 429's hold.",
 							"A Retry-After longer than this fails the request at once.",
@@ -582,7 +591,7 @@ civis_budget_attach(CivisBudgetRef *ref, const uint8 *hash, int window_s,
 	ref->slot = -1;
 	ref->window_s = Max(window_s, 1);
 	ref->reserve_pct = Min(Max(reserve_pct, 0), 100);
-	if (!civis_budget_is_shared() || budget_exiting)
+	if (!civis_shared_budget || !civis_budget_is_shared() || budget_exiting)
 		return;
 	if (!exit_registered)
 	{

@@ -57,6 +57,7 @@ typedef struct CivisBudgetRow
 
 /* GUCs (defined by civis_budget_define_gucs) */
 extern int	civis_max_budget_wait_s;
+extern bool civis_shared_budget;
 extern int	civis_request_priority;
 
 #define CIVIS_PRIORITY_INTERACTIVE	0

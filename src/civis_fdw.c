@@ -426,7 +426,8 @@ civis_fdw_budget(PG_FUNCTION_ARGS)
 	bl.rows = palloc0(sizeof(CivisBudgetRow) * CIVIS_BUDGET_KEYS);
 	bl.matched = matched;
 	bl.nrows = civis_budget_rows(bl.rows, CIVIS_BUDGET_KEYS);
-	bl.can_share = civis_budget_is_shared() && bl.nrows < CIVIS_BUDGET_KEYS;
+	bl.can_share = civis_shared_budget && civis_budget_is_shared() &&
+		bl.nrows < CIVIS_BUDGET_KEYS;
 	for_each_usable_mapping(budget_listing_row, &bl);
 
 	/* a superuser also sees the budgets of keys unknown here */

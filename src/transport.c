@@ -105,6 +105,13 @@ static uint32 wait_event_budget = 0;
  */
 #define CIVIS_BULK_AFTER_REQUESTS	4
 
+/*
+ * A request answered 429 again and again (an API that says "Retry-After:
+ * 0" forever) gives up after this many holds, or once its holds have
+ * lasted civis_fdw.max_budget_wait in all.
+ */
+#define CIVIS_MAX_HOLDS				50
+
 /* Longest sleep between two CHECK_FOR_INTERRUPTS() calls. */
 #define CIVIS_POLL_MS			100
 
@@ -219,6 +226,7 @@ typedef struct CivisRequest
 								 * reused one turns out closed */
 	int			holds;			/* 429s answered by the key's hold */
 	double		budget_wait_since;	/* 0: not waiting for budget */
+	double		first_hold_ms;	/* the first 429 answered by a hold */
 	double		retry_clock_ms; /* retry_max_time counts from here */
 	double		first_start_ms; /* monotonic ms of the first attempt */
 	double		attempt_start_ms;
@@ -1354,7 +1362,10 @@ finish_attempt(CivisRequest *req, CURLcode code)
 
 		if (ra < 0)
 			ra = CIVIS_BACKOFF_BASE_MS * pow(2.0, Min(req->holds, 6));
-		if (ra <= civis_max_budget_wait_s * 1000.0)
+		if (req->first_hold_ms == 0)
+			req->first_hold_ms = now;
+		if (req->holds < CIVIS_MAX_HOLDS &&
+			now + ra - req->first_hold_ms <= civis_max_budget_wait_s * 1000.0)
 		{
 			civis_budget_hold(&h->budget, ra);
 			req->holds++;

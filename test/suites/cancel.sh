@@ -38,6 +38,7 @@ SQL
     cat <<SQL
 \\set VERBOSITY verbose
 SET application_name = 'civis_cancel_victim';
+SET civis_fdw.max_budget_wait = '2h';
 SELECT pg_backend_pid() AS pid_before \\gset
 $1
 SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS t_start \\gset
