@@ -22,12 +22,12 @@ CREATE TEMP VIEW civis_fdw_objects AS
      AND e.extname = 'civis_fdw';
 CREATE TEMP TABLE fresh AS SELECT * FROM civis_fdw_objects;
 SELECT * FROM fresh ORDER BY object;
--- 1.0.0: no civis_fdw_rate_limit()
+-- 1.0.0: no civis_fdw_rate_limit(), civis_fdw_budget(), civis_fdw_scans()
 DROP EXTENSION civis_fdw CASCADE;
 CREATE EXTENSION civis_fdw VERSION '1.0.0';
 SELECT extversion FROM pg_extension WHERE extname = 'civis_fdw';
 SELECT to_regprocedure('civis_fdw_rate_limit()') IS NULL AS no_rate_limit_function;
-SELECT object FROM fresh EXCEPT SELECT object FROM civis_fdw_objects;
+SELECT object FROM fresh EXCEPT SELECT object FROM civis_fdw_objects ORDER BY 1;
 -- the update: the default version, the same objects as a fresh install
 ALTER EXTENSION civis_fdw UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'civis_fdw';

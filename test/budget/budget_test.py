@@ -398,6 +398,9 @@ SELECT count(name) FROM dbs;""" % (MOCK, int(WINDOW)),
     here = budget_row("sone")
     there = budget_row("sone2", db="budget_db2")
     sent = len([x for x in mock_log() if x[0] == "key-one"])
+    unknown = must("SELECT count(*) FROM civis_fdw_budget() WHERE server_name IS NULL "
+                   "AND user_name IS NULL AND requests > 0", db="budget_db2")
+    report("superuser_sees_other_databases_budgets_unnamed", int(unknown) >= 3, unknown)
     report("one_key_two_databases_one_budget",
            before is not None and here is not None and there is not None
            and here["requests"] == there["requests"] == str(sent) and sent >= 2,
@@ -441,6 +444,41 @@ CREATE FOREIGN TABLE dbs_m%(i)d (id bigint, name text) SERVER sm%(i)d
            repr(counts))
 
 
+def check_hold_storm_gives_up():
+    """An API that answers 429 with "Retry-After: 0" forever: the holds do
+    not count as retries, but a request gives up after 50 of them (or
+    max_budget_wait in all), with the API's error."""
+    make_server("sstorm", "key-exp")
+    mock("POST", "/_mock/faults", {"always": "429", "retry_after": "0",
+                                   "path_prefix": "/jobs"})
+    log0 = len(mock_log())
+    rc, out, err, secs = psql("SET civis_fdw.max_budget_wait = '20s'; " + READ % "sstorm")
+    mock("POST", "/_mock/faults", None)
+    sent = len([x for x in mock_log()[log0:] if x[0] == "key-exp"])
+    report("hold_storm_gives_up_after_50_holds",
+           rc != 0 and "429" in err and "51 attempts" in err and secs < 15,
+           "rc %d after %.2f s, %d sent: %s" % (rc, secs, sent, err[:300]))
+    # a Retry-After longer than max_budget_wait fails at once
+    mock("POST", "/_mock/faults", {"always": "429", "retry_after": "3600",
+                                   "path_prefix": "/jobs"})
+    rc, out, err, secs = psql("SET civis_fdw.max_budget_wait = '60s'; " + READ % "sstorm")
+    mock("POST", "/_mock/faults", None)
+    report("retry_after_beyond_max_budget_wait_fails_at_once",
+           rc != 0 and "429" in err and secs < 2,
+           "rc %d after %.2f s: %s" % (rc, secs, err[:300]))
+
+
+def check_preloaded_database_without_extension():
+    """Preloaded (or loaded) in a database without CREATE EXTENSION: that
+    database works, and nothing is created in it."""
+    must("CREATE DATABASE budget_plain")
+    out = must("SELECT count(*) FROM pg_extension WHERE extname = 'civis_fdw'; "
+               "SELECT count(*) FROM pg_proc WHERE proname LIKE 'civis_fdw%'",
+               db="budget_plain")
+    report("database_without_extension_works_untouched", out.split("\n") == ["0", "0"],
+           repr(out))
+
+
 def check_no_key_in_shared_memory():
     must("CREATE FUNCTION civis_fdw_test_shared_bytes() RETURNS bytea "
          "AS 'civis_fdw', 'civis_fdw_test_shared_bytes' LANGUAGE C")
@@ -474,6 +512,8 @@ def main():
         check_two_keys_one_server_and_two_databases()
         check_explain_count_equals_charge()
         check_full_key_table()
+        check_hold_storm_gives_up()
+        check_preloaded_database_without_extension()
         check_no_key_in_shared_memory()
     return 1 if FAILS else 0
 
