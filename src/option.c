@@ -45,6 +45,7 @@ typedef enum CivisOptionType
 	OPT_PATH,					/* endpoint path template */
 	OPT_PAGING,
 	OPT_LIST,
+	OPT_RESPONSE,				/* "array" or "object" */
 	OPT_SUPERUSER_STRING,		/* only superusers may set it */
 	OPT_SUPERUSER_BOOL			/* only superusers may set it to true */
 } CivisOptionType;
@@ -109,6 +110,7 @@ static const CivisOption civis_options[] = {
 	{"page_size", ForeignTableRelationId, OPT_POSINT},
 	{"detail_endpoint", ForeignTableRelationId, OPT_PATH},
 	{"order_default", ForeignTableRelationId, OPT_STRING},
+	{"response", ForeignTableRelationId, OPT_RESPONSE},
 	{"pushdown", ForeignTableRelationId, OPT_BOOL},
 	{"jsonb_snake_case", ForeignTableRelationId, OPT_BOOL},
 	{"max_in_flight", ForeignTableRelationId, OPT_POSINT, MAX_IN_FLIGHT_LIMIT},
@@ -124,6 +126,7 @@ static const CivisOption civis_options[] = {
 	{"param", AttributeRelationId, OPT_STRING},
 	{"param_only", AttributeRelationId, OPT_BOOL},
 	{"exact", AttributeRelationId, OPT_BOOL},
+	{"evidence", AttributeRelationId, OPT_STRING},
 	{"values", AttributeRelationId, OPT_STRING},
 	{"list", AttributeRelationId, OPT_LIST},
 	{"after", AttributeRelationId, OPT_STRING},
@@ -314,6 +317,20 @@ civis_parse_paging(const char *value)
 {
 	return (CivisPagingKind) parse_keyword("paging", value, paging_names,
 										   lengthof(paging_names));
+}
+
+/*
+ * The table option "response": "array" (a listing, the default) or
+ * "object" (the endpoint answers one object, the one row: quirks.c's
+ * object_response_paths, written by IMPORT).
+ */
+static const char *const response_names[] = {"array", "object"};
+
+static bool
+parse_response_object(const char *value)
+{
+	return parse_keyword("response", value, response_names,
+						 lengthof(response_names)) == 1;
 }
 
 /*
@@ -687,6 +704,9 @@ check_option_value(const CivisOption *opt, DefElem *def)
 		case OPT_LIST:
 			(void) parse_list_style(value);
 			break;
+		case OPT_RESPONSE:
+			(void) parse_response_object(value);
+			break;
 		case OPT_SUPERUSER_BOOL:
 			if (!parse_bool_option(opt->name, value))
 				break;			/* false widens nothing */
@@ -986,6 +1006,8 @@ civis_get_table_info(Oid relid)
 			info->detail_endpoint = pstrdup(value);
 		else if (strcmp(name, "order_default") == 0)
 			info->order_default = pstrdup(value);
+		else if (strcmp(name, "response") == 0)
+			info->response_object = parse_response_object(value);
 		else
 			apply_shared_option(info, def);
 	}
