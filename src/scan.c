@@ -116,8 +116,10 @@ missing_path_param_error(CivisTableInfo *info, const CivisRequestPlan *plan)
 						info->relname, col ? col->attname : name),
 				 errdetail("Its endpoint %s has the path parameter {%s}.",
 						   plan->endpoint, name),
-				 errhint("Add WHERE %s = <value> (or IN (...)), or join it to a table that supplies %s.",
-						 col ? col->attname : name, col ? col->attname : name)));
+				 errhint("Add WHERE %s = <value> (or IN (...) or = ANY (...)) with a value of the column's type %s, or join it to a table that supplies %s; IS NOT DISTINCT FROM, or a comparison in another type, supplies no value.",
+						 col ? col->attname : name,
+						 col ? format_type_be(col->atttypid) : "text",
+						 col ? col->attname : name)));
 	}
 }
 
