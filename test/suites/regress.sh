@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # pg_regress (sql/ + expected/) in a throwaway cluster against the mock API.
-# Reports one PASS/FAIL line per regression test into $RESULTS, plus the test
+# Reports (and prints) one PASS/FAIL line per regression test into $RESULTS
+# (pg_regress's own lines only when it fails), plus the test
 # of the tests: the equivalence test must FAIL when the local recheck of
 # loose API filters is skipped (civis_fdw.debug_skip_recheck).
 set -uo pipefail
@@ -29,7 +30,6 @@ out=$(virtualenv bash -c inner 2>&1)
 rc=$?
 main=$(echo "$out" | sed -n '1,/== the equivalence test without/p')
 check=$(echo "$out" | sed -n '/== the equivalence test without/,$p')
-echo "$main" | grep -E '^test |\.\.\. |^(not )?ok ' || true
 # pg_regress of PostgreSQL 15: "test name ... ok 12 ms" / "... FAILED";
 # of 16 and later: "ok 1 - name 12 ms" / "not ok 1 - name 12 ms" (TAP;
 # "+" instead of "-" in a parallel group)
@@ -37,11 +37,11 @@ echo "$main" | sed -n \
   -e 's/^\(test \| \{5\}\)\?\([a-z0-9_]*\) *\.\.\. ok.*/PASS regress:\2/p' \
   -e 's/^\(test \| \{5\}\)\?\([a-z0-9_]*\) *\.\.\. FAILED.*/FAIL regress:\2/p' \
   -e 's/^ok [0-9][0-9]* *[-+] \([a-z0-9_]*\) .*/PASS regress:\1/p' \
-  -e 's/^not ok [0-9][0-9]* *[-+] \([a-z0-9_]*\) .*/FAIL regress:\1/p' >>"$RESULTS"
+  -e 's/^not ok [0-9][0-9]* *[-+] \([a-z0-9_]*\) .*/FAIL regress:\1/p' | tee -a "$RESULTS"
 if grep -qE '^test equivalence +\.\.\. FAILED|^not ok [0-9]+ +[-+] equivalence ' <<<"$check"; then
-  echo "PASS regress:equivalence_catches_skipped_recheck" >>"$RESULTS"
+  echo "PASS regress:equivalence_catches_skipped_recheck" | tee -a "$RESULTS"
 else
-  echo "FAIL regress:equivalence_catches_skipped_recheck (the equivalence test passed without the recheck)" >>"$RESULTS"
+  echo "FAIL regress:equivalence_catches_skipped_recheck (the equivalence test passed without the recheck)" | tee -a "$RESULTS"
   echo "$check"
 fi
 if [ $rc -ne 0 ]; then
