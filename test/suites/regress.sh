@@ -17,6 +17,9 @@ inner() {
   make -s installcheck
   rc=$?
   [ -f regression.diffs ] && cp regression.diffs /tmp/civis_regression.diffs
+  # kept for scripts/test-versions.sh --results-out: the normal build at the
+  # end of scripts/test.sh runs make clean, which removes results/
+  rm -rf /tmp/civis_regress_results && [ -d results ] && cp -a results /tmp/civis_regress_results
   echo "== the equivalence test without the local recheck (must fail)"
   mkdir -p /tmp/civis_norecheck
   PGOPTIONS="-c civis_fdw.debug_skip_recheck=on" make -s installcheck \
