@@ -40,6 +40,15 @@ SELECT count(*) = (SELECT count(*) FROM civis.queries WHERE credential + 0 = :cr
        AS credential_right
   FROM civis.queries WHERE credential = :cred;
 \set _ `python3 test/mock/mockctl.py config '{"ignore": ""}'`
+-- a table imported by 1.1.0 keeps exact 'true' on database; the README's
+-- upgrade statement puts the Filter back
+ALTER FOREIGN TABLE civis.queries ALTER COLUMN database OPTIONS (ADD exact 'true');
+SELECT * FROM regress_explain('SELECT count(*) FROM civis.queries WHERE database = 3')
+ WHERE "QUERY PLAN" ~ 'Filter';
+ALTER FOREIGN TABLE civis.queries ALTER COLUMN database OPTIONS (SET exact 'false');
+SELECT * FROM regress_explain('SELECT count(*) FROM civis.queries WHERE database = 3')
+ WHERE "QUERY PLAN" ~ 'Filter';
+ALTER FOREIGN TABLE civis.queries ALTER COLUMN database OPTIONS (DROP exact);
 
 -- (3) Window paging makes progress or stops with an ERROR at the second
 -- page: an API that ignores start_at answers the first window again.
