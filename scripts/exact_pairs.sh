@@ -7,9 +7,10 @@
 #
 # SPEC defaults to ../shared/civis-api/civis_api_spec.json relative to the
 # repository (the real spec; run it by hand after changing import.c or
-# quirks.c, like scripts/real_spec_report.sh).  CI checks the same list for
-# the fixture spec: sql/exact_pairs.sql runs the same query
-# (scripts/exact_pairs.sql) against expected/exact_pairs.out.  The mock
+# quirks.c, like scripts/real_spec_report.sh).  CI runs it on the fixture
+# spec and compares with the committed list expected/exact_pairs.out
+# (test/suites/regress.sh, regress:exact_pairs_script; sql/exact_pairs.sql
+# runs the same query, scripts/exact_pairs.sql, in pg_regress).  The mock
 # Civis API serves SPEC on a free loopback port; a throwaway cluster
 # (pg_virtualenv) imports it.  civis_fdw must be installed.
 set -euo pipefail

@@ -3,7 +3,9 @@
 # Reports (and prints) one PASS/FAIL line per regression test into $RESULTS
 # (pg_regress's own lines only when it fails), plus the test
 # of the tests: the equivalence test must FAIL when the local recheck of
-# loose API filters is skipped (civis_fdw.debug_skip_recheck).
+# loose API filters is skipped (civis_fdw.debug_skip_recheck), and
+# scripts/exact_pairs.sh on the fixture spec, which must list the pairs of
+# expected/exact_pairs.out (regress:exact_pairs_script).
 set -uo pipefail
 . "$CIVIS_ROOT/scripts/lib.sh"
 
@@ -46,6 +48,20 @@ if grep -qE '^test equivalence +\.\.\. FAILED|^not ok [0-9]+ +[-+] equivalence '
 else
   echo "FAIL regress:equivalence_catches_skipped_recheck (the equivalence test passed without the recheck)" | tee -a "$RESULTS"
   echo "$check"
+fi
+# scripts/exact_pairs.sh itself on the fixture spec: the same pairs as the
+# committed list expected/exact_pairs.out (the script writes docs/ for the
+# real spec, so it must keep working)
+script_pairs=$(bash scripts/exact_pairs.sh test/fixture/civis_spec.json 2>&1 |
+  grep ' | ' | tail -n +2 | sed 's/ *| */|/g')
+committed=$(sed -n '/^-*+-/,/^([0-9]* rows)/p' expected/exact_pairs.out |
+  grep ' | ' | sed 's/^ *//; s/ *$//; s/ *| */|/g')
+if [ -n "$committed" ] && [ "$script_pairs" = "$committed" ]; then
+  echo "PASS regress:exact_pairs_script" | tee -a "$RESULTS"
+else
+  echo "FAIL regress:exact_pairs_script (scripts/exact_pairs.sh on the fixture differs from expected/exact_pairs.out)" | tee -a "$RESULTS"
+  diff <(echo "$committed") <(echo "$script_pairs") | head -20
+  rc=1
 fi
 if [ $rc -ne 0 ]; then
   [ -f /tmp/civis_regression.diffs ] && head -c 30000 /tmp/civis_regression.diffs
