@@ -259,6 +259,11 @@ run_suites() { # version
     mkdir -p "$results_out/pg$v"
     [ -d "$run/src/results" ] && cp -a "$run/src/results" "$results_out/pg$v/"
     [ -f "$run/src/regression.diffs" ] && cp "$run/src/regression.diffs" "$results_out/pg$v/"
+    # scripts/test.sh's last make clean removed them: regress.sh kept copies
+    [ -d "$results_out/pg$v/results" ] || [ ! -d "$run/tmp/civis_regress_results" ] ||
+      cp -a "$run/tmp/civis_regress_results" "$results_out/pg$v/results"
+    [ -f "$results_out/pg$v/regression.diffs" ] || [ ! -f "$run/tmp/civis_regression.diffs" ] ||
+      cp "$run/tmp/civis_regression.diffs" "$results_out/pg$v/regression.diffs"
     echo "== PostgreSQL $v: results copied to $results_out/pg$v"
   fi
   remove_root "$run"

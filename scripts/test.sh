@@ -59,7 +59,7 @@ done
 # the test build's switch must not stay installed (README, GUCs)
 if install_normal_build &&
    ! grep -q debug_skip_recheck "$("$PG_CONFIG" --pkglibdir)/civis_fdw.so"; then
-  echo "PASS build:normal_build_left_installed" >>"$RESULTS"
+  echo "PASS build:normal_build_left_installed" | tee -a "$RESULTS"
 else
   echo "FAIL build:normal_build_left_installed (the test build's debug switch is still installed)" | tee -a "$RESULTS"
 fi

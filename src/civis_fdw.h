@@ -143,6 +143,8 @@ typedef struct CivisTableInfo
 	int			page_size;		/* the endpoint's maximum page size */
 	char	   *detail_endpoint;	/* e.g. /jobs/{id}, or NULL */
 	char	   *order_default;	/* the endpoint's default "order" value */
+	bool		response_object;	/* "response 'object'": answers one
+									 * object, the one row */
 
 	/* columns, indexed by attnum - 1 */
 	int			ncolumns;

@@ -46,6 +46,7 @@ typedef struct ImportColumn
 	char	   *param;
 	bool		param_only;
 	bool		exact;
+	const char *evidence;		/* why exact (quirks.h), written with it */
 	char	   *values;
 	const char *list;
 	char	   *after;
@@ -340,6 +341,7 @@ build_path_columns(ImportTable *t)
 		{
 			c->param = pname;
 			c->exact = true;
+			c->evidence = CIVIS_EVIDENCE_PATH;
 			continue;
 		}
 		param = civis_spec_param(t->ep, "path", pname);
@@ -350,15 +352,21 @@ build_path_columns(ImportTable *t)
 	}
 }
 
-/* Attach a query parameter's options to a column. */
+/*
+ * Attach a query parameter's options to a column.  The column is exact
+ * only with evidence (quirks.h): without it the condition is sent and
+ * rechecked.
+ */
 static void
 set_param_options(ImportColumn *c, const char *pname, const char *list,
-				  List *values, const CivisFilterQuirk *fq, bool exact)
+				  List *values, const CivisFilterQuirk *fq, bool exact,
+				  const char *evidence)
 {
 	c->param = pstrdup(pname);
 	c->list = list;
 	c->values = join_values(values);
-	c->exact = exact;
+	c->exact = exact && evidence != NULL;
+	c->evidence = c->exact ? evidence : NULL;
 	c->secret = is_secret_name(pname);
 	/*
 	 * A parameter whose documented values include "all" is a scope: the
@@ -369,6 +377,34 @@ set_param_options(ImportColumn *c, const char *pname, const char *list,
 		c->scope_default = pstrdup(fq->scope_default);
 	else if (values_contain(values, "all"))
 		c->scope_default = "all";
+}
+
+/*
+ * Does the item field have the shape the key "field.member" reads: an
+ * object (as declared, and as the spec's examples show it), declaring that
+ * member if it declares any?
+ */
+static bool
+field_has_key_shape(const CivisSpecProperty *prop, const char *key)
+{
+	const char *dot = strchr(key, '.');
+	ListCell   *lc;
+
+	if (prop == NULL || !prop->object)
+		return false;
+	if (prop->example_type != NULL && strcmp(prop->example_type, "jsonb") != 0)
+		return false;
+	if (dot == NULL || prop->members == NIL)
+		return true;
+	foreach(lc, prop->members)
+	{
+		const char *member = lfirst(lc);
+
+		if (strncmp(member, dot + 1, strcspn(dot + 1, ".")) == 0 &&
+			member[strcspn(dot + 1, ".")] == '\0')
+			return true;
+	}
+	return false;
 }
 
 static bool
@@ -382,7 +418,9 @@ try_synthetic(ImportTable *t, const char *pname, const char *list,
 		ImportColumn *existing;
 		ImportColumn *c;
 
-		if (civis_spec_property(t->ep, sq->needs_field) == NULL)
+		/* users_me_activity: "user" is a string, user.id never decodes */
+		if (!field_has_key_shape(civis_spec_property(t->ep, sq->needs_field),
+								 sq->key))
 			continue;
 		if (sq->unless_field &&
 			civis_spec_property(t->ep, sq->unless_field))
@@ -393,7 +431,7 @@ try_synthetic(ImportTable *t, const char *pname, const char *list,
 		{
 			/* the item already carries the id as a scalar field */
 			set_param_options(existing, pname, list ? list : sq->list,
-							  values, NULL, sq->exact);
+							  values, NULL, sq->exact, sq->evidence);
 			return true;
 		}
 		if (existing != NULL)
@@ -401,7 +439,7 @@ try_synthetic(ImportTable *t, const char *pname, const char *list,
 		c = new_column(t, sq->column, sq->sql_type);
 		c->key = pstrdup(sq->key);
 		set_param_options(c, pname, list ? list : sq->list, values, NULL,
-						  sq->exact);
+						  sq->exact, sq->evidence);
 		t->synthetic = lappend(t->synthetic, c);
 		return true;
 	}
@@ -467,13 +505,20 @@ build_query_columns(ImportTable *t)
 		c = find_column(t, match_name);
 		if (c && c->field && c->scalar && c->param == NULL)
 		{
-			set_param_options(c, pname, list, values, fq, fq ? fq->exact : false);
+			const char *evidence = fq ? fq->evidence : NULL;
+
+			/* "same name" holds only where the parameter kept its name */
+			if (evidence && strcmp(evidence, CIVIS_EVIDENCE_SAME_NAME) == 0 &&
+				match_name != pname)
+				evidence = NULL;
+			set_param_options(c, pname, list, values, fq,
+							  fq ? fq->exact : false, evidence);
 			continue;
 		}
 
 		/* a parameter-only column */
 		c = new_column(t, match_name, param->sql_type);
-		set_param_options(c, pname, list, values, fq, false);
+		set_param_options(c, pname, list, values, fq, false, NULL);
 		c->param_only = true;
 		t->param_cols = lappend(t->param_cols, c);
 	}
@@ -550,6 +595,7 @@ table_statement(ImportTable *t, const char *schema, const char *server)
 		append_option(&buf, &first, "param", c->param);
 		append_option(&buf, &first, "param_only", c->param_only ? "true" : NULL);
 		append_option(&buf, &first, "exact", c->exact ? "true" : NULL);
+		append_option(&buf, &first, "evidence", c->exact ? c->evidence : NULL);
 		append_option(&buf, &first, "list", c->list);
 		append_option(&buf, &first, "values", c->values);
 		append_option(&buf, &first, "after", c->after);
@@ -569,6 +615,8 @@ table_statement(ImportTable *t, const char *schema, const char *server)
 		append_option(&buf, &first, "page_size", psprintf("%d", t->ep->page_size));
 	append_option(&buf, &first, "detail_endpoint", t->ep->detail_endpoint);
 	append_option(&buf, &first, "order_default", t->ep->order_default);
+	append_option(&buf, &first, "response",
+				  civis_quirk_object_response(t->ep->path) ? "object" : NULL);
 	if (!first)
 		appendStringInfoChar(&buf, ')');
 	return buf.data;

@@ -12,6 +12,7 @@
  */
 #include "postgres.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <limits.h>
 #include <math.h>
@@ -46,6 +47,7 @@ typedef enum CivisOptionType
 	OPT_PATH,					/* endpoint path template */
 	OPT_PAGING,
 	OPT_LIST,
+	OPT_RESPONSE,				/* "array" or "object" */
 	OPT_SUPERUSER_STRING,		/* only superusers may set it */
 	OPT_SUPERUSER_BOOL			/* only superusers may set it to true */
 } CivisOptionType;
@@ -121,6 +123,7 @@ static const CivisOption civis_options[] = {
 	{"page_size", ForeignTableRelationId, OPT_POSINT},
 	{"detail_endpoint", ForeignTableRelationId, OPT_PATH},
 	{"order_default", ForeignTableRelationId, OPT_STRING},
+	{"response", ForeignTableRelationId, OPT_RESPONSE},
 	{"pushdown", ForeignTableRelationId, OPT_BOOL},
 	{"jsonb_snake_case", ForeignTableRelationId, OPT_BOOL},
 	{"max_in_flight", ForeignTableRelationId, OPT_POSINT, MAX_IN_FLIGHT_LIMIT},
@@ -136,6 +139,7 @@ static const CivisOption civis_options[] = {
 	{"param", AttributeRelationId, OPT_STRING},
 	{"param_only", AttributeRelationId, OPT_BOOL},
 	{"exact", AttributeRelationId, OPT_BOOL},
+	{"evidence", AttributeRelationId, OPT_STRING},
 	{"values", AttributeRelationId, OPT_STRING},
 	{"list", AttributeRelationId, OPT_LIST},
 	{"after", AttributeRelationId, OPT_STRING},
@@ -326,6 +330,20 @@ civis_parse_paging(const char *value)
 {
 	return (CivisPagingKind) parse_keyword("paging", value, paging_names,
 										   lengthof(paging_names));
+}
+
+/*
+ * The table option "response": "array" (a listing, the default) or
+ * "object" (the endpoint answers one object, the one row: quirks.c's
+ * object_response_paths, written by IMPORT).
+ */
+static const char *const response_names[] = {"array", "object"};
+
+static bool
+parse_response_object(const char *value)
+{
+	return parse_keyword("response", value, response_names,
+						 lengthof(response_names)) == 1;
 }
 
 /*
@@ -636,6 +654,46 @@ api_origin(const char *url)
 }
 
 /*
+ * Is the host, as written, a loopback, private or link-local address (or
+ * "localhost")?  Only the text: a name is not resolved here (the transport
+ * checks every address it connects to).  Used to name, in one HINT,
+ * everything a plain http URL to such a host needs.
+ */
+static bool
+host_is_private_literal(const char *host)
+{
+	char		buf[256];
+	size_t		len = strlen(host);
+	unsigned char a[16];
+
+	if (pg_strcasecmp(host, "localhost") == 0 ||
+		(len > 10 && pg_strcasecmp(host + len - 10, ".localhost") == 0))
+		return true;
+	if (host[0] == '[' && len >= 2 && len - 2 < sizeof(buf))
+	{
+		memcpy(buf, host + 1, len - 2);
+		buf[len - 2] = '\0';
+		if (inet_pton(AF_INET6, buf, a) != 1)
+			return false;
+		if (memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0)
+			memmove(a, a + 12, 4); /* IPv4-mapped: as IPv4 below */
+		else
+		{
+			static const unsigned char loop[16] = {[15] = 1};
+
+			return memcmp(a, loop, 16) == 0 || (a[0] & 0xfe) == 0xfc ||
+				(a[0] == 0xfe && (a[1] & 0xc0) == 0x80);
+		}
+	}
+	else if (inet_pton(AF_INET, host, a) != 1)
+		return false;
+	return a[0] == 127 || a[0] == 10 || a[0] == 0 ||
+		(a[0] == 172 && (a[1] & 0xf0) == 16) ||
+		(a[0] == 192 && a[1] == 168) || (a[0] == 169 && a[1] == 254) ||
+		(a[0] == 100 && (a[1] & 0xc0) == 64);
+}
+
+/*
  * The policy on an api_url, for the validator (for_ddl) and again for every
  * scan with the current civis_fdw.allowed_hosts:
  *  - a host not in civis_fdw.allowed_hosts: only a superuser may set it
@@ -645,7 +703,8 @@ api_origin(const char *url)
  * Returns whether the host is allowed.
  */
 static bool
-check_api_url_policy(const char *url, bool allow_insecure_http, bool for_ddl)
+check_api_url_policy(const char *url, bool allow_insecure_http,
+					 bool allow_private, bool for_ddl)
 {
 	HostPort	hp;
 	bool		http_ok;
@@ -662,6 +721,15 @@ check_api_url_policy(const char *url, bool allow_insecure_http, bool for_ddl)
 						   civis_allowed_hosts ? civis_allowed_hosts : ""),
 				 errhint("Ask a superuser to add it to civis_fdw.allowed_hosts, or to create the server.")));
 
+	/* one HINT names everything the URL needs: a loopback URL needs two */
+	if (hp.http && !allow_insecure_http && !(allowed && http_ok) &&
+		!allow_private && host_is_private_literal(hp.host))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("plain http is not allowed to host \"%s\": \"%s\"", hp.host, url),
+				 errdetail("The host is a loopback or private address, which needs its own permission too."),
+				 errhint("Use https://.  A superuser may list the host as http://%s in civis_fdw.allowed_hosts (which allows both), or set the server options allow_insecure_http 'true' and allow_private_addresses 'true'.",
+						 hp.host)));
 	if (hp.http && !allow_insecure_http && !(allowed && http_ok))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
@@ -715,6 +783,9 @@ check_option_value(const CivisOption *opt, DefElem *def)
 		case OPT_LIST:
 			(void) parse_list_style(value);
 			break;
+		case OPT_RESPONSE:
+			(void) parse_response_object(value);
+			break;
 		case OPT_SUPERUSER_BOOL:
 			if (!parse_bool_option(opt->name, value))
 				break;			/* false widens nothing */
@@ -747,6 +818,7 @@ civis_fdw_validator(PG_FUNCTION_ARGS)
 	Oid			catalog = PG_GETARG_OID(1);
 	ListCell   *lc;
 	bool		allow_http = false;
+	bool		allow_private = false;
 	const char *api_url = CIVIS_DEFAULT_API_URL;
 
 	foreach(lc, options)
@@ -788,13 +860,16 @@ civis_fdw_validator(PG_FUNCTION_ARGS)
 			strcmp(def->defname, "allow_insecure_http") == 0)
 			allow_http = parse_bool_option(def->defname, defGetString(def));
 		if (catalog == ForeignServerRelationId &&
+			strcmp(def->defname, "allow_private_addresses") == 0)
+			allow_private = parse_bool_option(def->defname, defGetString(def));
+		if (catalog == ForeignServerRelationId &&
 			strcmp(def->defname, "api_url") == 0)
 			api_url = defGetString(def);
 	}
 
 	/* where the server points, the default included */
 	if (catalog == ForeignServerRelationId)
-		(void) check_api_url_policy(api_url, allow_http, true);
+		(void) check_api_url_policy(api_url, allow_http, allow_private, true);
 
 	/* one source of the key */
 	if (catalog == UserMappingRelationId)
@@ -924,7 +999,8 @@ apply_server_options(CivisTableInfo *info, ForeignServer *server)
 		info->api_url = url;
 	}
 	info->host_allowed = check_api_url_policy(info->api_url,
-											  info->allow_insecure_http, false);
+											  info->allow_insecure_http,
+											  info->allow_private_addresses, false);
 	info->origin = api_origin(info->api_url);
 }
 
@@ -1021,6 +1097,8 @@ civis_get_table_info(Oid relid)
 			info->detail_endpoint = pstrdup(value);
 		else if (strcmp(name, "order_default") == 0)
 			info->order_default = pstrdup(value);
+		else if (strcmp(name, "response") == 0)
+			info->response_object = parse_response_object(value);
 		else
 			apply_shared_option(info, def);
 	}

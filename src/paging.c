@@ -306,11 +306,124 @@ cmp_text(const void *a, const void *b)
 }
 
 /*
+ * Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's
+ * days_from_civil).
+ */
+static int64
+days_from_civil(int y, int m, int d)
+{
+	int64		era;
+	int			yoe;
+	int			doy;
+	int			doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (int) (y - era * 400);
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static bool
+read_digits(const char **s, int n, int *out)
+{
+	int			v = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		if ((*s)[i] < '0' || (*s)[i] > '9')
+			return false;
+		v = v * 10 + ((*s)[i] - '0');
+	}
+	*s += n;
+	*out = v;
+	return true;
+}
+
+/*
+ * An ISO 8601 instant as the API writes window timestamps
+ * ("2024-01-02T03:04:05Z", "...:05.5Z", "...:05.123+01:00"), in
+ * microseconds since 1970: instants are compared as instants, never as
+ * text ("...:00Z" sorts after "...:00.5Z").  False when it is none.
+ */
+static bool
+parse_instant(const char *s, int64 *us)
+{
+	int			y, mo, d, h, mi, se;
+	int64		frac = 0;
+	int			zone = 0;
+
+	if (s == NULL ||
+		!read_digits(&s, 4, &y) || *s++ != '-' ||
+		!read_digits(&s, 2, &mo) || *s++ != '-' ||
+		!read_digits(&s, 2, &d) || (*s != 'T' && *s != 't' && *s != ' ') ||
+		!(s++, read_digits(&s, 2, &h)) || *s++ != ':' ||
+		!read_digits(&s, 2, &mi) || *s++ != ':' ||
+		!read_digits(&s, 2, &se))
+		return false;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+		return false;
+	if (*s == '.')
+	{
+		int			n = 0;
+
+		s++;
+		if (*s < '0' || *s > '9')
+			return false;
+		for (; *s >= '0' && *s <= '9'; s++, n++)
+			if (n < 6)
+				frac = frac * 10 + (*s - '0');
+		for (; n < 6; n++)
+			frac *= 10;
+	}
+	if (*s == 'Z' || *s == 'z')
+		s++;
+	else if (*s == '+' || *s == '-')
+	{
+		int			sign = *s++ == '-' ? -1 : 1;
+		int			zh, zm = 0;
+
+		if (!read_digits(&s, 2, &zh))
+			return false;
+		if (*s == ':')
+			s++;
+		if (*s != '\0' && !read_digits(&s, 2, &zm))
+			return false;
+		zone = sign * (zh * 60 + zm);
+	}
+	if (*s != '\0')
+		return false;
+	*us = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * INT64CONST(60000000) +
+		(int64) se * 1000000 + frac - (int64) zone * 60000000;
+	return true;
+}
+
+/* The instant of a window entry; an ERROR when it has none. */
+static int64
+entry_instant(const CivisPage *page, int i, const CivisTableInfo *info,
+			  const char *shown)
+{
+	char	   *at = civis_page_item_text(page, i, quirk_window_key);
+	int64		us;
+
+	if (!parse_instant(at, &us))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("cannot page through foreign table \"%s\": an entry's \"%s\" is not a timestamp",
+						info->relname, quirk_window_key),
+				 errdetail("Value: %s", at ? at : "null"),
+				 errcontext("Civis API request: GET %s", shown)));
+	return us;
+}
+
+/*
  * Mark the entries of a window that the previous window returned already.
  * start_at is inclusive, so a window starts with the entries at that
  * instant, and among equal instants the API keeps no order: an entry is a
  * repeat when the whole item equals one returned before (each returned one
- * matches once), never by its position.
+ * matches once), never by its position.  ps->window_repeats counts them
+ * (civis_paging_advance refuses a page of repeats only).
  */
 void
 civis_paging_mark_repeats(CivisPaging *ps, const CivisRequestPlan *plan,
@@ -319,6 +432,7 @@ civis_paging_mark_repeats(CivisPaging *ps, const CivisRequestPlan *plan,
 	bool	   *used;
 	int			i;
 
+	ps->window_repeats = 0;
 	if (plan->paging != CIVIS_PAGING_WINDOW || ps->window_start == NULL ||
 		ps->window_nseen == 0)
 		return;
@@ -326,12 +440,13 @@ civis_paging_mark_repeats(CivisPaging *ps, const CivisRequestPlan *plan,
 	for (i = 0; i < count; i++)
 	{
 		char	   *at = civis_page_item_text(page, i, quirk_window_key);
+		int64		us;
 		char	   *item;
 		char	  **hit;
 		int			k;
 
 		CHECK_FOR_INTERRUPTS();
-		if (at == NULL || strcmp(at, ps->window_start) != 0)
+		if (!parse_instant(at, &us) || us != ps->window_start_us)
 			break;
 		item = civis_page_item_text(page, i, ".");
 		hit = bsearch(&item, ps->window_seen, ps->window_nseen, sizeof(char *),
@@ -350,9 +465,53 @@ civis_paging_mark_repeats(CivisPaging *ps, const CivisRequestPlan *plan,
 		{
 			used[k] = true;
 			skip[i] = true;
+			ps->window_repeats++;
 		}
 	}
 	pfree(used);
+}
+
+/*
+ * A window must make progress, as a cursor must (cursor paging's "made no
+ * progress"): an API that ignores start_at answers the first window again,
+ * and without this check a LIMIT would return repeated rows and a full
+ * read would run to max_pages.  Checked on every page after the first, so
+ * the second page at the latest is an ERROR: an entry earlier than the
+ * window's start, or a full page of nothing but entries already returned
+ * (a short one is the end of the listing).
+ */
+static void
+check_window_page(CivisPaging *ps, const CivisTableInfo *info,
+				  const CivisPage *page, int count, const char *shown)
+{
+	int			size = ps->page_size;
+
+	if (ps->window_start == NULL)
+		return;
+	for (int i = 0; i < count; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (entry_instant(page, i, info, shown) < ps->window_start_us)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("window paging of foreign table \"%s\" made no progress",
+							info->relname),
+					 errdetail("The window starting at %s holds an entry of an earlier instant (%s).",
+							   ps->window_start,
+							   civis_page_item_text(page, i, quirk_window_key)),
+					 errcontext("Civis API request: GET %s", shown),
+					 errhint("The API did not honour start_at; the result would repeat rows.")));
+	}
+	/* a short page of repeats is the end of the listing */
+	if (count > 0 && ps->window_repeats == count && size > 0 && count >= size)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("window paging of foreign table \"%s\" made no progress",
+						info->relname),
+				 errdetail("The window starting at %s only repeats entries already returned.",
+						   ps->window_start),
+				 errcontext("Civis API request: GET %s", shown),
+				 errhint("The API did not honour start_at; the result would repeat rows.")));
 }
 
 /*
@@ -360,40 +519,49 @@ civis_paging_mark_repeats(CivisPaging *ps, const CivisRequestPlan *plan,
  * entries have no id: the next window starts at the last timestamp seen,
  * and the entries at that instant returned so far (this page's, including
  * any it repeated from the one before) are remembered whole, to be skipped
- * there (civis_paging_mark_repeats).  Memory: one window's boundary.
+ * there (civis_paging_mark_repeats).  A window that would not start later
+ * than this one is an ERROR.  Memory: one window's boundary.
  */
 static void
 advance_window(CivisPaging *ps, const CivisTableInfo *info,
 			   const CivisPage *page, int count, const char *shown,
 			   MemoryContext cxt)
 {
-	char	   *last = civis_page_item_text(page, count - 1, quirk_window_key);
+	int64		last = entry_instant(page, count - 1, info, shown);
 	MemoryContext old;
 	int			first = count;
 	int			i;
 
-	for (i = count - 1; i >= 0 && last; i--)
+	for (i = count - 1; i >= 0; i--)
 	{
-		char	   *at = civis_page_item_text(page, i, quirk_window_key);
-
 		CHECK_FOR_INTERRUPTS();
-		if (at == NULL || strcmp(at, last) != 0)
+		if (entry_instant(page, i, info, shown) != last)
 			break;
 		first = i;
 	}
-	if (last == NULL || first == 0)
+	if (first == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("cannot page through foreign table \"%s\": a whole page of entries has one timestamp",
 						info->relname),
 				 errcontext("Civis API request: GET %s", shown),
 				 errhint("Raise the table option page_size.")));
+	if (ps->window_start != NULL && last <= ps->window_start_us)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("window paging of foreign table \"%s\" made no progress",
+						info->relname),
+				 errdetail("The next window would not start later than the one starting at %s.",
+						   ps->window_start),
+				 errcontext("Civis API request: GET %s", shown),
+				 errhint("The API did not honour start_at; the result would repeat rows.")));
 	if (ps->window_cxt == NULL)
 		ps->window_cxt = AllocSetContextCreate(cxt, "civis_fdw window",
 											   ALLOCSET_SMALL_SIZES);
 	MemoryContextReset(ps->window_cxt);
 	old = MemoryContextSwitchTo(ps->window_cxt);
-	ps->window_start = pstrdup(last);
+	ps->window_start = civis_page_item_text(page, count - 1, quirk_window_key);
+	ps->window_start_us = last;
 	ps->window_nseen = count - first;
 	ps->window_seen = palloc(sizeof(char *) * ps->window_nseen);
 	for (i = first; i < count; i++)
@@ -504,7 +672,9 @@ civis_paging_advance(CivisPaging *ps, const CivisRequestPlan *plan,
 				ps->last_id = max_id;
 			break;
 		case CIVIS_PAGING_WINDOW:
-			if (count == 0 || (size > 0 && count < size))
+			check_window_page(ps, info, page, count, shown);
+			if (count == 0 || (size > 0 && count < size) ||
+				ps->window_repeats == count)
 				ps->done = true;
 			else
 				advance_window(ps, info, page, count, shown, cxt);

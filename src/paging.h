@@ -24,6 +24,8 @@ typedef struct CivisPaging
 	int64		last_id;		/* cursor paging */
 	int64		offset;			/* offset paging */
 	char	   *window_start;	/* window paging: start_at of next page */
+	int64		window_start_us;	/* ... parsed (microseconds since 1970) */
+	int			window_repeats; /* entries of this page marked repeats */
 	char	  **window_seen;	/* items at window_start already returned,
 								 * whole and sorted (a multiset) */
 	int			window_nseen;

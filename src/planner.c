@@ -1332,6 +1332,21 @@ check_local_clause(CivisTableInfo *info, CivisPlanResult *res, Node *clause,
 		foreach(lc, res->plan->args)
 			if (((CivisArg *) lfirst(lc))->echo_attnum == col->attnum)
 				sent = true;
+		/*
+		 * IS [NOT] NULL: the column reads NULL wherever the query does not
+		 * constrain it (README, "Scope exceptions"), but that NULL is not
+		 * the API's answer to a question, so the test is refused like any
+		 * other; the HINT says what to write instead.
+		 */
+		if (!sent && IsA(clause, NullTest))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_UNABLE_TO_CREATE_EXECUTION),
+					 errmsg("condition on parameter-only column \"%s\" of foreign table \"%s\" cannot be sent to the API",
+							col->attname, info->relname),
+					 errdetail("\"%s\" is not a field of the API's rows: it reads NULL when the query does not constrain it, which says nothing the API could test.",
+							   col->attname),
+					 errhint("Leave out the condition to get the API's default rows (with \"%s\" NULL), or write it as = or IN.",
+							 col->attname)));
 		if (!sent)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_UNABLE_TO_CREATE_EXECUTION),

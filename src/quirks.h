@@ -30,6 +30,10 @@ typedef struct CivisFilterQuirk
 	const char *param;			/* parameter name; "*_id" matches a suffix */
 	const char *param_type;		/* only for this declared type, or NULL */
 	bool		exact;			/* the API filter is exactly SQL equality */
+	const char *evidence;		/* why exact: CIVIS_EVIDENCE_SAME_NAME or
+								 * the spec x-example that shows it; an
+								 * exact row without it is refused by
+								 * scripts/quirks_check.py */
 	const char *scope_default;	/* value to send when unconstrained */
 	const char *values;			/* accepted values the spec does not list */
 	const char *column;			/* non-NULL: the parameter filters the
@@ -43,17 +47,32 @@ typedef struct CivisFilterQuirk
 typedef struct CivisSyntheticQuirk
 {
 	const char *param;			/* query parameter that creates it */
-	const char *needs_field;	/* item property that must be an object */
+	const char *needs_field;	/* item property that must be an object
+								 * (declared so, holding the member the key
+								 * reads next) */
 	const char *unless_field;	/* ... and this one must be absent, or NULL */
 	const char *column;			/* column name */
 	const char *sql_type;
 	const char *key;			/* dotted JSON path */
 	const char *list;			/* list style, or NULL */
 	bool		exact;			/* the filter is exactly SQL equality */
+	const char *evidence;		/* the spec x-example that shows it (a
+								 * synthetic column is never same-named) */
 } CivisSyntheticQuirk;
+
+/*
+ * The evidence of an exact filter row whose parameter has the same name as
+ * the item field it filters (the spec's own naming): import.c marks the
+ * column exact only when the parameter landed on the field of its own name.
+ */
+#define CIVIS_EVIDENCE_SAME_NAME "same name"
+
+/* The evidence of a path parameter: the path lists only its own items. */
+#define CIVIS_EVIDENCE_PATH "path"
 
 extern bool civis_path_matches(const char *pattern, const char *path);
 extern bool civis_quirk_array_response(const char *path);
+extern bool civis_quirk_object_response(const char *path);
 extern const char *civis_quirk_type(const char *path, const char *field);
 extern const CivisFilterQuirk *civis_quirk_filter(const char *path,
 												  const char *param,

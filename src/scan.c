@@ -118,8 +118,10 @@ missing_path_param_error(CivisTableInfo *info, const CivisRequestPlan *plan)
 						info->relname, col ? col->attname : name),
 				 errdetail("Its endpoint %s has the path parameter {%s}.",
 						   plan->endpoint, name),
-				 errhint("Add WHERE %s = <value> (or IN (...)), or join it to a table that supplies %s.",
-						 col ? col->attname : name, col ? col->attname : name)));
+				 errhint("Add WHERE %s = <value> (or IN (...) or = ANY (...)) with a value of the column's type %s, or join it to a table that supplies %s; IS NOT DISTINCT FROM, or a comparison in another type, supplies no value.",
+						 col ? col->attname : name,
+						 col ? format_type_be(col->atttypid) : "text",
+						 col ? col->attname : name)));
 	}
 }
 
@@ -849,6 +851,38 @@ last_row_stops(CivisScanState *fsstate)
 	return stops;
 }
 
+
+/*
+ * An object where a listing was expected.  Only a table with the option
+ * response 'object' (IMPORT writes it for the endpoints quirks.c lists:
+ * the shares, /search) reads one object as its one row; for any other an
+ * object would silently be one row of a listing, so it is an ERROR.
+ * Tables imported by 1.1.0 had no such option and read the object with
+ * paging 'none': for one release they get a NOTICE naming the option.
+ */
+static void
+refuse_object(CivisScanState *fsstate, const char *shown)
+{
+	const CivisTableInfo *info = fsstate->info;
+
+	if (info->response_object)
+		return;
+	if (info->paging != CIVIS_PAGING_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("the response to %s is a JSON object, not an array", shown),
+				 errdetail("Foreign table \"%s\" reads a listing, and an object is not one.",
+						   info->relname),
+				 errhint("If this endpoint answers one object, set the table option response 'object'.")));
+	if (!fsstate->object_noticed)
+		ereport(NOTICE,
+				(errmsg("foreign table \"%s\" reads a JSON object as its one row without the table option response 'object'",
+						info->relname),
+				 errdetail("This release still reads it; the next one refuses an object where a listing was expected."),
+				 errhint("Use ALTER FOREIGN TABLE ... OPTIONS (ADD response 'object'), or import the table again.")));
+	fsstate->object_noticed = true;
+}
+
 /*
  * Load the next page with rows into fsstate->page; false at the end.
  *
@@ -927,20 +961,8 @@ load_next_page(CivisScanState *fsstate)
 		fsstate->nitems = civis_page_count(fsstate->page);
 		MemoryContextSwitchTo(old);
 
-		/*
-		 * An object where a list was expected is one row where one request
-		 * answers everything (the shares endpoints do that); in a paged
-		 * listing it would silently turn every page into one row.
-		 */
-		if (!civis_page_is_array(fsstate->page) && fsstate->plan->kind == CIVIS_PLAN_LIST &&
-			fsstate->plan->paging != CIVIS_PAGING_NONE &&
-			(fsstate->plan->paging != CIVIS_PAGING_AUTO || resp.total_pages >= 0))
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-					 errmsg("the response to %s is a JSON object, not an array", shown),
-					 errdetail("The endpoint of foreign table \"%s\" pages its results, so each page must be a list.",
-							   fsstate->info->relname),
-					 errhint("If this endpoint answers one object, set the table option paging 'none'.")));
+		if (!civis_page_is_array(fsstate->page) && fsstate->plan->kind == CIVIS_PLAN_LIST)
+			refuse_object(fsstate, shown);
 
 		collect_ids(fsstate);
 		/* a window repeats entries at its start_at: those are skipped */

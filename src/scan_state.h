@@ -59,6 +59,7 @@ struct CivisScanState
 
 	/* statistics for EXPLAIN ANALYZE */
 	double		slowest_ms;		/* longest request, its retries included */
+	bool		object_noticed; /* the NOTICE of a 1.1.0 object table given */
 	int64		pages;
 	int64		rows;
 	int64		duplicates;

@@ -706,6 +706,27 @@ declared_sql_type(SwaggerDoc *doc, cJSON *prop, bool *scalar)
 	return scalar_sql_type(type, json_str(prop, "format"));
 }
 
+/*
+ * Is a property declared as an object, and which members does it declare?
+ * A synthetic column reads a member of it (author.id), so it is made only
+ * when the field has that shape (import.c).
+ */
+static void
+read_object_shape(SwaggerDoc *doc, cJSON *prop, CivisSpecProperty *p)
+{
+	cJSON	   *r = resolve(doc, prop);
+	cJSON	   *member;
+
+	if (r == NULL || !is_object_schema(r))
+		return;
+	p->object = true;
+	cJSON_ArrayForEach(member, cJSON_GetObjectItemCaseSensitive(r, "properties"))
+	{
+		if (member->string != NULL)
+			p->members = lappend(p->members, member->string);
+	}
+}
+
 /* Example items (cJSON objects) of the GET's recorded 200 responses. */
 static List *
 example_items(SwaggerDoc *doc, cJSON *op)
@@ -1041,6 +1062,7 @@ read_endpoint(SwaggerDoc *doc, const char *path, cJSON *path_item, cJSON *op,
 		CHECK_FOR_INTERRUPTS();
 		p->name = prop->string;
 		p->sql_type = declared_sql_type(doc, prop, &p->scalar);
+		read_object_shape(doc, prop, p);
 		p->example_type = evidence_sql_type(examples, p->name, p->sql_type);
 		ep->properties = lappend(ep->properties, p);
 	}

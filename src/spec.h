@@ -38,6 +38,11 @@ typedef struct CivisSpecProperty
 	const char *name;			/* JSON member, as the spec spells it */
 	const char *sql_type;		/* column type of the declared schema */
 	bool		scalar;			/* declared as a scalar type */
+	bool		object;			/* declared as an object (not a map of
+								 * scalars only: one with properties, or
+								 * type object) */
+	List	   *members;		/* char *: an object's declared properties
+								 * (NIL: none declared) */
 	const char *example_type;	/* the column type every non-null x-example
 								 * value shows instead, or NULL */
 } CivisSpecProperty;

@@ -24,7 +24,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from mock_data import (ApiError, DataStore, Query, bad_request, configure,  # noqa: E402
+from mock_data import (ApiError, DataStore, Query, bad_request, configure, ignored_params,  # noqa: E402
                        expected_rows, filter_rows, not_found, ordered_all, overrides_for,
                        parse_ts, sort_rows, tie_key)
 from mock_faults import (CONNECTION_KINDS, STATUS_KINDS, FaultProfile, dump,  # noqa: E402
@@ -64,7 +64,7 @@ class MockState:
         with open(args.spec, "rb") as f:
             self.spec_bytes = f.read()
         self.spec = Spec(json.loads(self.spec_bytes))
-        self.settings = {"range_bounds": args.range_bounds, "ties": args.ties}
+        self.settings = {"range_bounds": args.range_bounds, "ties": args.ties, "ignore": ""}
         configure(self.settings)
         self.store = DataStore(self.spec, seed=args.seed, scale=args.scale, profile=args.data)
         self.cli_keys = set(args.api_key or [DEFAULT_KEY])
@@ -222,7 +222,9 @@ def api_response(state, path, raw_query, lying=False, seq=None):
     if path.rstrip("/") == "/endpoints":
         return Response(200, body=state.spec_bytes)
     ep, args = route(state, path)
-    query = Query(urllib.parse.parse_qsl(raw_query, keep_blank_values=True), seed=seq)
+    ignored = ignored_params()
+    query = Query([(k, v) for k, v in urllib.parse.parse_qsl(raw_query, keep_blank_values=True)
+                   if k not in ignored], seed=seq)
     if not answers_list(ep):
         return Response(200, state.store.detail(ep, path, args))
     rows = state.store.rows(ep, path, args)

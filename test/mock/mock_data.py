@@ -63,7 +63,8 @@ OVERRIDES = [
     ("/scripts/{id}/history", {"as_array": True}),
     ("/databases/{id}/users", {"as_array": True}),
     ("/credentials/types", {"as_array": True}),
-    ("/queries/", {"filter_fields": {"state": ["lastRun.state"]}}),
+    ("/queries/", {"filter_fields": {"state": ["lastRun.state"], "database_id": ["database"],
+                                     "credential_id": ["credential"]}}),
     ("/workflows/", {"int_strings": ["fileId"]}),
     ("/credentials/", {"values": {"type": [
         "Database", "Amazon Web Services S3", "Custom", "Github", "Civis Platform"]}}),
@@ -111,18 +112,30 @@ NULL_LIKE = {"", "null", "none", "nil", "undefined"}
 #   ties          "permute": rows with equal sort keys come in an order that
 #                 changes from request to request (seeded by the request's
 #                 log sequence number, so a run is reproducible); "id": by id
-SETTINGS = {"range_bounds": "inclusive", "ties": "permute"}
+#   ignore        query parameters the API ignores, comma-separated ("" for
+#                 none): "start_at" pages a window listing from its start
+#                 every time, "database_id" answers every query (an API that
+#                 does not honour what the wrapper sends)
+SETTINGS = {"range_bounds": "inclusive", "ties": "permute", "ignore": ""}
 SETTING_VALUES = {"range_bounds": ("inclusive", "exclusive"), "ties": ("permute", "id")}
+FREE_SETTINGS = {"ignore"}                  # any string
 
 
 def configure(changes):
     """Apply {setting: value}; unknown settings or values raise ValueError."""
     for name, value in (changes or {}).items():
+        if name in FREE_SETTINGS and isinstance(value, str):
+            continue
         if value not in SETTING_VALUES.get(name, ()):
             raise ValueError("setting %s must be one of %s"
                              % (name, ", ".join(SETTING_VALUES.get(name, ("(none)",)))))
     SETTINGS.update(changes or {})
     return dict(SETTINGS)
+
+
+def ignored_params():
+    """The query parameters the "ignore" setting says the API ignores."""
+    return {p.strip() for p in SETTINGS.get("ignore", "").split(",") if p.strip()}
 
 
 def null_like(raw):

@@ -342,6 +342,23 @@ class Filters(MockCase):
         users = len(self.all_pages("/users/"))
         self.assertEqual(len(self.all_pages("/users/", "group_ids%5B%5D=")), users)
 
+    def test_ignore_switch(self):
+        path = "/notebooks/2/deployments/3/logs"
+        _, _, rows = self.get(path)
+        mid = rows[len(rows) // 2]["createdAt"]
+        self.ctl("POST", "/_mock/config", {"ignore": "start_at,database_id"})
+        _, _, again = self.get(path + "?start_at=" + mid)
+        self.assertEqual(sorted(map(json.dumps, again)), sorted(map(json.dumps, rows)))
+        every = self.all_pages("/queries/")
+        db = every[0]["database"]
+        self.assertEqual(len(self.all_pages("/queries/", "database_id=%s" % db)), len(every))
+        self.ctl("POST", "/_mock/reset")                  # back to the command line's
+        _, _, late = self.get(path + "?start_at=" + mid)
+        self.assertLess(len(late), len(rows))
+        only = self.all_pages("/queries/", "database_id=%s" % db)
+        self.assertTrue(only and all(r["database"] == db for r in only))
+        self.assertLess(len(only), len(every))
+
     def test_queries_state_is_last_run_state(self):
         rows = self.all_pages("/queries/", "state=failed")
         self.assertTrue(rows and all(r["lastRun"]["state"] == "failed" for r in rows))
