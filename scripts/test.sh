@@ -37,7 +37,7 @@ if ! CIVIS_TEST_BUILD=1 build_and_install; then
   exit 1
 fi
 
-SUITES=${*:-"mock regress fuzz cancel security tls mutation cron hardening budget"}
+SUITES=${*:-"mock regress fuzz cancel security tls mutation cron hardening budget memory"}
 
 for suite in $SUITES; do
   script="test/suites/$suite.sh"

@@ -147,6 +147,24 @@ scan_user(ForeignScanState *node, Index rtindex)
 }
 
 /*
+ * The backend-wide memory budget (CIVIS_BACKEND_MEMORY_BUDGET, below):
+ * parsed pages held by the open scans, and how many scans are open.
+ */
+static int64 backend_page_bytes = 0;	/* parsed pages of the open scans */
+static int	backend_open_scans = 0;
+
+/* The scan's memory context goes (end, abort, cursor closed). */
+static void
+scan_memory_release(void *arg)
+{
+	CivisScanState *fsstate = (CivisScanState *) arg;
+
+	backend_page_bytes -= fsstate->page_bytes;
+	fsstate->page_bytes = 0;
+	backend_open_scans--;
+}
+
+/*
  * Everything a scan needs, in a new context under "parent": the table's
  * options, the transport, the decoder and the memory contexts.
  */
@@ -220,6 +238,11 @@ scan_create(Relation rel, CivisRequestPlan *plan, List *retrieved_attrs,
 										ALLOCSET_SMALL_SIZES);
 	fsstate->row_cxt = AllocSetContextCreate(scan_cxt, "civis_fdw row",
 										ALLOCSET_DEFAULT_SIZES);
+	/* the backend-wide memory budget counts this scan while it is open */
+	fsstate->memory_cb.func = scan_memory_release;
+	fsstate->memory_cb.arg = fsstate;
+	MemoryContextRegisterResetCallback(scan_cxt, &fsstate->memory_cb);
+	backend_open_scans++;
 	MemoryContextSwitchTo(old);
 	return fsstate;
 }
@@ -594,13 +617,75 @@ ahead_allowed(CivisScanState *fsstate, const CivisPaging *ps)
  */
 #define CIVIS_SCAN_BODY_BUDGET ((int64) 256 * 1024 * 1024)
 
+/*
+ * The same bound for a whole backend, whatever the number of foreign scans
+ * it keeps open (cursors, several foreign tables in one plan): response
+ * bodies held or in flight (the transport's count, each request not
+ * answered yet at its max_response_bytes) plus the parsed pages the open
+ * scans hold (backend_page_bytes).  Read-ahead shrinks first, down to no
+ * page ahead; a scan whose next page cannot fit beside what the others
+ * hold is an ERROR (check_page_fits).  Measured (test/suites/memory.sh):
+ * 8 cursors over an API answering 15 MB items stay under 512 MB of
+ * VmHWM; 64 are an ERROR, not an out-of-memory kill.  Tuplestores and
+ * sorts (the kept listing, the local sort) are bounded by work_mem and
+ * stay outside this budget.
+ */
+#define CIVIS_BACKEND_MEMORY_BUDGET ((int64) 448 * 1024 * 1024)
+
+
+/* Memory of this backend's requests and pages, this scan's set apart. */
+static int64
+held_elsewhere(CivisScanState *fsstate)
+{
+	return civis_http_backend_bytes(fsstate->http) +
+		backend_page_bytes - fsstate->page_bytes;
+}
+
 static int
 bodies_allowed(CivisScanState *fsstate)
 {
 	int64		each = Max(fsstate->info->max_response_bytes, 1);
+	int64		room;
 
-	return (int) Max(1, Min(CIVIS_SCAN_BODY_BUDGET / each, MAX_AHEAD));
+	/* what the backend leaves this scan, less the page it reads now */
+	room = (CIVIS_BACKEND_MEMORY_BUDGET - held_elsewhere(fsstate)) / each - 1;
+	return (int) Max(0, Min(Min(CIVIS_SCAN_BODY_BUDGET / each, MAX_AHEAD), room));
 }
+
+/*
+ * The next page must be requested now: it may take max_response_bytes as
+ * it arrives and as much again parsed.  If that cannot fit beside what the
+ * backend's other requests and open scans hold, nothing is sent.
+ */
+static void
+check_page_fits(CivisScanState *fsstate)
+{
+	int64		each = Max(fsstate->info->max_response_bytes, 1);
+	int64		held = civis_http_backend_bytes(NULL) + backend_page_bytes -
+		fsstate->page_bytes;
+
+	if (held + 2 * each > CIVIS_BACKEND_MEMORY_BUDGET)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("foreign table \"%s\" cannot read its next page within the memory civis_fdw allows one session",
+						fsstate->info->relname),
+				 errdetail("The session's %d open foreign scans hold %lld MB of responses and parsed pages; the next page may take up to twice max_response_bytes (%lld MB), and the limit is %lld MB.",
+						   backend_open_scans,
+						   (long long) (held / (1024 * 1024)),
+						   (long long) (each / (1024 * 1024)),
+						   (long long) (CIVIS_BACKEND_MEMORY_BUDGET / (1024 * 1024))),
+				 errhint("Close the cursors over foreign tables that are no longer needed (%d foreign scans are open), or lower the server option max_response_bytes.",
+						 backend_open_scans)));
+}
+
+/* A page was parsed (bytes of page_cxt), or dropped (0). */
+static void
+set_page_bytes(CivisScanState *fsstate, int64 bytes)
+{
+	backend_page_bytes += bytes - fsstate->page_bytes;
+	fsstate->page_bytes = bytes;
+}
+
 
 /*
  * Keep up to max_in_flight requests busy with pages that will be needed if
@@ -795,6 +880,7 @@ take_ticket(CivisScanState *fsstate, CivisPaging *ps)
 			ps->restart_pending = false;
 			fsstate->restart_skip = (fsstate->ncur < fsstate->nitems) ? fsstate->nitems : 0;
 		}
+		check_page_fits(fsstate);
 		ticket = submit_page(fsstate, fsstate->cur, ps, ps->next_page);
 		ps->next_submit = ps->next_page + 1;
 	}
@@ -936,6 +1022,7 @@ load_next_page(CivisScanState *fsstate)
 		fill_ahead(fsstate);
 
 		MemoryContextReset(fsstate->page_cxt);
+		set_page_bytes(fsstate, 0);
 		fsstate->page = NULL;
 		fsstate->nitems = fsstate->item = 0;
 		old = MemoryContextSwitchTo(fsstate->page_cxt);
@@ -959,7 +1046,11 @@ load_next_page(CivisScanState *fsstate)
 		fsstate->page = civis_page_parse(resp.body, resp.body_len, shown,
 									fsstate->info->relname);
 		fsstate->nitems = civis_page_count(fsstate->page);
+		/* the tree holds what the rows need: the body can go */
+		pfree(resp.body);
+		resp.body = NULL;
 		MemoryContextSwitchTo(old);
+		set_page_bytes(fsstate, (int64) MemoryContextMemAllocated(fsstate->page_cxt, true));
 
 		if (!civis_page_is_array(fsstate->page) && fsstate->plan->kind == CIVIS_PLAN_LIST)
 			refuse_object(fsstate, shown);
@@ -1285,6 +1376,7 @@ civisReScanForeignScan(ForeignScanState *node)
 	civis_end_local_sort(fsstate);
 	fsstate->expected_before = Max(pages_expected(fsstate), 0);
 	MemoryContextReset(fsstate->page_cxt);
+	set_page_bytes(fsstate, 0);
 	MemoryContextReset(fsstate->rescan_cxt);
 	fsstate->page = NULL;
 	fsstate->nitems = fsstate->item = 0;

@@ -172,6 +172,10 @@ struct CivisScanState
 	struct CivisScanSlot *monitor;
 	int64		rows_out;		/* rows returned, over every rescan */
 	int64		expected_before;	/* pages expected by earlier rescans */
+
+	/* the backend-wide memory budget (scan.c, CIVIS_BACKEND_MEMORY_BUDGET) */
+	int64		page_bytes;		/* page_cxt after the latest parse */
+	MemoryContextCallback memory_cb;
 };
 
 /* scan.c */

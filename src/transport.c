@@ -1961,6 +1961,38 @@ civis_http_stats(CivisHttp *h)
 }
 
 /*
+ * Response-body memory this backend holds or may soon hold for every
+ * request set but except (NULL: all): a request not answered yet may
+ * grow to its set's max_response_bytes, an answered one holds its buffer.
+ * The scans' backend-wide memory budget (scan.c) adds their parsed pages.
+ */
+int64
+civis_http_backend_bytes(CivisHttp *except)
+{
+	dlist_iter	hit;
+	int64		sum = 0;
+
+	dlist_foreach(hit, &backend_sets)
+	{
+		CivisHttp  *h = dlist_container(CivisHttp, node, hit.cur);
+		dlist_iter	it;
+
+		if (h == except)
+			continue;
+		dlist_foreach(it, &h->requests)
+		{
+			CivisRequest *req = dlist_container(CivisRequest, node, it.cur);
+
+			if (req->state == REQ_DONE)
+				sum += (int64) req->cap;
+			else
+				sum += Max((int64) req->cap, h->max_response_bytes);
+		}
+	}
+	return sum;
+}
+
+/*
  * Copy the rate-limit states of this backend (at most max, in the order
  * their keys were first used) into out; returns how many.
  */

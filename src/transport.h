@@ -128,6 +128,7 @@ extern void civis_http_wait(CivisHttp *http, int ticket, CivisResponse *resp);
 extern void civis_http_discard(CivisHttp *http, int ticket);
 extern void civis_http_discard_all(CivisHttp *http);
 extern int	civis_http_in_flight(CivisHttp *http);
+extern int64 civis_http_backend_bytes(CivisHttp *except);
 extern const CivisHttpStats *civis_http_stats(CivisHttp *http);
 extern void civis_http_set_monitor(CivisHttp *http, struct CivisScanSlot *slot);
 extern int	civis_http_rate_states(CivisRateState *out, int max);

@@ -163,11 +163,14 @@ def dump(obj):
 #   empties    a page `[{},{},...]` of huge_mb MB
 #   endless    a page of real rows of huge_mb MB whose headers claim
 #              999999999 pages (X-Pagination-Total-Pages)
+#   bigitem    a page of ONE item whose name is huge_mb MB of text, with
+#              headers claiming 999999999 pages (every page the same size:
+#              the per-backend memory bound's test, many cursors at once)
 #   spec       for GET /endpoints: the spec named by "spec" (see
 #              hostile_spec), or the bytes of the file "spec_file"
 #   raw        the text "body" with the HTTP status "status" (default 200)
 #              and the content type "ctype" (default JSON)
-HOSTILE_KINDS = {"zeros", "empties", "endless", "spec", "raw"}
+HOSTILE_KINDS = {"zeros", "empties", "endless", "bigitem", "spec", "raw"}
 _HOSTILE_CACHE = {}
 _HOSTILE_SERIAL = [0]
 _SPEC_CACHE = {}
@@ -206,6 +209,22 @@ def hostile_body(kind, opts, resp):
             _HOSTILE_SERIAL[0] += 1
             serial = _HOSTILE_SERIAL[0]
         return b'[{"id":%d,"name":"page %d"},' % (-serial, serial) + _HOSTILE_CACHE[key][1:]
+    if kind == "bigitem":
+        key = ("bigitem", mb)
+        with _HOSTILE_LOCK:
+            if key not in _HOSTILE_CACHE:
+                _HOSTILE_CACHE.clear()
+                _HOSTILE_CACHE[key] = b"x" * int(mb * 1024 * 1024)
+            _HOSTILE_SERIAL[0] += 1
+            serial = _HOSTILE_SERIAL[0]
+            text = _HOSTILE_CACHE[key]
+        resp.headers = [(h, v) for h, v in resp.headers
+                        if not h.lower().startswith("x-pagination-")]
+        resp.headers += [("X-Pagination-Total-Pages", "999999999"),
+                         ("X-Pagination-Total-Entries", "999999999"),
+                         ("X-Pagination-Per-Page", "1"),
+                         ("X-Pagination-Current-Page", "1")]
+        return b'[{"id":%d,"name":"' % serial + text + b'"}]'
     if kind == "raw":
         resp.status = int(opts.get("status", 200))
         resp.ctype = opts.get("ctype") or resp.ctype
