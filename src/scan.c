@@ -152,6 +152,7 @@ scan_user(ForeignScanState *node, Index rtindex)
  */
 static int64 backend_page_bytes = 0;	/* parsed pages of the open scans */
 static int	backend_open_scans = 0;
+static dlist_head backend_scans = DLIST_STATIC_INIT(backend_scans);
 
 /* The scan's memory context goes (end, abort, cursor closed). */
 static void
@@ -162,6 +163,7 @@ scan_memory_release(void *arg)
 	backend_page_bytes -= fsstate->page_bytes;
 	fsstate->page_bytes = 0;
 	backend_open_scans--;
+	dlist_delete(&fsstate->open_node);
 }
 
 /*
@@ -243,6 +245,7 @@ scan_create(Relation rel, CivisRequestPlan *plan, List *retrieved_attrs,
 	fsstate->memory_cb.arg = fsstate;
 	MemoryContextRegisterResetCallback(scan_cxt, &fsstate->memory_cb);
 	backend_open_scans++;
+	dlist_push_tail(&backend_scans, &fsstate->open_node);
 	MemoryContextSwitchTo(old);
 	return fsstate;
 }
@@ -630,7 +633,7 @@ ahead_allowed(CivisScanState *fsstate, const CivisPaging *ps)
  * sorts (the kept listing, the local sort) are bounded by work_mem and
  * stay outside this budget.
  */
-#define CIVIS_BACKEND_MEMORY_BUDGET ((int64) 448 * 1024 * 1024)
+#define CIVIS_BACKEND_MEMORY_BUDGET ((int64) 384 * 1024 * 1024)
 
 
 /* Memory of this backend's requests and pages, this scan's set apart. */
@@ -653,9 +656,40 @@ bodies_allowed(CivisScanState *fsstate)
 }
 
 /*
+ * Drop what another open scan fetched ahead (in flight or arrived, not yet
+ * read): it is fetched again when that scan gets there.  Its current page
+ * stays.
+ */
+static void
+drop_read_ahead(CivisScanState *other)
+{
+	int			n = list_length(other->streams);
+	int			s;
+
+	for (s = 0; other->paging != NULL && s < n; s++)
+	{
+		CivisPaging *ps = &other->paging[s];
+
+		while (ps->nahead > 0)
+		{
+			civis_http_discard(other->http, ps->ahead[ps->ahead_head]);
+			ps->ahead_head = (ps->ahead_head + 1) % MAX_AHEAD;
+			ps->nahead--;
+		}
+		ps->next_submit = ps->next_page;
+		if (ps->first_ticket >= 0 && s != other->cur)
+		{
+			civis_http_discard(other->http, ps->first_ticket);
+			ps->first_ticket = -1;
+		}
+	}
+}
+
+/*
  * The next page must be requested now: it may take max_response_bytes as
  * it arrives and as much again parsed.  If that cannot fit beside what the
- * backend's other requests and open scans hold, nothing is sent.
+ * backend's other requests and open scans hold, the other scans' pages
+ * fetched ahead go first; if it still cannot, nothing is sent.
  */
 static void
 check_page_fits(CivisScanState *fsstate)
@@ -664,6 +698,20 @@ check_page_fits(CivisScanState *fsstate)
 	int64		held = civis_http_backend_bytes(NULL) + backend_page_bytes -
 		fsstate->page_bytes;
 
+	if (held + 2 * each > CIVIS_BACKEND_MEMORY_BUDGET)
+	{
+		dlist_iter	it;
+
+		dlist_foreach(it, &backend_scans)
+		{
+			CivisScanState *other = dlist_container(CivisScanState, open_node, it.cur);
+
+			if (other != fsstate && other->http != NULL)
+				drop_read_ahead(other);
+		}
+		held = civis_http_backend_bytes(NULL) + backend_page_bytes -
+			fsstate->page_bytes;
+	}
 	if (held + 2 * each > CIVIS_BACKEND_MEMORY_BUDGET)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -1050,7 +1098,7 @@ load_next_page(CivisScanState *fsstate)
 		pfree(resp.body);
 		resp.body = NULL;
 		MemoryContextSwitchTo(old);
-		set_page_bytes(fsstate, (int64) MemoryContextMemAllocated(fsstate->page_cxt, true));
+		set_page_bytes(fsstate, 2 * (int64) MemoryContextMemAllocated(fsstate->page_cxt, true));
 
 		if (!civis_page_is_array(fsstate->page) && fsstate->plan->kind == CIVIS_PLAN_LIST)
 			refuse_object(fsstate, shown);

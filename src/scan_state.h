@@ -174,8 +174,10 @@ struct CivisScanState
 	int64		expected_before;	/* pages expected by earlier rescans */
 
 	/* the backend-wide memory budget (scan.c, CIVIS_BACKEND_MEMORY_BUDGET) */
-	int64		page_bytes;		/* page_cxt after the latest parse */
+	int64		page_bytes;		/* page_cxt after the latest parse, twice
+								 * (the rows decoded from it as much again) */
 	MemoryContextCallback memory_cb;
+	dlist_node	open_node;		/* in scan.c's list of open scans */
 };
 
 /* scan.c */
