@@ -698,7 +698,7 @@ check_page_fits(CivisScanState *fsstate)
 	int64		held = civis_http_backend_bytes(NULL) + backend_page_bytes -
 		fsstate->page_bytes;
 
-	if (held + 2 * each > CIVIS_BACKEND_MEMORY_BUDGET)
+	if (held > 0 && held + 2 * each > CIVIS_BACKEND_MEMORY_BUDGET)
 	{
 		dlist_iter	it;
 
@@ -712,7 +712,8 @@ check_page_fits(CivisScanState *fsstate)
 		held = civis_http_backend_bytes(NULL) + backend_page_bytes -
 			fsstate->page_bytes;
 	}
-	if (held + 2 * each > CIVIS_BACKEND_MEMORY_BUDGET)
+	/* alone, a scan is bounded by the per-scan limits above */
+	if (held > 0 && held + 2 * each > CIVIS_BACKEND_MEMORY_BUDGET)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("foreign table \"%s\" cannot read its next page within the memory civis_fdw allows one session",

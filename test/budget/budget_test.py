@@ -228,6 +228,21 @@ def check_cancel_and_terminate(pg_major):
 
     def victim(app):
         holder[app] = psql(READ % "sdry", env={"PGAPPNAME": app})
+
+    # pg_cancel_backend during a wait for budget: the query ends at once
+    t = threading.Thread(target=victim, args=("budget_cancelled",))
+    t.start()
+    ok, seen = wait_for_wait_event("budget_cancelled",
+                                   "CivisFdwBudget" if pg_major >= 17 else "Extension")
+    t0 = time.monotonic()
+    psql("SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
+         "WHERE application_name = 'budget_cancelled'")
+    t.join()
+    secs = time.monotonic() - t0
+    rc, out, err, _ = holder["budget_cancelled"]
+    report("cancel_ends_budget_wait_at_once",
+           ok and rc != 0 and "canceling statement due to user request" in err and secs < 1.5,
+           "waiting seen %s, rc %d %.2f s after the cancel: %s" % (ok, rc, secs, err[:200]))
     t = threading.Thread(target=victim, args=("budget_victim",))
     t.start()
     want = "CivisFdwBudget" if pg_major >= 17 else "Extension"
