@@ -388,6 +388,7 @@ choose_detail(CivisScanState *fsstate, CivisValue *values)
 				*all = *fsstate->planned;
 				all->bound = -1;
 				all->read_hint = 0;
+				all->local_read = 0;
 				fsstate->plan = fsstate->req_plan = all;
 			}
 		}
@@ -504,13 +505,29 @@ submit_page(CivisScanState *fsstate, int s, CivisPaging *ps, int64 page_num)
 }
 
 /*
+ * Pages of the ramp held back because conditions stay local under a
+ * bound: the first page (a full page, see plan_economy) may hold every
+ * row the bound needs, so nothing goes out ahead of it; only once its
+ * rows have all been read, and the executor still asks, have the rows
+ * requested not sufficed, and the ramp starts, one page later than
+ * without a Filter.  The requests wasted when the executor stops then
+ * stay below the pages it used (none at all when page 1 suffices).
+ */
+static int
+ramp_delay(CivisScanState *fsstate)
+{
+	return (fsstate->req_plan->bound > 0 && fsstate->req_plan->local_read > 0) ? 1 : 0;
+}
+
+/*
  * May the next page of this stream go out before it is asked for?  The
  * pages a pushed LIMIT needs, yes; the pages the bound needs if every row
  * passes, yes; beyond those, read-ahead ramps up with the pages consumed
  * (1, 2, 4, ...), so that the requests wasted when the executor stops
- * early never outnumber those it used.  Never while a page sized by the
- * read hint decides what comes next, nor for a sorted stream that goes on
- * to a local sort rather than to its next page.
+ * early never outnumber those it used (held back one page under a local
+ * Filter: ramp_delay).  Never while a page sized by the read hint decides
+ * what comes next, nor for a sorted stream that goes on to a local sort
+ * rather than to its next page.
  */
 static bool
 ahead_allowed(CivisScanState *fsstate, const CivisPaging *ps)
@@ -536,7 +553,7 @@ ahead_allowed(CivisScanState *fsstate, const CivisPaging *ps)
 	if (bound > 0 && ps->page_size > 0 &&
 		ps->next_submit <= ((int64) bound + ps->page_size - 1) / ps->page_size)
 		return true;
-	return ps->nahead < ps->pages;
+	return ps->nahead < ps->pages - ramp_delay(fsstate);
 }
 
 /*
@@ -616,7 +633,8 @@ fill_ahead(CivisScanState *fsstate)
 			outstanding++;
 		else if (!ps->done)
 		{
-			if (outstanding >= fsstate->pages && fsstate->req_plan->bound >= 0)
+			if (outstanding >= fsstate->pages - ramp_delay(fsstate) &&
+				fsstate->req_plan->bound >= 0)
 				break;
 			if (outstanding >= bodies)
 				break;
