@@ -83,6 +83,21 @@ def corpus(mock):
     # (case-insensitive), so one page holds 3 rows when 3 exist: 1
     q.append(("name ILIKE '%a%' LIMIT 3",
               "SELECT id FROM civis.jobs WHERE name ILIKE '%a%' LIMIT 3", 1))
+    # issue 21: a LIMIT under a local filter whose matches are not among
+    # the first rows (the planner guesses a one-letter ILIKE matches most
+    # names; 1.1.0 sent limit=4, then page 1 again at 50, then page 2
+    # ahead, unused).  The letter is chosen from the data: fewer than 3 of
+    # the first 4 names hold it, at least 3 of the first 50 do.  The API
+    # does not receive name ILIKE; GET /jobs/?limit=50 holds the 3 rows: 1
+    _, _, body = mock.call("GET", "/jobs/?archived=all&limit=50&order=id&order_dir=asc"
+                                  "&page_num=1", auth=True)
+    names = [str(r.get("name") or "").lower() for r in json.loads(body)]
+    letter = next((c for c in "hgfedcbijklmnopqrstuvwxyz"
+                   if sum(c in n for n in names[:4]) < 3 and sum(c in n for n in names) >= 3),
+                  None)
+    if letter:
+        q.append((f"name ILIKE '%{letter}%' LIMIT 3 (matches not in the first 4 rows)",
+                  f"SELECT id FROM civis.jobs WHERE name ILIKE '%{letter}%' LIMIT 3", 1))
     # GET /jobs/{id} for each of the 5 ids: 5
     q.append(("5 local ids JOIN civis.jobs (local table not analyzed)",
               "SELECT j.id, j.name FROM ids5_raw w JOIN civis.jobs j ON j.id = w.job_id", 5))
