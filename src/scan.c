@@ -505,18 +505,25 @@ submit_page(CivisScanState *fsstate, int s, CivisPaging *ps, int64 page_num)
 }
 
 /*
- * Pages of the ramp held back because conditions stay local under a
- * bound: the first page (a full page, see plan_economy) may hold every
- * row the bound needs, so nothing goes out ahead of it; only once its
- * rows have all been read, and the executor still asks, have the rows
- * requested not sufficed, and the ramp starts, one page later than
- * without a Filter.  The requests wasted when the executor stops then
- * stay below the pages it used (none at all when page 1 suffices).
+ * Pages of the ramp held back because rows are filtered here under a
+ * bound (a condition left in the Filter at planning, or one this
+ * execution's value made the scan evaluate itself): the first full page
+ * may hold every row the bound needs, so nothing goes out ahead of it;
+ * only once its rows have all been read, and the executor still asks,
+ * have the rows requested not sufficed, and the ramp starts, one page
+ * later than without a Filter.  A small first page read again at the full
+ * size (a value found not exact at execution) is not a page of new rows:
+ * it does not advance the ramp either.  The requests wasted when the
+ * executor stops then stay below the pages it used (none at all when the
+ * first full page suffices).
  */
-static int
+static int64
 ramp_delay(CivisScanState *fsstate)
 {
-	return (fsstate->req_plan->bound > 0 && fsstate->req_plan->local_read > 0) ? 1 : 0;
+	if (fsstate->req_plan->bound <= 0 ||
+		(fsstate->req_plan->local_read <= 0 && fsstate->active_rechecks == NIL))
+		return 0;
+	return 1 + fsstate->reread_pages;
 }
 
 /*
@@ -769,6 +776,7 @@ take_ticket(CivisScanState *fsstate, CivisPaging *ps)
 			 */
 			ps->restart_pending = false;
 			fsstate->restart_skip = (fsstate->ncur < fsstate->nitems) ? fsstate->nitems : 0;
+			fsstate->reread_pages++;
 		}
 		ticket = submit_page(fsstate, fsstate->cur, ps, ps->next_page);
 		ps->next_submit = ps->next_page + 1;

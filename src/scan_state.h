@@ -60,6 +60,7 @@ struct CivisScanState
 	/* statistics for EXPLAIN ANALYZE */
 	double		slowest_ms;		/* longest request, its retries included */
 	int64		pages;
+	int64		reread_pages;	/* small first pages read again at full size */
 	int64		rows;
 	int64		duplicates;
 
