@@ -83,6 +83,15 @@ def corpus(mock):
     # (case-insensitive), so one page holds 3 rows when 3 exist: 1
     q.append(("name ILIKE '%a%' LIMIT 3",
               "SELECT id FROM civis.jobs WHERE name ILIKE '%a%' LIMIT 3", 1))
+    # GET /jobs/{id} for each of the 5 ids: 5
+    q.append(("5 local ids JOIN civis.jobs (local table not analyzed)",
+              "SELECT j.id, j.name FROM ids5_raw w JOIN civis.jobs j ON j.id = w.job_id", 5))
+    # GET /jobs/?order=updated_at&order_dir=desc&limit=50: 30 rows, and
+    # the 31st is older than the bound: 1
+    q.append(("incremental refresh: updated_at > <30 rows ago> ORDER BY updated_at DESC",
+              f"SELECT id, name, updated_at FROM civis.jobs WHERE updated_at > '{since}' "
+              "ORDER BY updated_at DESC", 1))
+    # --- variants -------------------------------------------------------
     # issue 21: a LIMIT under a local filter whose matches are not among
     # the first rows (the planner guesses a one-letter ILIKE matches most
     # names; 1.1.0 sent limit=4, then page 1 again at 50, then page 2
@@ -98,15 +107,6 @@ def corpus(mock):
     if letter:
         q.append((f"name ILIKE '%{letter}%' LIMIT 3 (matches not in the first 4 rows)",
                   f"SELECT id FROM civis.jobs WHERE name ILIKE '%{letter}%' LIMIT 3", 1))
-    # GET /jobs/{id} for each of the 5 ids: 5
-    q.append(("5 local ids JOIN civis.jobs (local table not analyzed)",
-              "SELECT j.id, j.name FROM ids5_raw w JOIN civis.jobs j ON j.id = w.job_id", 5))
-    # GET /jobs/?order=updated_at&order_dir=desc&limit=50: 30 rows, and
-    # the 31st is older than the bound: 1
-    q.append(("incremental refresh: updated_at > <30 rows ago> ORDER BY updated_at DESC",
-              f"SELECT id, name, updated_at FROM civis.jobs WHERE updated_at > '{since}' "
-              "ORDER BY updated_at DESC", 1))
-    # --- variants -------------------------------------------------------
     # GET /jobs/?limit=10: 1
     q.append(("LIMIT 10", "SELECT * FROM civis.jobs LIMIT 10", 1))
     # GET /jobs/?order=updated_at&order_dir=desc&limit=5: 1
