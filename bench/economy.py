@@ -92,6 +92,21 @@ def corpus(mock):
               f"SELECT id, name, updated_at FROM civis.jobs WHERE updated_at > '{since}' "
               "ORDER BY updated_at DESC", 1))
     # --- variants -------------------------------------------------------
+    # issue 21: a LIMIT under a local filter whose matches are not among
+    # the first rows (the planner guesses a one-letter ILIKE matches most
+    # names; 1.1.0 sent limit=4, then page 1 again at 50, then page 2
+    # ahead, unused).  The letter is chosen from the data: fewer than 3 of
+    # the first 4 names hold it, at least 3 of the first 50 do.  The API
+    # does not receive name ILIKE; GET /jobs/?limit=50 holds the 3 rows: 1
+    _, _, body = mock.call("GET", "/jobs/?archived=all&limit=50&order=id&order_dir=asc"
+                                  "&page_num=1", auth=True)
+    names = [str(r.get("name") or "").lower() for r in json.loads(body)]
+    letter = next((c for c in "hgfedcbijklmnopqrstuvwxyz"
+                   if sum(c in n for n in names[:4]) < 3 and sum(c in n for n in names) >= 3),
+                  None)
+    if letter:
+        q.append((f"name ILIKE '%{letter}%' LIMIT 3 (matches not in the first 4 rows)",
+                  f"SELECT id FROM civis.jobs WHERE name ILIKE '%{letter}%' LIMIT 3", 1))
     # GET /jobs/?limit=10: 1
     q.append(("LIMIT 10", "SELECT * FROM civis.jobs LIMIT 10", 1))
     # GET /jobs/?order=updated_at&order_dir=desc&limit=5: 1

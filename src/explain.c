@@ -217,9 +217,9 @@ explain_requests(ForeignScanState *node, ExplainState *es)
 	/* a pushed LIMIT says more than the bound it implies */
 	if (plan->bound > 0 && plan->limit_expr < 0 && plan->offset_expr < 0)
 		ExplainPropertyText("Civis Bound",
-							plan->read_hint > plan->bound
+							plan->local_read > plan->bound
 							? psprintf("%d rows (a hint; about %d read for the local conditions)",
-									   plan->bound, plan->read_hint)
+									   plan->bound, plan->local_read)
 							: psprintf("%d rows (a hint)", plan->bound),
 							es);
 	if (plan->stop_index >= 0 &&

@@ -550,6 +550,7 @@ civis_plan_serialize(const CivisRequestPlan *plan)
 	list = lappend(list, str_node(plan->hidden_key));
 	list = lappend(list, makeInteger(plan->bound));
 	list = lappend(list, makeInteger(plan->read_hint));
+	list = lappend(list, makeInteger(plan->local_read));
 	list = lappend(list, makeInteger(plan->stop_index));
 	foreach(lc, plan->args)
 	{
@@ -596,6 +597,7 @@ civis_plan_deserialize(List *list)
 	plan->hidden_key = node_str(list_nth(list, i++));
 	plan->bound = intVal(list_nth(list, i++));
 	plan->read_hint = intVal(list_nth(list, i++));
+	plan->local_read = intVal(list_nth(list, i++));
 	plan->stop_index = intVal(list_nth(list, i++));
 	for_each_from(lc, list, i)
 	{

@@ -63,12 +63,17 @@ typedef struct CivisRequestPlan
 
 	/*
 	 * Request economy (a hint from planning; never changes a result): the
-	 * rows the query will consume at most (0: unknown, -1: all), the rows the scan
-	 * expects to read for them (local conditions drop some), and the
-	 * clause of fdw_recheck_quals that ends a sorted stream when false.
+	 * rows the query will consume at most (0: unknown, -1: all), the size
+	 * of the first page when every condition is applied exactly by the API
+	 * (the bound; 0 otherwise: a full page), the rows the scan expects to
+	 * read for the bound when conditions stay local (0 when none does:
+	 * read-ahead then waits until the rows requested have not sufficed),
+	 * and the clause of fdw_recheck_quals that ends a sorted stream when
+	 * false.
 	 */
 	int			bound;
 	int			read_hint;
+	int			local_read;
 	int			stop_index;		/* -1: none */
 } CivisRequestPlan;
 

@@ -793,6 +793,28 @@ inner_of_semi_join(PlannerInfo *root, Path *path)
 }
 
 /*
+ * Is this LIMIT count or OFFSET no limit at all?  Absent, or a constant
+ * (after constant folding) that PostgreSQL itself treats as absent: a NULL
+ * (LIMIT ALL, OFFSET NULL) or an OFFSET of 0.  A parameter ($1 in a generic
+ * plan) may be anything at execution, so it counts as a limit.
+ */
+static bool
+no_limit_expr(Node *node, bool is_offset)
+{
+	Const	   *c;
+
+	if (node == NULL)
+		return true;
+	if (!IsA(node, Const))
+		return false;
+	c = (Const *) node;
+	if (c->constisnull)
+		return true;
+	return is_offset && c->consttype == INT8OID &&
+		DatumGetInt64(c->constvalue) == 0;
+}
+
+/*
  * The rows the query will consume at most from a scan on this path, known
  * at planning (ExecSetTupleBound never reaches a ForeignScan): the LIMIT
  * when the path's order is the query's (otherwise a Sort above reads
@@ -811,9 +833,14 @@ scan_bound(PlannerInfo *root, Path *path)
 	if (path->param_info != NULL ||
 		bms_membership(root->all_baserels) != BMS_SINGLETON)
 		return 0;
-	/* no LIMIT, and the planner expects every row to be fetched */
-	if (root->tuple_fraction <= 0 && root->parse->limitCount == NULL &&
-		root->parse->limitOffset == NULL)
+	/*
+	 * No LIMIT, and the planner expects every row to be fetched.  OFFSET 0
+	 * (the usual fence of a subquery) and LIMIT ALL skip nothing and stop
+	 * nothing: every row is read all the same.
+	 */
+	if (root->tuple_fraction <= 0 &&
+		no_limit_expr(root->parse->limitCount, false) &&
+		no_limit_expr(root->parse->limitOffset, true))
 		return -1;
 	if (!query_streams_rows(root->parse))
 		return 0;
@@ -833,7 +860,9 @@ scan_bound(PlannerInfo *root, Path *path)
 /*
  * The rows a scan expects to read for "bound" rows to pass: conditions the
  * API does not receive at all drop rows locally (a loose one it applies,
- * if loosely).
+ * if loosely).  An estimate only: it decides whether a sorted path is
+ * worth offering and what EXPLAIN says, never the size of a request
+ * (plan_economy).
  */
 static int
 read_hint(PlannerInfo *root, RelOptInfo *base, CivisPlanResult *res, int bound)
@@ -968,7 +997,7 @@ add_sorted_path(PlannerInfo *root, RelOptInfo *baserel, Cost startup, Cost total
  */
 static void
 plan_economy(PlannerInfo *root, RelOptInfo *base, Path *path,
-			 CivisPlanResult *res, List **recheck)
+			 CivisPlanResult *res, List **recheck, bool has_filter)
 {
 	CivisRelInfo *fpinfo = base->fdw_private;
 	CivisRequestPlan *plan = res->plan;
@@ -986,7 +1015,29 @@ plan_economy(PlannerInfo *root, RelOptInfo *base, Path *path,
 	if (!fpinfo->optimise)
 		return;
 	plan->bound = scan_bound(root, path);
-	plan->read_hint = read_hint(root, base, res, plan->bound);
+
+	/*
+	 * The bound sizes the first page only when nothing stays in the Filter:
+	 * every row the API answers is then a row the query consumes, and
+	 * "limit=bound" is exactly what it needs.  With a condition checked
+	 * locally the number of rows that pass is a guess from a selectivity
+	 * that the API's data need not follow (ILIKE '%a%' estimated at 3 in
+	 * 4), and a guessed small page that falls short costs page 1 again at
+	 * the full size and often the page after it: the first page is a full
+	 * page, which costs the same one request (the rate limit counts
+	 * requests, not rows), and read-ahead waits until the rows requested
+	 * have not sufficed (ahead_allowed in scan.c).
+	 */
+	if (has_filter && plan->bound > 0)
+	{
+		plan->read_hint = 0;
+		plan->local_read = Max(read_hint(root, base, res, plan->bound), plan->bound);
+	}
+	else
+	{
+		plan->read_hint = plan->bound > 0 ? plan->bound : 0;
+		plan->local_read = 0;
+	}
 	if (col && plan->order_attnum == col->attnum && plan->kind == CIVIS_PLAN_LIST)
 	{
 		Expr	   *stop = stop_clause(base, col, linitial(path->pathkeys), desc);
@@ -1439,7 +1490,7 @@ upper_plan(PlannerInfo *root, RelOptInfo *upperrel, Path *path, List *tlist,
 			res->fdw_exprs = lappend(res->fdw_exprs, copyObject(root->parse->limitOffset));
 		}
 	}
-	plan_economy(root, base, path, res, &recheck);
+	plan_economy(root, base, path, res, &recheck, false);
 
 	scan_tlist = upper_scan_tlist(tlist, recheck, 0, &attrs);
 
@@ -1523,7 +1574,7 @@ civisGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	 */
 	local = split_clauses(fpinfo->info, res, scan_clauses, baserel->relid,
 						  &recheck);
-	plan_economy(root, baserel, &best_path->path, res, &recheck);
+	plan_economy(root, baserel, &best_path->path, res, &recheck, local != NIL);
 
 	fdw_private = list_make3(civis_plan_serialize(res->plan),
 							 retrieved_attrs(baserel, list_concat_copy(local, recheck),

@@ -457,6 +457,7 @@ choose_detail(CivisScanState *fsstate, CivisValue *values)
 				*all = *fsstate->planned;
 				all->bound = -1;
 				all->read_hint = 0;
+				all->local_read = 0;
 				fsstate->plan = fsstate->req_plan = all;
 			}
 		}
@@ -573,13 +574,36 @@ submit_page(CivisScanState *fsstate, int s, CivisPaging *ps, int64 page_num)
 }
 
 /*
+ * Pages of the ramp held back because rows are filtered here under a
+ * bound (a condition left in the Filter at planning, or one this
+ * execution's value made the scan evaluate itself): the first full page
+ * may hold every row the bound needs, so nothing goes out ahead of it;
+ * only once its rows have all been read, and the executor still asks,
+ * have the rows requested not sufficed, and the ramp starts, one page
+ * later than without a Filter.  A small first page read again at the full
+ * size (a value found not exact at execution) is not a page of new rows:
+ * it does not advance the ramp either.  The requests wasted when the
+ * executor stops then stay below the pages it used (none at all when the
+ * first full page suffices).
+ */
+static int64
+ramp_delay(CivisScanState *fsstate)
+{
+	if (fsstate->req_plan->bound <= 0 ||
+		(fsstate->req_plan->local_read <= 0 && fsstate->active_rechecks == NIL))
+		return 0;
+	return 1 + fsstate->reread_pages;
+}
+
+/*
  * May the next page of this stream go out before it is asked for?  The
  * pages a pushed LIMIT needs, yes; the pages the bound needs if every row
  * passes, yes; beyond those, read-ahead ramps up with the pages consumed
  * (1, 2, 4, ...), so that the requests wasted when the executor stops
- * early never outnumber those it used.  Never while a page sized by the
- * read hint decides what comes next, nor for a sorted stream that goes on
- * to a local sort rather than to its next page.
+ * early never outnumber those it used (held back one page under a local
+ * Filter: ramp_delay).  Never while a page sized by the read hint decides
+ * what comes next, nor for a sorted stream that goes on to a local sort
+ * rather than to its next page.
  */
 static bool
 ahead_allowed(CivisScanState *fsstate, const CivisPaging *ps)
@@ -605,7 +629,7 @@ ahead_allowed(CivisScanState *fsstate, const CivisPaging *ps)
 	if (bound > 0 && ps->page_size > 0 &&
 		ps->next_submit <= ((int64) bound + ps->page_size - 1) / ps->page_size)
 		return true;
-	return ps->nahead < ps->pages;
+	return ps->nahead < ps->pages - ramp_delay(fsstate);
 }
 
 /*
@@ -793,7 +817,8 @@ fill_ahead(CivisScanState *fsstate)
 			outstanding++;
 		else if (!ps->done)
 		{
-			if (outstanding >= fsstate->pages && fsstate->req_plan->bound >= 0)
+			if (outstanding >= fsstate->pages - ramp_delay(fsstate) &&
+				fsstate->req_plan->bound >= 0)
 				break;
 			if (outstanding >= bodies)
 				break;
@@ -928,6 +953,7 @@ take_ticket(CivisScanState *fsstate, CivisPaging *ps)
 			 */
 			ps->restart_pending = false;
 			fsstate->restart_skip = (fsstate->ncur < fsstate->nitems) ? fsstate->nitems : 0;
+			fsstate->reread_pages++;
 		}
 		check_page_fits(fsstate);
 		ticket = submit_page(fsstate, fsstate->cur, ps, ps->next_page);

@@ -112,6 +112,7 @@ civis_start_local_sort(CivisScanState *fsstate)
 	read->limit_expr = read->offset_expr = -1;
 	read->bound = -1;			/* every row is read */
 	read->read_hint = 0;
+	read->local_read = 0;
 	fsstate->req_plan = read;
 	civis_paging_init(&fsstate->paging[0], read, NULL);
 	fsstate->cur = 0;

@@ -61,6 +61,7 @@ struct CivisScanState
 	double		slowest_ms;		/* longest request, its retries included */
 	bool		object_noticed; /* the NOTICE of a 1.1.0 object table given */
 	int64		pages;
+	int64		reread_pages;	/* small first pages read again at full size */
 	int64		rows;
 	int64		duplicates;
 

@@ -674,10 +674,18 @@ class Generator:
                                                                           "bigint")
         r = rng.random()
         if r < 0.25:
-            # a join on id (nested loop: one get-by-id per outer row)
+            # a join on id (nested loop: one get-by-id per outer row), or
+            # on a column other than the id that the API takes as a
+            # parameter (author_id: one-to-many, one author= listing per
+            # outer value; issue 21), duplicates included
+            jcol, jpool = idcol, pool
+            acol = next((col for col in info["cols"] if col["name"] == "author_id"), None)
+            apool = [v for v in self.pools.get(c.table, "author_id") if isinstance(v, int)]
+            if acol is not None and apool and rng.random() < 0.4:
+                jcol, jpool = acol, apool
             c.shape = "join"
-            c.join_col = idcol
-            c.join_vals = [Val(str(rng.choice(pool)), "bigint")
+            c.join_col = jcol
+            c.join_vals = [Val(str(rng.choice(jpool)), "bigint")
                            for _ in range(rng.randint(1, 4))]
             # fanout_limit 1: the scan switches to the kept listing (issue 10)
             c.fanout1 = rng.random() < 0.5
