@@ -101,6 +101,19 @@ _PG_init(void)
 							   GUC_LIST_INPUT,
 							   civis_check_allowed_hosts, NULL, NULL);
 
+	/* what a non-superuser may raise the size and time options to */
+	for (CivisOptionCeiling *c = civis_option_ceilings; c->option; c++)
+		DefineCustomIntVariable(c->guc,
+								c->description,
+								"Set by superusers, also per role or database (ALTER ROLE/DATABASE ... SET); superusers themselves are not bound by it.",
+								c->limit,
+								c->boot_value,
+								c->minval,
+								INT_MAX,
+								PGC_SUSET,
+								c->flags,
+								NULL, NULL, NULL);
+
 	civis_mark_guc_prefix_reserved("civis_fdw");
 
 	CacheRegisterSyscacheCallback(FOREIGNSERVEROID, civis_inval_callback, (Datum) 0);

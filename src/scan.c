@@ -115,7 +115,9 @@ missing_path_param_error(CivisTableInfo *info, const CivisRequestPlan *plan)
 				 errmsg("foreign table \"%s\" needs a condition on column \"%s\"",
 						info->relname, col ? col->attname : name),
 				 errdetail("Its endpoint %s has the path parameter {%s}.",
-						   plan->endpoint, name),
+						   civis_message_text(plan->endpoint,
+											  strlen(plan->endpoint), 200),
+						   name),
 				 errhint("Add WHERE %s = <value> (or IN (...)), or join it to a table that supplies %s.",
 						 col ? col->attname : name, col ? col->attname : name)));
 	}
