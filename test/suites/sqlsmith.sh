@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Random queries (issue 19): sqlsmith (Debian package "sqlsmith") sends
+# CIVIS_SQLSMITH_QUERIES random queries (default 3000) with a fixed seed
+# (CIVIS_SQLSMITH_SEED, default 19) against every table imported from the
+# mock, as a role that sees only those foreign tables.  Most of its queries
+# stop at planning, so it exercises planning, upper paths and EXPLAIN-like
+# work, where a new path or a refactor breaks things.  Fails on
+#   - a crash (a backend terminated by a signal, in the postmaster's log);
+#   - an internal error: SQLSTATE XX000 (every elog(ERROR) of the wrapper
+#     is one), "unrecognized node type", "cache lookup failed";
+#   - a statement that outlives its timeout (statement_timeout is 1 s for
+#     the role; a watcher fails on any of its statements active for 15 s).
+# scripts/test.sh lists this suite on PostgreSQL 15 only; scripts/sqlsmith.sh
+# runs it with a fresh random seed (outside CI, as scripts/fuzz.sh does for
+# the fuzzer).  Reports PASS/FAIL lines into $RESULTS.
+set -uo pipefail
+. "$CIVIS_ROOT/scripts/lib.sh"
+
+inner() {
+  set -uo pipefail
+  . "$CIVIS_ROOT/scripts/lib.sh"
+  SUITE=sqlsmith
+  . "$CIVIS_ROOT/test/suites/lib_suite.sh"
+  command -v sqlsmith >/dev/null || { fail setup "sqlsmith is not installed (Debian package sqlsmith)"; exit 1; }
+  start_suite_mock --rate-limit 1000000000
+  SEED=${CIVIS_SQLSMITH_SEED:-19}
+  QUERIES=${CIVIS_SQLSMITH_QUERIES:-3000}
+  WORK=$(mktemp -d)
+  chmod 755 "$WORK"
+
+  # the log names each error's SQLSTATE and the application
+  psql -X -q -v ON_ERROR_STOP=1 <<SQL || { fail setup "could not configure the server log"; exit 1; }
+ALTER SYSTEM SET log_line_prefix = '%m [%p] %e %a: ';
+SELECT pg_reload_conf();
+SQL
+  # a role that sees only the foreign tables (imported by a superuser), with
+  # its own user mapping and a short statement_timeout
+  psql -X -q -v ON_ERROR_STOP=1 <<SQL || { fail setup "could not create the test objects"; exit 1; }
+CREATE EXTENSION civis_fdw;
+CREATE SERVER civis FOREIGN DATA WRAPPER civis_fdw
+  OPTIONS (api_url '$CIVIS_MOCK_URL', max_retries '0', request_timeout '5');
+CREATE SCHEMA civis;
+CREATE USER MAPPING FOR CURRENT_USER SERVER civis OPTIONS (api_key 'test-key-0123456789');
+IMPORT FOREIGN SCHEMA civis FROM SERVER civis INTO civis;
+CREATE ROLE civis_smith LOGIN PASSWORD 'civis_smith';
+CREATE USER MAPPING FOR civis_smith SERVER civis OPTIONS (api_key 'test-key-0123456789');
+REVOKE ALL ON SCHEMA public FROM PUBLIC;
+GRANT USAGE ON SCHEMA civis TO civis_smith;
+GRANT SELECT ON ALL TABLES IN SCHEMA civis TO civis_smith;
+ALTER ROLE civis_smith SET statement_timeout = '1s';
+SQL
+  ntables=$(psql -X -At -c "SELECT count(1) FROM information_schema.foreign_tables WHERE foreign_table_schema = 'civis'")
+  nrows=$(psql -X -At -c "SET ROLE civis_smith; SELECT (SELECT count(1) FROM civis.jobs) + (SELECT count(1) FROM civis.users) + (SELECT count(1) FROM civis.databases)" | tail -1)
+  if [ "${ntables:-0}" -gt 10 ] && [ "${nrows:-0}" -gt 0 ]; then
+    pass "setup ($ntables foreign tables, $nrows rows in three of them)"
+  else
+    fail setup "imported ${ntables:-?} tables, ${nrows:-?} rows"
+    exit 1
+  fi
+
+  # the watcher: any statement of the role active for 15 s or more
+  : >"$WORK/overdue"
+  (
+    while [ ! -e "$WORK/done" ]; do
+      psql -X -At -c "SELECT pid || ' ' || (now() - query_start) || ' ' || left(query, 300)
+                        FROM pg_stat_activity
+                       WHERE usename = 'civis_smith' AND state = 'active'
+                         AND now() - query_start > interval '15 s'" >>"$WORK/overdue" 2>/dev/null
+      sleep 2
+    done
+  ) &
+  watcher=$!
+
+  echo "== sqlsmith: seed $SEED, $QUERIES queries"
+  start=$SECONDS
+  timeout 900 sqlsmith --target="host=$PGHOST port=$PGPORT dbname=$PGDATABASE user=civis_smith password=civis_smith application_name=civis_sqlsmith" \
+    --seed="$SEED" --max-queries="$QUERIES" --exclude-catalog --verbose \
+    >"$WORK/out" 2>&1
+  rc=$?
+  touch "$WORK/done"
+  wait "$watcher"
+  elapsed=$((SECONDS - start))
+  tail -25 "$WORK/out"
+  echo "== sqlsmith ended after $elapsed s (exit $rc)"
+
+  if [ $rc -eq 0 ]; then
+    pass "ran (seed $SEED, $QUERIES queries, $elapsed s)"
+  else
+    fail ran "sqlsmith exited with $rc after $elapsed s (seed $SEED): $(tail -5 "$WORK/out")"
+  fi
+  check_no_crash no_crash
+  internal=$(grep -h -E ' XX000 |unrecognized node type|cache lookup failed|PANIC' $(pg_log_files) /dev/null | head -5)
+  if [ -n "$internal" ]; then
+    # the statements of those errors, for the report
+    grep -h -A1 -E ' XX000 |unrecognized node type|cache lookup failed' $(pg_log_files) /dev/null | head -20
+    fail no_internal_error "seed $SEED: $internal"
+  else
+    pass no_internal_error
+  fi
+  if [ -s "$WORK/overdue" ]; then
+    fail statements_within_timeout "seed $SEED: $(head -3 "$WORK/overdue")"
+  else
+    pass statements_within_timeout
+  fi
+  # errors by SQLSTATE, for the record
+  echo "== errors by SQLSTATE:"
+  grep -h -o -E '\] [0-9A-Z]{5} civis_sqlsmith: ERROR' $(pg_log_files) /dev/null |
+    awk '{print $2}' | sort | uniq -c | sort -rn | head -15
+  if psql -X -At -c "SELECT 1" | grep -q '^1$'; then
+    pass server_answers
+  else
+    fail server_answers "the server does not answer after the run"
+  fi
+  rm -rf "$WORK"
+  [ "$FAILS" -eq 0 ]
+}
+export -f inner
+
+virtualenv bash -c inner
