@@ -24,6 +24,7 @@ SET timezone = 'UTC';
 CREATE ROLE civis_bounds_user;
 GRANT USAGE ON FOREIGN DATA WRAPPER civis_fdw TO civis_bounds_user;
 GRANT CREATE ON SCHEMA public TO civis_bounds_user;
+LOAD 'civis_fdw';
 SELECT name, setting, unit, context, boot_val FROM pg_settings
  WHERE name LIKE 'civis_fdw.%\_limit' ORDER BY 1;
 
@@ -151,7 +152,7 @@ END $$;
 UPDATE pg_foreign_server SET srvoptions = array['api_url=' || :'mock_url' || '/prefix']
  WHERE srvname = 'b_own';
 SET ROLE civis_bounds_user;
-SELECT ep, pg_temp.try_endpoint(ep) AS result
+SELECT translate(ep, E'\r\n\t', '___') AS ep, pg_temp.try_endpoint(ep) AS result
   FROM unnest(array[
     '/../../secret/', '/jobs/../../secret/', '/./jobs/', '/jobs/.', '/jobs/..',
     '/%2e%2e/secret/', '/%2E%2E/secret/', '/.%2e/secret/', '/%2e./secret/',

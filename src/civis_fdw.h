@@ -180,8 +180,16 @@ typedef struct CivisOptionCeiling
 
 extern CivisOptionCeiling civis_option_ceilings[];
 
-/* why a path is not one that stays under the server's URL, or NULL */
-extern const char *civis_path_problem(const char *path, bool is_template);
+/*
+ * Why a path is not one that stays under the server's URL, or NULL
+ * (option.c).  CIVIS_PATH_TEMPLATE: {name} path parameters may appear;
+ * CIVIS_PATH_SENT: a request's path with its values in place, each value
+ * percent-encoded, so an encoded "/" or "\" is a value's own character.
+ */
+#define CIVIS_PATH_PREFIX	0	/* the path of api_url */
+#define CIVIS_PATH_TEMPLATE	1	/* endpoint, detail_endpoint, spec paths */
+#define CIVIS_PATH_SENT		2	/* a request's path (request.c) */
+extern const char *civis_path_problem(const char *path, int kind);
 
 /* --------------------------------------------------------------------
  * naming.c (pure functions, palloc'd results)

@@ -705,7 +705,7 @@ parse_api_url(const char *url, HostPort *out)
 		while (len > 0 && p[len - 1] == '/')
 			len--;
 		prefix = pnstrdup(p, len);
-		if (len > 0 && (why = civis_path_problem(prefix, false)) != NULL)
+		if (len > 0 && (why = civis_path_problem(prefix, CIVIS_PATH_PREFIX)) != NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 					 errmsg("invalid value for option \"api_url\": \"%s\"",
@@ -792,11 +792,14 @@ is_dot_segment(const char *s, size_t len)
  * included), no %2f, %5c or backslash, no empty segment (a final "/" is
  * allowed), no control character, no "?" or "#".  With is_template, path
  * parameters may appear, only as {name} (letters, digits, "_", "-") and
- * as a whole segment or part of one; without it, no brace at all.
+ * as a whole segment or part of one; in the path of api_url, no brace at
+ * all.  A request's path (CIVIS_PATH_SENT: the values in place, each
+ * percent-encoded by civis_url_escape) may hold %2f or %5c, a value's own
+ * "/" or "\" that stays in its segment, and braces are not looked at.
  * The texts are constant (used by spec.c's WARNING and by request.c).
  */
 const char *
-civis_path_problem(const char *path, bool is_template)
+civis_path_problem(const char *path, int kind)
 {
 	const char *seg;
 	const char *p;
@@ -813,15 +816,17 @@ civis_path_problem(const char *path, bool is_template)
 			return "contains \"?\" or \"#\"";
 		if (c == '\\')
 			return "contains a backslash";
-		if (c == '%' && p[1] != '\0' &&
+		if (c == '%' && kind != CIVIS_PATH_SENT && p[1] != '\0' &&
 			((p[1] == '2' && (p[2] == 'f' || p[2] == 'F')) ||
 			 (p[1] == '5' && (p[2] == 'c' || p[2] == 'C'))))
 			return "contains an encoded \"/\" or \"\\\" (%2f, %5c)";
+		if (kind == CIVIS_PATH_SENT)
+			continue;
 		if (c == '{')
 		{
 			const char *q = p + 1;
 
-			if (!is_template)
+			if (kind != CIVIS_PATH_TEMPLATE)
 				return "contains a brace";
 			while (isalnum((unsigned char) *q) || *q == '_' || *q == '-')
 				q++;
@@ -830,7 +835,7 @@ civis_path_problem(const char *path, bool is_template)
 			p = q;
 		}
 		else if (c == '}')
-			return is_template ? "has a path parameter that is not {name}"
+			return kind == CIVIS_PATH_TEMPLATE ? "has a path parameter that is not {name}"
 				: "contains a brace";
 	}
 	/* the segments between slashes; the one after a final "/" may be empty */
@@ -854,7 +859,7 @@ civis_path_problem(const char *path, bool is_template)
 static void
 check_path_template(const char *name, const char *value)
 {
-	const char *why = civis_path_problem(value, true);
+	const char *why = civis_path_problem(value, CIVIS_PATH_TEMPLATE);
 
 	if (why != NULL)
 		ereport(ERROR,
@@ -1128,7 +1133,7 @@ static void
 check_stored_path(const CivisTableInfo *info, const char *name,
 				  const char *path)
 {
-	const char *why = civis_path_problem(path, true);
+	const char *why = civis_path_problem(path, CIVIS_PATH_TEMPLATE);
 
 	if (why != NULL)
 		ereport(ERROR,

@@ -297,7 +297,7 @@ check_request_path(const char *api_url, const char *path)
 	const char *host = strstr(api_url, "://");
 	const char *prefix = host ? strchr(host + 3, '/') : NULL;
 	char	   *full = psprintf("%s%s", prefix ? prefix : "", path);
-	const char *why = civis_path_problem(full, true);
+	const char *why = civis_path_problem(full, CIVIS_PATH_SENT);
 
 	if (why != NULL)
 		ereport(ERROR,

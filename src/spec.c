@@ -1180,10 +1180,10 @@ endpoint_acceptable(const CivisSpecEndpoint *ep)
 		 */
 		if (strstr(ep->path, "{}") != NULL)
 			what = "its path", why = "has an empty {} placeholder";
-		else if ((why = civis_path_problem(ep->path, true)) != NULL)
+		else if ((why = civis_path_problem(ep->path, CIVIS_PATH_TEMPLATE)) != NULL)
 			what = "its path";
 		else if (ep->detail_endpoint != NULL &&
-				 (why = civis_path_problem(ep->detail_endpoint, true)) != NULL)
+				 (why = civis_path_problem(ep->detail_endpoint, CIVIS_PATH_TEMPLATE)) != NULL)
 			what = "its detail endpoint", name = ep->detail_endpoint;
 		else
 			return true;
