@@ -212,7 +212,7 @@ SELECT count(1) FROM b_own_jobs WHERE id = 1;
 RESET ROLE;
 UPDATE pg_foreign_table SET ftoptions = array['endpoint=/jobs/', 'paging=pages', 'page_size=50']
  WHERE ftrelid = 'b_own_jobs'::regclass;
-UPDATE pg_foreign_server SET srvoptions = array['api_url=' || :'mock_url' || '/x/%2e%2e']
+UPDATE pg_foreign_server SET srvoptions = array['api_url=http://127.0.0.1:1/x/%2e%2e']
  WHERE srvname = 'b_own';
 SET ROLE civis_bounds_user;
 SELECT count(1) FROM b_own_jobs;
