@@ -5,7 +5,7 @@
 # Builds and installs like scripts/test.sh (Debian 12, root or sudo), then
 # runs test/suites/sqlsmith.sh in a throwaway cluster.
 #
-#   bash scripts/sqlsmith.sh            a random seed, 3000 queries
+#   bash scripts/sqlsmith.sh            a random seed, 5000 queries
 #   bash scripts/sqlsmith.sh 12345      that seed
 #   CIVIS_SQLSMITH_QUERIES=20000 bash scripts/sqlsmith.sh
 set -uo pipefail
