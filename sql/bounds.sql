@@ -123,6 +123,28 @@ SELECT count(1) FROM b_own_jobs;
 RESET ROLE;
 \set reached `python3 test/mock/mockctl.py count`
 SELECT :reached AS requests_reached_mock;
+-- each option at use, above and at its ceiling (the query runs as the
+-- superuser: the owner decides)
+CREATE USER MAPPING FOR CURRENT_USER SERVER b_own OPTIONS (api_key 'test-key-0123456789');
+CREATE FUNCTION pg_temp.try_at_use(opt text, url text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  m text;
+BEGIN
+  UPDATE pg_foreign_server SET srvoptions = array['api_url=' || url, 'max_retries=0', opt]
+   WHERE srvname = 'b_own';
+  EXECUTE 'SELECT count(1) FROM b_own_jobs';
+  RETURN 'accepted';
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS m = MESSAGE_TEXT;
+  RETURN SQLSTATE || ': ' || m;
+END $$;
+SELECT opt, pg_temp.try_at_use(opt, :'mock_url') AS at_use
+  FROM unnest(array['connect_timeout=11', 'request_timeout=61', 'retry_max_time=121',
+                    'max_retries=11', 'max_pages=100001', 'max_response_bytes=16777217',
+                    'connect_timeout=2147483647', 'max_response_bytes=2147483647',
+                    'request_timeout=60', 'max_response_bytes=16777216']) AS opt;
+UPDATE pg_foreign_server SET srvoptions = array['api_url=' || :'mock_url', 'max_response_bytes=2147483647', 'max_pages=2147483647']
+ WHERE srvname = 'b_own';
 -- a superuser raises the ceiling: the same server is used
 SET civis_fdw.request_timeout_limit = '1d';
 SET ROLE civis_bounds_user;
