@@ -82,7 +82,7 @@ SQL
 
   echo "== sqlsmith: seed $SEED, $QUERIES queries"
   start=$SECONDS
-  timeout 900 sqlsmith --target="host=$PGHOST port=$PGPORT dbname=$PGDATABASE user=civis_smith password=civis_smith application_name=civis_sqlsmith" \
+  timeout 900 sqlsmith --target="host=$PGHOST port=$PGPORT dbname=$PGDATABASE user=civis_smith password=civis_smith" \
     --seed="$SEED" --max-queries="$QUERIES" --exclude-catalog --verbose \
     >"$WORK/out" 2>&1
   rc=$?
@@ -100,8 +100,9 @@ SQL
   check_no_crash no_crash
   internal=$(grep -h -E ' XX000 |unrecognized node type|cache lookup failed|PANIC' $(pg_log_files) /dev/null | head -5)
   if [ -n "$internal" ]; then
-    # the statements of those errors, for the report
-    grep -h -A1 -E ' XX000 |unrecognized node type|cache lookup failed' $(pg_log_files) /dev/null | head -20
+    # those errors with their whole statements (until the next log line)
+    awk '/^20[0-9][0-9]-[0-9][0-9]-[0-9][0-9] / { show = / XX000 |unrecognized node type|cache lookup failed|PANIC/ }
+         show' $(pg_log_files) /dev/null | head -150
     fail no_internal_error "seed $SEED: $internal"
   else
     pass no_internal_error
