@@ -14,7 +14,8 @@ export CIVIS_ROOT
 cd "$CIVIS_ROOT"
 . scripts/lib.sh
 build_and_install sqlsmith || { echo "build failed"; exit 1; }
-CIVIS_SQLSMITH_SEED=${1:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
+# sqlsmith reads its seed with std::stoi: below 2^31
+CIVIS_SQLSMITH_SEED=${1:-$(( $(od -An -N4 -tu4 /dev/urandom | tr -d ' ') % 2147483647 ))}
 export CIVIS_SQLSMITH_SEED
 echo "== sqlsmith seed $CIVIS_SQLSMITH_SEED"
 RESULTS=$(mktemp)
