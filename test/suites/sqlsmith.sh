@@ -9,7 +9,9 @@
 #   - an internal error: SQLSTATE XX000 (every elog(ERROR) of the wrapper
 #     is one), "unrecognized node type", "cache lookup failed";
 #   - a statement that outlives its timeout (statement_timeout is 1 s for
-#     the role; a watcher fails on any of its statements active for 15 s).
+#     the role; a watcher fails on any of its statements active for 15 s);
+#   - a backend of the role whose peak resident size passes 512 MB (the
+#     watcher samples VmHWM).
 # scripts/test.sh lists this suite on PostgreSQL 15 only; scripts/sqlsmith.sh
 # runs it with a fresh random seed (outside CI, as scripts/fuzz.sh does for
 # the fuzzer).  Reports PASS/FAIL lines into $RESULTS.
@@ -69,12 +71,16 @@ SQL
 
   # the watcher: any statement of the role active for 15 s or more
   : >"$WORK/overdue"
+  : >"$WORK/hwm"
   (
     while [ ! -e "$WORK/done" ]; do
       psql -X -At -c "SELECT pid || ' ' || (now() - query_start) || ' ' || left(query, 300)
                         FROM pg_stat_activity
                        WHERE usename = 'civis_smith' AND state = 'active'
                          AND now() - query_start > interval '15 s'" >>"$WORK/overdue" 2>/dev/null
+      for p in $(psql -X -At -c "SELECT pid FROM pg_stat_activity WHERE usename = 'civis_smith'" 2>/dev/null); do
+        sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$p/status" 2>/dev/null
+      done >>"$WORK/hwm"
       sleep 2
     done
   ) &
@@ -121,6 +127,16 @@ SQL
     fail statements_within_timeout "seed $SEED: $(head -3 "$WORK/overdue")"
   else
     pass statements_within_timeout
+  fi
+  # the peak resident size of the role's backends stays bounded (1.1.0: at
+  # most 148 MB over 88,800 queries)
+  hwm=$(sort -n "$WORK/hwm" | tail -1)
+  if [ -z "$hwm" ]; then
+    fail memory_bounded "no backend of the role was sampled"
+  elif [ "$hwm" -gt 524288 ]; then
+    fail memory_bounded "peak resident size ${hwm} kB > 512 MB"
+  else
+    pass "memory_bounded (peak resident size $((hwm / 1024)) MB)"
   fi
   # errors by SQLSTATE, for the record
   echo "== errors by SQLSTATE:"
