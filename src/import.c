@@ -802,11 +802,11 @@ check_table_count(int ntables)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("IMPORT FOREIGN SCHEMA would create %d foreign tables, more than the %lld one import may create",
 						ntables, (long long) limit),
-				 errdetail(locks < CIVIS_IMPORT_MAX_TABLES ?
-						   "Each table created holds a lock until the transaction ends; the limit is half of max_locks_per_transaction (%d) x (max_connections and other backends + max_prepared_transactions) = %lld." :
-						   "civis_fdw creates at most %d tables in one import (max_locks_per_transaction would allow %lld).",
-						   locks < CIVIS_IMPORT_MAX_TABLES ? max_locks_per_xact : CIVIS_IMPORT_MAX_TABLES,
-						   (long long) locks),
+				 locks < CIVIS_IMPORT_MAX_TABLES ?
+				 errdetail("Each table created holds a lock until the transaction ends; the limit is half of max_locks_per_transaction (%d) x (max_connections and other backends + max_prepared_transactions) = %lld.",
+						   max_locks_per_xact, (long long) locks) :
+				 errdetail("civis_fdw creates at most %d tables in one import (max_locks_per_transaction would allow %lld).",
+						   CIVIS_IMPORT_MAX_TABLES, (long long) locks),
 				 errhint("Import fewer tables with LIMIT TO (...) or EXCEPT (...), in several imports; or raise max_locks_per_transaction.")));
 }
 
