@@ -28,6 +28,9 @@ export PG_CONFIG=$PG_BINDIR/pg_config
 CIVIS_PACKAGES="postgresql-$PG_VERSION postgresql-server-dev-$PG_VERSION
   postgresql-$PG_VERSION-cron
   libcurl4-openssl-dev libcjson-dev libicu-dev python3 make gcc openssl"
+# The sqlsmith suite (random queries) runs on PostgreSQL 15 only (the
+# version CI's host runs; scripts/test.sh lists it there): its package too.
+[ "$PG_VERSION" = 15 ] && CIVIS_PACKAGES="$CIVIS_PACKAGES sqlsmith"
 
 # Install whatever of CIVIS_PACKAGES is missing (apt-get update first).
 ensure_packages() {

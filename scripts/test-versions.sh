@@ -118,12 +118,15 @@ debian_suite() {
 
 # What goes into each kind of root.  libicu-dev is named: the server headers
 # include unicode/ucol.h, and Debian 13 no longer pulls it in by accident.
+# sqlsmith only with 15: its suite runs on 15 only (scripts/test.sh), and the
+# suites run without network, so it must be in the root.
 root_packages() { # version kind
   case $2 in
     build) echo "postgresql-$1 postgresql-server-dev-$1 postgresql-$1-cron
       libcurl4-openssl-dev libcjson-dev libicu-dev python3 make gcc openssl
       ca-certificates procps iproute2
-      build-essential debhelper dpkg-dev fakeroot postgresql-server-dev-all" ;;
+      build-essential debhelper dpkg-dev fakeroot postgresql-server-dev-all
+      $([ "$1" = 15 ] && echo sqlsmith)" ;;
     # debian/tests/control's Depends, minus the package itself
     clean) echo "postgresql-common postgresql-server-dev-all make python3
       openssl procps ca-certificates" ;;

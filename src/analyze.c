@@ -59,7 +59,8 @@ civisAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
 				(errmsg("foreign table \"%s\" needs a value for path parameter {%s}; ANALYZE skipped",
 						RelationGetRelationName(relation), param),
 				 errdetail("Its endpoint %s has no listing of its own to sample.",
-						   info->endpoint),
+						   civis_message_text(info->endpoint,
+											  strlen(info->endpoint), 200)),
 				 col ? errhint("The planner estimates it per value of %s, from default_rows or use_remote_estimate.",
 							   col->attname) : 0));
 		return false;

@@ -114,6 +114,19 @@ _PG_init(void)
 	civis_budget_define_gucs();
 	civis_budget_init();
 
+	/* what a non-superuser may raise the size and time options to */
+	for (CivisOptionCeiling *c = civis_option_ceilings; c->option; c++)
+		DefineCustomIntVariable(c->guc,
+								c->description,
+								"Set by superusers, also per role or database (ALTER ROLE/DATABASE ... SET); superusers themselves are not bound by it.",
+								c->limit,
+								c->boot_value,
+								c->minval,
+								INT_MAX,
+								PGC_SUSET,
+								c->flags,
+								NULL, NULL, NULL);
+
 	civis_mark_guc_prefix_reserved("civis_fdw");
 
 	CacheRegisterSyscacheCallback(FOREIGNSERVEROID, civis_inval_callback, (Datum) 0);

@@ -168,6 +168,37 @@ extern char *civis_allowed_hosts;
 extern bool civis_check_allowed_hosts(char **newval, void **extra,
 									  GucSource source);
 
+/*
+ * Ceilings on what a non-superuser may set (issue 19): for each size and
+ * time option of a server, a PGC_SUSET GUC civis_fdw.<option>_limit that
+ * civis_fdw.c defines from this table.  A non-superuser may set the option
+ * up to the GUC's value; checked by the validator and again when a server
+ * whose owner is not a superuser is used.
+ */
+typedef struct CivisOptionCeiling
+{
+	const char *option;			/* server option, e.g. "max_response_bytes" */
+	const char *guc;			/* e.g. "civis_fdw.max_response_bytes_limit" */
+	const char *description;	/* short description of the GUC */
+	int		   *limit;			/* the GUC's variable */
+	int			boot_value;		/* the option's default: today's ceiling */
+	int			minval;			/* the option's least valid value */
+	int			flags;			/* GUC_UNIT_S, GUC_UNIT_BYTE or 0 */
+} CivisOptionCeiling;
+
+extern CivisOptionCeiling civis_option_ceilings[];
+
+/*
+ * Why a path is not one that stays under the server's URL, or NULL
+ * (option.c).  CIVIS_PATH_TEMPLATE: {name} path parameters may appear;
+ * CIVIS_PATH_SENT: a request's path with its values in place, each value
+ * percent-encoded, so an encoded "/" or "\" is a value's own character.
+ */
+#define CIVIS_PATH_PREFIX	0	/* the path of api_url */
+#define CIVIS_PATH_TEMPLATE	1	/* endpoint, detail_endpoint, spec paths */
+#define CIVIS_PATH_SENT		2	/* a request's path (request.c) */
+extern const char *civis_path_problem(const char *path, int kind);
+
 /* --------------------------------------------------------------------
  * naming.c (pure functions, palloc'd results)
  * -------------------------------------------------------------------- */

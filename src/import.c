@@ -25,18 +25,32 @@
 #include "spec.h"
 
 #include "access/htup_details.h"
+#include "access/twophase.h"
 #include "catalog/heap.h"
 #include "commands/defrem.h"
 #include "foreign/foreign.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "storage/lock.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
 /* The name of the column holding the whole item (README, naming rules). */
 #define CIVIS_WHOLE_ITEM_COLUMN "whole_item"
+
+/*
+ * The most tables one IMPORT FOREIGN SCHEMA creates (issue 19).  Each
+ * table created holds a lock until the transaction ends, in the lock table
+ * the whole cluster shares: an import of 20,000 tables ran out of shared
+ * memory after seconds, for every backend.  So an import is refused, before
+ * anything is created, above half the lock table's nominal size
+ * (max_locks_per_transaction x (max_connections + ... + max_prepared_
+ * transactions)) or this constant, whichever is lower.  The real Civis API
+ * has a few hundred list endpoints.
+ */
+#define CIVIS_IMPORT_MAX_TABLES 10000
 
 typedef struct ImportColumn
 {
@@ -820,6 +834,30 @@ build_columns(ImportTable *t, bool whole_item)
 	return true;
 }
 
+/*
+ * Refuse an import of more tables than the lock table can hold (see
+ * CIVIS_IMPORT_MAX_TABLES), before any statement is returned.
+ */
+static void
+check_table_count(int ntables)
+{
+	int64		locks = (int64) max_locks_per_xact *
+		((int64) MaxBackends + max_prepared_xacts) / 2;
+	int64		limit = Min(locks, (int64) CIVIS_IMPORT_MAX_TABLES);
+
+	if (ntables > limit)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("IMPORT FOREIGN SCHEMA would create %d foreign tables, more than the %lld one import may create",
+						ntables, (long long) limit),
+				 locks < CIVIS_IMPORT_MAX_TABLES ?
+				 errdetail("Each table created holds a lock until the transaction ends; the limit is half of max_locks_per_transaction (%d) x (max_connections and other backends + max_prepared_transactions) = %lld.",
+						   max_locks_per_xact, (long long) locks) :
+				 errdetail("civis_fdw creates at most %d tables in one import (max_locks_per_transaction would allow %lld).",
+						   CIVIS_IMPORT_MAX_TABLES, (long long) locks),
+				 errhint("Import fewer tables with LIMIT TO (...) or EXCEPT (...), in several imports; or raise max_locks_per_transaction.")));
+}
+
 List *
 civisImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 {
@@ -847,16 +885,31 @@ civisImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 	tables = name_tables(endpoints, table_names);
 	warn_unmatched_names(stmt, table_names);
 
+	/* the wanted tables, counted before any is built or created */
+	{
+		List	   *wanted = NIL;
+
+		foreach(lc, tables)
+		{
+			ImportTable *t = lfirst(lc);
+
+			CHECK_FOR_INTERRUPTS();
+			if (!include_deprecated && t->ep->deprecated)
+				continue;
+			if (!wanted_table(stmt, t->name))
+				continue;
+			wanted = lappend(wanted, t);
+		}
+		check_table_count(list_length(wanted));
+		tables = wanted;
+	}
+
 	/* pass 2: columns and statements of the wanted tables */
 	foreach(lc, tables)
 	{
 		ImportTable *t = lfirst(lc);
 
 		CHECK_FOR_INTERRUPTS();
-		if (!include_deprecated && t->ep->deprecated)
-			continue;
-		if (!wanted_table(stmt, t->name))
-			continue;
 		if (!build_columns(t, whole_item))
 			continue;
 		statements = lappend(statements,

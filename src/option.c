@@ -170,6 +170,104 @@ static const CivisOption civis_options[] = {
 #define DEFAULT_ROWS				1000
 #define DEFAULT_ANALYZE_MAX_PAGES	100
 
+/*
+ * The ceilings of what a non-superuser may set (issue 19).  Each size and
+ * time option of a server decides how much memory a backend may take for a
+ * response, or how long a backend may be held; a non-superuser may lower
+ * it freely and raise it up to civis_fdw.<option>_limit, a PGC_SUSET GUC
+ * (so a superuser may set it per role or database with ALTER ROLE/DATABASE
+ * ... SET).  The ceilings default to the options' defaults.  Superusers
+ * are bound only by the options' own ranges.  A new such option is a row
+ * here; civis_fdw.c defines the GUCs from this table.
+ */
+static int	limit_connect_timeout = DEFAULT_CONNECT_TIMEOUT_S;
+static int	limit_request_timeout = DEFAULT_REQUEST_TIMEOUT_S;
+static int	limit_max_retries = DEFAULT_MAX_RETRIES;
+static int	limit_retry_max_time = DEFAULT_RETRY_MAX_TIME_S;
+static int	limit_max_response_bytes = DEFAULT_MAX_RESPONSE_BYTES;
+static int	limit_max_pages = DEFAULT_MAX_PAGES;
+static int	limit_rate_window = CIVIS_DEFAULT_RATE_WINDOW_S;
+
+CivisOptionCeiling civis_option_ceilings[] = {
+	{"connect_timeout", "civis_fdw.connect_timeout_limit",
+		"The most a server not owned by a superuser may set connect_timeout to.",
+	&limit_connect_timeout, DEFAULT_CONNECT_TIMEOUT_S, 1, GUC_UNIT_S},
+	{"request_timeout", "civis_fdw.request_timeout_limit",
+		"The most a server not owned by a superuser may set request_timeout to.",
+	&limit_request_timeout, DEFAULT_REQUEST_TIMEOUT_S, 1, GUC_UNIT_S},
+	{"max_retries", "civis_fdw.max_retries_limit",
+		"The most a server not owned by a superuser may set max_retries to.",
+	&limit_max_retries, DEFAULT_MAX_RETRIES, 0, 0},
+	{"retry_max_time", "civis_fdw.retry_max_time_limit",
+		"The most a server not owned by a superuser may set retry_max_time to.",
+	&limit_retry_max_time, DEFAULT_RETRY_MAX_TIME_S, 1, GUC_UNIT_S},
+	{"max_response_bytes", "civis_fdw.max_response_bytes_limit",
+		"The most a server not owned by a superuser may set max_response_bytes to.",
+	&limit_max_response_bytes, DEFAULT_MAX_RESPONSE_BYTES, 1, GUC_UNIT_BYTE},
+	{"max_pages", "civis_fdw.max_pages_limit",
+		"The most a server not owned by a superuser may set max_pages to.",
+	&limit_max_pages, DEFAULT_MAX_PAGES, 1, 0},
+
+	/*
+	 * The shared budget (budget.c): a key used with two windows keeps the
+	 * longer one for every session using it, so a longer rate_window slows
+	 * other people's queries on that key.  (rate_reserve only holds back
+	 * the bulk work of its own server's scans: no ceiling.)
+	 */
+	{"rate_window", "civis_fdw.rate_window_limit",
+		"The most a server not owned by a superuser may set rate_window to.",
+	&limit_rate_window, CIVIS_DEFAULT_RATE_WINDOW_S, 1, GUC_UNIT_S},
+	{NULL}
+};
+
+static const CivisOptionCeiling *
+ceiling_lookup(const char *option)
+{
+	for (const CivisOptionCeiling *c = civis_option_ceilings; c->option; c++)
+		if (strcmp(c->option, option) == 0)
+			return c;
+	return NULL;
+}
+
+/*
+ * The check of one server option against its ceiling, when the server's
+ * owner is not a superuser: for_ddl in the validator (the current user is
+ * the one setting it), else when the server is used (a value set under
+ * 1.1.0, or before ALTER SERVER ... OWNER TO a non-superuser).
+ */
+static void
+check_ceiling(const char *name, const char *value, const char *servername,
+			  bool for_ddl)
+{
+	const CivisOptionCeiling *c = ceiling_lookup(name);
+	char	   *end;
+	long long	v;
+
+	if (c == NULL)
+		return;
+	errno = 0;
+	v = strtoll(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0' || v <= *c->limit)
+		return;					/* the syntax is checked elsewhere */
+	if (for_ddl)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only superusers may set option \"%s\" above %d",
+						name, *c->limit),
+				 errdetail("The ceiling for other roles is %s = %d.",
+						   c->guc, *c->limit),
+				 errhint("Give a value of at most %d, or ask a superuser to raise %s for your role (ALTER ROLE ... SET %s = ...).",
+						 *c->limit, c->guc, c->guc)));
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("option \"%s\" of server \"%s\" is %lld, above the ceiling %d of servers not owned by a superuser",
+					name, servername, v, *c->limit),
+			 errdetail("The server's owner is not a superuser, and %s is %d.",
+					   c->guc, *c->limit),
+			 errhint("Lower it with ALTER SERVER %s OPTIONS (SET %s '%d'), or ask a superuser to raise %s.",
+					 quote_identifier(servername), name, *c->limit, c->guc)));
+}
+
 static const char *
 context_name(Oid context)
 {
@@ -625,7 +723,8 @@ parse_api_url(const char *url, HostPort *out)
 	if (err != NULL && strcmp(err, "scheme") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-				 errmsg("invalid value for option \"api_url\": \"%s\"", url),
+				 errmsg("invalid value for option \"api_url\": \"%s\"",
+						civis_message_text(url, strlen(url), 200)),
 				 errhint("The URL must start with https://.")));
 	for (c = url; err == NULL && *c; c++)
 		if ((unsigned char) *c <= ' ' || *c == 0x7f || *c == '\\')
@@ -633,8 +732,28 @@ parse_api_url(const char *url, HostPort *out)
 	if (err != NULL || (*p != '\0' && *p != '/') || strpbrk(url, "?#@") != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-				 errmsg("invalid value for option \"api_url\": \"%s\"", url),
+				 errmsg("invalid value for option \"api_url\": \"%s\"",
+						civis_message_text(url, strlen(url), 200)),
 				 errhint("Give a scheme, a host and optionally a port and a path prefix; no credentials, query or fragment.")));
+
+	/* the path prefix, without its final slashes, follows the path rule */
+	if (*p == '/')
+	{
+		size_t		len = strlen(p);
+		char	   *prefix;
+		const char *why;
+
+		while (len > 0 && p[len - 1] == '/')
+			len--;
+		prefix = pnstrdup(p, len);
+		if (len > 0 && (why = civis_path_problem(prefix, CIVIS_PATH_PREFIX)) != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("invalid value for option \"api_url\": \"%s\"",
+							civis_message_text(url, strlen(url), 200)),
+					 errdetail("Its path %s.", why),
+					 errhint("Give a path prefix such as /api, or none.")));
+	}
 }
 
 /*
@@ -739,13 +858,122 @@ check_api_url_policy(const char *url, bool allow_insecure_http,
 	return allowed;
 }
 
+/* ------------------------------------------------------------------
+ * Paths stay under the server's URL (issue 19)
+ *
+ * Requests go out with CURLOPT_PATH_AS_IS: the URL is sent byte for byte
+ * as EXPLAIN shows it, and libcurl's own dot-segment removal would not
+ * confine a path to the api_url's prefix anyway (it resolves /prefix/../x
+ * to /x).  So a path is confined by refusing whatever a web server could
+ * resolve outside the prefix: ".", ".." (also percent-encoded), an encoded
+ * "/" or "\", a backslash, an empty segment.  Checked for the endpoint
+ * options (validator), for spec paths at IMPORT (spec.c), for the path of
+ * api_url, when a table is used, and when a request's URL is built
+ * (request.c).
+ * ------------------------------------------------------------------ */
+
+/* Is s[0..len) a dot segment, "." or "..", spelled plainly or as %2e? */
+static bool
+is_dot_segment(const char *s, size_t len)
+{
+	int			dots = 0;
+	size_t		i = 0;
+
+	while (i < len)
+	{
+		if (s[i] == '.')
+			i++;
+		else if (len - i >= 3 && s[i] == '%' &&
+				 s[i + 1] == '2' && (s[i + 2] == 'e' || s[i + 2] == 'E'))
+			i += 3;
+		else
+			return false;
+		dots++;
+	}
+	return dots == 1 || dots == 2;
+}
+
+/*
+ * Why a path is not one that stays under the server's URL, or NULL.  The
+ * path must start with "/", and have no "." or ".." segment (%2e and %2E
+ * included), no %2f, %5c or backslash, no empty segment (a final "/" is
+ * allowed), no control character, no "?" or "#".  With is_template, path
+ * parameters may appear, only as {name} (letters, digits, "_", "-") and
+ * as a whole segment or part of one; in the path of api_url, no brace at
+ * all.  A request's path (CIVIS_PATH_SENT: the values in place, each
+ * percent-encoded by civis_url_escape) may hold %2f or %5c, a value's own
+ * "/" or "\" that stays in its segment, and braces are not looked at.
+ * The texts are constant (used by spec.c's WARNING and by request.c).
+ */
+const char *
+civis_path_problem(const char *path, int kind)
+{
+	const char *seg;
+	const char *p;
+
+	if (path == NULL || path[0] != '/')
+		return "does not start with \"/\"";
+	for (p = path; *p; p++)
+	{
+		unsigned char c = (unsigned char) *p;
+
+		if (c < 0x20 || c == 0x7f)
+			return "contains a control character";
+		if (c == '?' || c == '#')
+			return "contains \"?\" or \"#\"";
+		if (c == '\\')
+			return "contains a backslash";
+		if (c == '%' && kind != CIVIS_PATH_SENT && p[1] != '\0' &&
+			((p[1] == '2' && (p[2] == 'f' || p[2] == 'F')) ||
+			 (p[1] == '5' && (p[2] == 'c' || p[2] == 'C'))))
+			return "contains an encoded \"/\" or \"\\\" (%2f, %5c)";
+		if (kind == CIVIS_PATH_SENT)
+			continue;
+		if (c == '{')
+		{
+			const char *q = p + 1;
+
+			if (kind != CIVIS_PATH_TEMPLATE)
+				return "contains a brace";
+			while (isalnum((unsigned char) *q) || *q == '_' || *q == '-')
+				q++;
+			if (q == p + 1 || *q != '}')
+				return "has a path parameter that is not {name}";
+			p = q;
+		}
+		else if (c == '}')
+			return kind == CIVIS_PATH_TEMPLATE ? "has a path parameter that is not {name}"
+				: "contains a brace";
+	}
+	/* the segments between slashes; the one after a final "/" may be empty */
+	seg = path + 1;
+	for (;;)
+	{
+		const char *end = strchr(seg, '/');
+		size_t		len = end ? (size_t) (end - seg) : strlen(seg);
+
+		if (len == 0 && end != NULL)
+			return "has an empty segment (\"//\")";
+		if (is_dot_segment(seg, len))
+			return "has a \".\" or \"..\" segment";
+		if (end == NULL)
+			break;
+		seg = end + 1;
+	}
+	return NULL;
+}
+
 static void
 check_path_template(const char *name, const char *value)
 {
-	if (value[0] != '/' || strpbrk(value, "?#") != NULL)
+	const char *why = civis_path_problem(value, CIVIS_PATH_TEMPLATE);
+
+	if (why != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-				 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
+				 errmsg("invalid value for option \"%s\": \"%s\"", name,
+						civis_message_text(value, strlen(value), 200)),
+				 errdetail("The path %s; a path must stay under the server's api_url.", why),
 				 errhint("Give a path template such as /jobs/ or /jobs/{id}/runs.")));
 }
 
@@ -856,6 +1084,8 @@ civis_fdw_validator(PG_FUNCTION_ARGS)
 		}
 
 		check_option_value(opt, def);
+		if (catalog == ForeignServerRelationId && !superuser())
+			check_ceiling(def->defname, defGetString(def), NULL, true);
 		if (catalog == ForeignServerRelationId &&
 			strcmp(def->defname, "allow_insecure_http") == 0)
 			allow_http = parse_bool_option(def->defname, defGetString(def));
@@ -931,6 +1161,7 @@ static void
 apply_server_options(CivisTableInfo *info, ForeignServer *server)
 {
 	ListCell   *lc;
+	bool		bounded;
 
 	info->serverid = server->serverid;
 	info->api_url = CIVIS_DEFAULT_API_URL;
@@ -951,12 +1182,17 @@ apply_server_options(CivisTableInfo *info, ForeignServer *server)
 	info->rate_window_s = CIVIS_DEFAULT_RATE_WINDOW_S;
 	info->rate_reserve_pct = CIVIS_DEFAULT_RATE_RESERVE_PCT;
 
+	/* a server whose owner is not a superuser is bound by the ceilings */
+	bounded = !superuser_arg(server->owner);
+
 	foreach(lc, server->options)
 	{
 		DefElem    *def = (DefElem *) lfirst(lc);
 		const char *name = def->defname;
 		const char *value = defGetString(def);
 
+		if (bounded)
+			check_ceiling(name, value, server->servername, false);
 		if (strcmp(name, "api_url") == 0)
 			info->api_url = pstrdup(value);
 		else if (strcmp(name, "allow_insecure_http") == 0)
@@ -1012,6 +1248,24 @@ civis_get_server_info(Oid serverid)
 	apply_server_options(info, GetForeignServer(serverid));
 	info->paging = CIVIS_PAGING_AUTO;
 	return info;
+}
+
+/* A table's stored path option must follow the path rule (see above). */
+static void
+check_stored_path(const CivisTableInfo *info, const char *name,
+				  const char *path)
+{
+	const char *why = civis_path_problem(path, CIVIS_PATH_TEMPLATE);
+
+	if (why != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("option \"%s\" of foreign table \"%s\" is not a path under the server's api_url: \"%s\"",
+						name, info->relname,
+						civis_message_text(path, strlen(path), 200)),
+				 errdetail("The path %s.", why),
+				 errhint("Set a path such as /jobs/ with ALTER FOREIGN TABLE %s OPTIONS (SET %s '...').",
+						 quote_identifier(info->relname), name)));
 }
 
 static void
@@ -1108,6 +1362,11 @@ civis_get_table_info(Oid relid)
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 				 errmsg("foreign table \"%s\" has no \"endpoint\" option", info->relname),
 				 errhint("Use ALTER FOREIGN TABLE ... OPTIONS (ADD endpoint '/jobs/'), or IMPORT FOREIGN SCHEMA.")));
+
+	/* a path stored before the rule existed (1.1.0) is checked on use */
+	check_stored_path(info, "endpoint", info->endpoint);
+	if (info->detail_endpoint != NULL)
+		check_stored_path(info, "detail_endpoint", info->detail_endpoint);
 
 	if (info->page_size_cap > 0 &&
 		(info->page_size == 0 || info->page_size > info->page_size_cap))

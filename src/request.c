@@ -207,7 +207,10 @@ civis_expand(const CivisRequestPlan *plan, CivisValue *values,
 
 	memset(out, 0, sizeof(CivisExpansion));
 	first->path = pstrdup(plan->endpoint);
-	first->shown_path = pstrdup(plan->endpoint);
+	/* the endpoint is a table owner's text: shown only through the sanitiser */
+	first->shown_path = civis_message_text(plan->endpoint,
+										   strlen(plan->endpoint),
+										   (int) strlen(plan->endpoint));
 	streams = list_make1(first);
 
 	foreach(lc, plan->args)
@@ -280,6 +283,33 @@ part_cmp(const ListCell *a, const ListCell *b)
 }
 
 /*
+ * The last check that a request stays under the server's URL: the path of
+ * the api_url (after scheme and host) followed by the stream's path, its
+ * values in place, must follow the path rule (civis_path_problem; option.c
+ * checks the same rule on the options, spec.c on the spec).  Requests go
+ * out with CURLOPT_PATH_AS_IS, byte for byte as EXPLAIN shows them, so no
+ * one else resolves "." or ".." segments: this check is what keeps them
+ * out.
+ */
+static void
+check_request_path(const char *api_url, const char *path)
+{
+	const char *host = strstr(api_url, "://");
+	const char *prefix = host ? strchr(host + 3, '/') : NULL;
+	char	   *full = psprintf("%s%s", prefix ? prefix : "", path);
+	const char *why = civis_path_problem(full, CIVIS_PATH_SENT);
+
+	if (why != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the request path \"%s\" would not stay under the server's api_url",
+						civis_message_text(full, strlen(full), 200)),
+				 errdetail("The path %s.", why),
+				 errhint("Check the endpoint option of the foreign table and the api_url option of its server.")));
+	pfree(full);
+}
+
+/*
  * The URL of one page of a stream: base + path + query in name order.
  * shown: the display form (no host, secrets masked) for EXPLAIN, errors
  * and DEBUG lines.
@@ -298,7 +328,10 @@ civis_build_url(const char *api_url, const CivisStream *stream,
 
 	initStringInfo(&buf);
 	if (!shown)
+	{
 		appendStringInfoString(&buf, api_url);
+		check_request_path(api_url, stream->path);
+	}
 	appendStringInfoString(&buf, shown ? stream->shown_path : stream->path);
 	foreach(lc, parts)
 	{

@@ -1195,9 +1195,18 @@ endpoint_acceptable(const CivisSpecEndpoint *ep)
 	}
 	if (what == NULL)
 	{
-		/* every {placeholder} becomes a column: none may be empty */
+		/*
+		 * The path must stay under the server's URL (option.c's path rule,
+		 * the one the endpoint option is held to); every {placeholder}
+		 * becomes a column, so none may be empty.
+		 */
 		if (strstr(ep->path, "{}") != NULL)
 			what = "its path", why = "has an empty {} placeholder";
+		else if ((why = civis_path_problem(ep->path, CIVIS_PATH_TEMPLATE)) != NULL)
+			what = "its path";
+		else if (ep->detail_endpoint != NULL &&
+				 (why = civis_path_problem(ep->detail_endpoint, CIVIS_PATH_TEMPLATE)) != NULL)
+			what = "its detail endpoint", name = ep->detail_endpoint;
 		else
 			return true;
 	}

@@ -987,6 +987,12 @@ start_request(CivisRequest *req)
 	SETOPT(CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
 	SETOPT(CURLOPT_REDIR_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
+	/*
+	 * The URL goes out byte for byte as EXPLAIN shows it.  libcurl's own
+	 * dot-segment removal would not confine the path to api_url's prefix
+	 * either (/prefix/../x becomes /x): the path rule of option.c, checked
+	 * again when request.c builds each URL, does.
+	 */
 	SETOPT(CURLOPT_PATH_AS_IS, 1L);
 	SETOPT(CURLOPT_HTTPGET, 1L);
 	if (h->connect_timeout_ms > 0)
