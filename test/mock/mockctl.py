@@ -179,7 +179,13 @@ def parser():
 
 def main(argv=None):
     args = parser().parse_args(argv)
-    args.fn(args)
+    try:
+        args.fn(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader stopped early (`mockctl.py log | head -2`): not an
+        # error of ours; nothing more is written to the closed pipe
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 if __name__ == "__main__":
