@@ -28,10 +28,11 @@
  * Basic-auth form are never stored), at most CIVIS_BUDGET_KEYS of them.  A
  * key's requests are counted in a ring of time buckets, BUCKETS per window
  * (the server option rate_window: the API never says its window).  A
- * request counts from the bucket it was admitted in until BUCKETS + 1
- * buckets later, so the model is never more permissive than the API's
- * sliding window (nor than a fixed one): it frees a unit at least one
- * window after the request was sent.  X-RateLimit-Limit sets the limit;
+ * request counts from the bucket it was admitted in until BUCKETS + 2
+ * buckets later: at least a window and a bucket after it was admitted, so
+ * the model is never more permissive than the API's sliding window (nor
+ * than a fixed one) as long as a request reaches the API within a bucket
+ * (5 s at the default window) of its admission.  X-RateLimit-Limit sets the limit;
  * X-RateLimit-Remaining only ever raises the count (another client of the
  * same key, outside this cluster, may have used some).  Until the limit is
  * known, one request at a time probes for it.
@@ -426,7 +427,7 @@ used_since(BudgetKey *k, TimestampTz now, int extra)
 	int			i;
 
 	for (i = 0; i < RING; i++)
-		if (k->ring_epoch[i] >= cur - BUCKETS - extra && k->ring_epoch[i] <= cur)
+		if (k->ring_epoch[i] >= cur - BUCKETS - 1 - extra && k->ring_epoch[i] <= cur)
 			used += k->ring_count[i];
 	return used;
 }
@@ -447,12 +448,12 @@ until_next_free(BudgetKey *k, TimestampTz now)
 
 	for (i = 0; i < RING; i++)
 		if (k->ring_count[i] > 0 &&
-			k->ring_epoch[i] >= cur - BUCKETS && k->ring_epoch[i] <= cur &&
+			k->ring_epoch[i] >= cur - BUCKETS - 1 && k->ring_epoch[i] <= cur &&
 			(oldest < 0 || k->ring_epoch[i] < oldest))
 			oldest = k->ring_epoch[i];
 	if (oldest < 0)
 		return 0;
-	return (oldest + BUCKETS + 1) * k->bucket_us - now;
+	return (oldest + BUCKETS + 2) * k->bucket_us - now;
 }
 
 static void
@@ -829,7 +830,7 @@ civis_budget_observe(CivisBudgetRef *ref, int64 limit, int64 remaining,
 	if (remaining >= 0 && k->limit > 0)
 	{
 		int64		server_used = k->limit - remaining;
-		int			stretch = (int) Min(RING - BUCKETS - 1,
+		int			stretch = (int) Min(RING - BUCKETS - 2,
 										(int64) (elapsed_ms * 1000.0) / k->bucket_us + 1);
 		int64		used = used_since(k, now, stretch);
 
