@@ -416,7 +416,7 @@ bucket_epoch(BudgetKey *k, TimestampTz now)
 }
 
 /*
- * Requests counted in the window ending now (and one bucket more), and in
+ * Requests counted in the window ending now (and two buckets more), and in
  * "extra" more buckets before that.
  */
 static int64
