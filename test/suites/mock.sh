@@ -34,6 +34,8 @@ fi
 
 layout=$(bash scripts/layout_check.sh) || rc=1
 echo "$layout" | sed -n 's/^\(PASS\|FAIL\) /\1 mock:/p' | tee -a "$RESULTS"
+layout=$(bash scripts/layout_check.sh --self-test) || rc=1
+echo "$layout" | sed -n 's/^\(PASS\|FAIL\) /\1 mock:/p' | tee -a "$RESULTS"
 
 if grep -q '^12\.' /etc/debian_version 2>/dev/null; then
   if fmt=$(bash scripts/format_check.sh 2>&1); then
