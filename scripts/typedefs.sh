@@ -4,7 +4,8 @@
 # (src/*.h and src/*.c) and in the headers they build against -- the
 # server's ($PG_CONFIG --includedir-server, default: pg_config on PATH, else
 # the newest /usr/lib/postgresql/*/bin/pg_config), libcurl's, cJSON's and the
-# C library's -- one name a line, sorted, on stdout.  Generated each run, so
+# C library's (their Debian packages' files) and the compiler's std*.h --
+# one name a line, sorted, on stdout.  Generated each run, so
 # a new typedef (here or in a new server) needs no list to be edited;
 # PostgreSQL's own typedefs.list is neither needed nor copied.
 #
@@ -35,15 +36,23 @@ fi
   exit 1
 }
 
+# libcurl's, cJSON's and the C library's headers: those of their Debian
+# packages only, so that another library's headers installed on one machine
+# cannot change the output; the compiler's own (size_t, va_list)
+others=$(dpkg -L libcurl4-openssl-dev libcjson-dev libc6-dev 2>/dev/null | grep '\.h$')
+for h in curl/curl.h cjson/cJSON.h stdio.h; do
+  echo "$others" | grep -q "/$h\$" || {
+    echo "typedefs.sh: no $h (install libcurl4-openssl-dev, libcjson-dev, libc6-dev)" >&2
+    exit 1
+  }
+done
+compiler=$(ls -d /usr/lib/gcc/*/*/include 2>/dev/null | sort -V | tail -1)
+
 {
   ls src/*.h src/*.c
   find "$server" -name '*.h'
-  # libcurl, cJSON, the C library and the compiler's own (size_t, va_list)
-  find /usr/include -maxdepth 1 -name '*.h'
-  find /usr/include/curl /usr/include/*/curl /usr/include/cjson \
-       /usr/include/sys /usr/include/*-linux-gnu/bits /usr/include/*-linux-gnu/sys \
-       /usr/include/netinet /usr/include/arpa /usr/lib/gcc/*/*/include \
-       -name '*.h' 2>/dev/null || true
+  echo "$others"
+  [ -z "$compiler" ] || find "$compiler" -maxdepth 1 -name 'std*.h'
 } | LC_ALL=C sort -u | tr '\n' '\0' | xargs -0 perl -e '
 # Each top-level declaration that begins with "typedef" (comments, string
 # and character literals, preprocessor lines, function bodies and
