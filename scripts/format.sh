@@ -13,7 +13,7 @@
 #
 # Installs what it needs when missing (as root; apt-get update first):
 # pg-bsd-indent, and the headers the typedef list is made from (the server's,
-# libcurl's, cJSON's).  Refuses any other pg_bsd_indent version: the output
+# libcurl's, cJSON's, the C library's and gcc's).  Refuses any other pg_bsd_indent version: the output
 # must be the same on every machine.
 #
 # Around pg_bsd_indent, as pgindent does (perl, always on Debian):
@@ -25,7 +25,7 @@
 #           ("char *" above a function's name, not "char\t   *").
 set -uo pipefail
 CIVIS_ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$CIVIS_ROOT"
+cd "$CIVIS_ROOT" || exit 1
 . scripts/lib.sh
 
 INDENT_VERSION="pg_bsd_indent 2.1.1"
@@ -46,7 +46,8 @@ case "${1:-}" in
 esac
 
 # What must be installed (Debian 12 names).
-CIVIS_PACKAGES="pg-bsd-indent postgresql-server-dev-$PG_VERSION libcurl4-openssl-dev libcjson-dev"
+CIVIS_PACKAGES="pg-bsd-indent postgresql-server-dev-$PG_VERSION libcurl4-openssl-dev libcjson-dev
+  libc6-dev gcc"
 missing=0
 for p in $CIVIS_PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing=1

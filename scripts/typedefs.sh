@@ -47,12 +47,13 @@ for h in curl/curl.h cjson/cJSON.h stdio.h; do
   }
 done
 compiler=$(ls -d /usr/lib/gcc/*/*/include 2>/dev/null | sort -V | tail -1)
+[ -f "$compiler/stddef.h" ] || { echo "typedefs.sh: no gcc stddef.h (install gcc)" >&2; exit 1; }
 
 {
   ls src/*.h src/*.c
   find "$server" -name '*.h'
   echo "$others"
-  [ -z "$compiler" ] || find "$compiler" -maxdepth 1 -name 'std*.h'
+  find "$compiler" -maxdepth 1 -name 'std*.h'
 } | LC_ALL=C sort -u | tr '\n' '\0' | xargs -0 perl -e '
 # Each top-level declaration that begins with "typedef" (comments, string
 # and character literals, preprocessor lines, function bodies and
