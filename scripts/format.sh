@@ -23,6 +23,8 @@
 #           knows no loop macros);
 #   after   it is put back, and a return type's "*" follows one space
 #           ("char *" above a function's name, not "char\t   *").
+# and it warns (stderr) where a declaration's initializer continues at the
+# block's margin, which parentheses around the initializer avoid.
 set -uo pipefail
 CIVIS_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$CIVIS_ROOT" || exit 1
@@ -80,6 +82,19 @@ for f in "$work"/b/src/*; do
     s/^([A-Za-z_]\S*)[ \t]+\*$/$1 */' "$f.out" >"$f" || exit 1
   rm -f "$f.out"
 done
+
+# pg_bsd_indent puts the second line of a declaration's initializer at the
+# block's margin; in parentheses it goes under the parenthesis.  A warning,
+# for the author to add them.
+(cd "$work/b" && perl -n -e '
+  chomp;
+  if (defined $p && $p =~ /^(\t+)[A-Za-z_][\w ]*\t+\**\w+(?:\[[^\]]*\])? = .*[^;{,\s]\s*$/) {
+    my $ind = $1;
+    print STDERR "format.sh: $ARGV:$.: an initializer continued at the margin: put it in parentheses\n"
+      if /^\Q$ind\E[^\t\s{}]/ && !/^\s*(\/\*|\*)/;
+  }
+  $p = $_;
+  if (eof) { close ARGV; undef $p; }' src/*.c src/*.h)
 
 if [ $check -eq 1 ]; then
   (cd "$work" && diff -ru a/src b/src)
