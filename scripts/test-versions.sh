@@ -247,7 +247,7 @@ run_suites() { # version
   run=$(copy_root "$v" build) || { record "FAIL pg$v:suites: could not copy the root"; return; }
   copy_tree "$run/src"
   in_root --net "$run" env CIVIS_PG_VERSION="$v" CIVIS_FUZZ_QUERIES="$FUZZ_QUERIES" \
-    CIVIS_RESULTS=/tmp/civis-results CIVIS_LABEL="PostgreSQL $v" \
+    CIVIS_RESULTS=/tmp/civis-results CIVIS_LABEL="PostgreSQL $v" CIVIS_IN_ROOT=1 \
     bash -c "cd /src && bash scripts/test.sh $suites" 2>&1 | sed -u "s/^/[pg$v] /"
   rc=${PIPESTATUS[0]}
   if [ ! -s "$run/tmp/civis-results" ]; then

@@ -169,6 +169,8 @@ body_is_text(const CivisResponse *resp)
 	return true;
 }
 
+/* One line a status; pg_bsd_indent would give each case two. */
+/* INDENT OFF */
 static const char *
 reason_phrase(long status)
 {
@@ -220,6 +222,7 @@ reason_phrase(long status)
 		default: return "";
 	}
 }
+/* INDENT ON */
 
 /*
  * The SQLSTATE and HINT of an HTTP status of the Civis API: the statuses

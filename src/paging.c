@@ -228,8 +228,8 @@ plan_limit_pages(CivisPaging *ps, int max_size, int64 offset, int64 count,
 	int			p;
 
 	/* the last wanted row, saturated: LIMIT 9223372036854775807 OFFSET 100 */
-	int64		last_row = (count > PG_INT64_MAX - offset) ? PG_INT64_MAX - 1
-		: offset + count - 1;
+	int64		last_row = ((count > PG_INT64_MAX - offset) ? PG_INT64_MAX - 1
+							: offset + count - 1);
 
 	for (p = max_size; p >= 1; p--)
 	{

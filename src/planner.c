@@ -469,8 +469,8 @@ adaptive_costs(PlannerInfo *root, CivisRelInfo *fpinfo, RelOptInfo *baserel,
 	double		loops = 1;
 	double		n;
 	double		page = listing->plan->page_size > 0 ? listing->plan->page_size : 50;
-	double		listing_rows = fpinfo->listing_rows >= 0 ? fpinfo->listing_rows
-		: fpinfo->tuples;
+	double		listing_rows = (fpinfo->listing_rows >= 0 ? fpinfo->listing_rows
+								: fpinfo->tuples);
 	double		pages = Max(1, ceil(listing_rows / page));
 	double		k = detail_switch_point(fpinfo, listing->plan);
 	double		requests;

@@ -721,8 +721,8 @@ static void
 check_page_fits(CivisScanState *fsstate)
 {
 	int64		each = Max(fsstate->info->max_response_bytes, 1);
-	int64		held = civis_http_backend_bytes(NULL) + backend_page_bytes -
-		fsstate->page_bytes;
+	int64		held = (civis_http_backend_bytes(NULL) + backend_page_bytes -
+						fsstate->page_bytes);
 
 	if (held > 0 && held + 2 * each > CIVIS_BACKEND_MEMORY_BUDGET)
 	{

@@ -664,8 +664,8 @@ ipv6_refusal(const unsigned char *b)
 {
 	static const unsigned char zero[12] = {0};
 	static const unsigned char nat64[12] = {0, 0x64, 0xff, 0x9b};
-	uint32		v4 = ((uint32) b[12] << 24) | ((uint32) b[13] << 16) |
-		((uint32) b[14] << 8) | (uint32) b[15];
+	uint32		v4 = (((uint32) b[12] << 24) | ((uint32) b[13] << 16) |
+					  ((uint32) b[14] << 8) | (uint32) b[15]);
 	int			i;
 	bool		all_zero = true;
 

@@ -5,7 +5,16 @@
 #     lines says why above it ("Long because ..."; scripts/long_functions.py)
 #   mock:layout_*  what README's "Layout of the source" promises
 #     (scripts/layout_check.sh: libcurl only in transport.c, PG_VERSION_NUM
-#     only in compat.h, the transport's includes)
+#     only in compat.h, the transport's includes, each file's project
+#     includes from scripts/layout_includes.txt); mock:layout_self_test: that
+#     check fails on a copy of src/ given upward includes
+#   mock:format  src/ is as scripts/format.sh formats it (the diff is shown
+#     on a failure).  Checked on Debian 12 only, whose pg-bsd-indent 2.1.1 it
+#     needs (installed when missing), and not in scripts/test-versions.sh's
+#     roots (CIVIS_IN_ROOT=1: no network to install it, and the root cache
+#     is shared): CI checks it once, in its host part.  Another version of
+#     the formatter could format differently; the server version does not
+#     change the output (15, 17 and 18 give the same)
 #   mock:quirks_exact_rows_have_evidence  an exact row of src/quirks.c
 #     names its evidence (scripts/quirks_check.py)
 # Prints the PASS/FAIL lines it records (unittest's own lines only when a
@@ -27,6 +36,25 @@ fi
 
 layout=$(bash scripts/layout_check.sh) || rc=1
 echo "$layout" | sed -n 's/^\(PASS\|FAIL\) /\1 mock:/p' | tee -a "$RESULTS"
+layout=$(bash scripts/layout_check.sh --self-test) || rc=1
+echo "$layout" | sed -n 's/^\(PASS\|FAIL\) /\1 mock:/p' | tee -a "$RESULTS"
+
+if grep -q '^12\.' /etc/debian_version 2>/dev/null && [ "${CIVIS_IN_ROOT:-0}" != 1 ]; then
+  if fmt=$(bash scripts/format_check.sh 2>&1); then
+    echo "PASS mock:format" | tee -a "$RESULTS"
+  else
+    echo "$fmt" | head -60
+    n=$(echo "$fmt" | grep -c '^[-+][^-+]')
+    if [ "$n" -gt 0 ]; then
+      echo "FAIL mock:format: src/ is not as scripts/format.sh formats it ($n lines of the diff; bash scripts/format.sh rewrites src/)" | tee -a "$RESULTS"
+    else
+      echo "FAIL mock:format: $(echo "$fmt" | tail -1)" | tee -a "$RESULTS"
+    fi
+    rc=1
+  fi
+else
+  echo "mock:format not checked here: Debian 12's pg-bsd-indent 2.1.1 outside a test-versions root only (CI checks it in its host part)"
+fi
 
 quirks=$(python3 scripts/quirks_check.py 2>&1) || rc=1
 echo "$quirks" | sed -n 's/^\(PASS\|FAIL\) /\1 mock:/p' | tee -a "$RESULTS"
