@@ -841,8 +841,8 @@ build_columns(ImportTable *t, bool whole_item)
 static void
 check_table_count(int ntables)
 {
-	int64		locks = (int64) max_locks_per_xact *
-		((int64) MaxBackends + max_prepared_xacts) / 2;
+	int64		locks = ((int64) max_locks_per_xact *
+						 ((int64) MaxBackends + max_prepared_xacts) / 2);
 	int64		limit = Min(locks, (int64) CIVIS_IMPORT_MAX_TABLES);
 
 	if (ntables > limit)
