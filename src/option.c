@@ -1038,6 +1038,10 @@ check_option_value(const CivisOption *opt, DefElem *def)
  * superuser, whichever option the ALTER touches.  This is what keeps a
  * non-superuser owner from redirecting such a server (as with
  * postgres_fdw's password_required).
+ *
+ * Long because it is one pass over the option list that every rule reads
+ * in order (names, values, ceilings, paths, then the rules that combine
+ * options), as reloptions' validators are written.
  */
 Datum
 civis_fdw_validator(PG_FUNCTION_ARGS)
