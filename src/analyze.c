@@ -164,8 +164,8 @@ civisAcquireSampleRows(Relation relation, int elevel, HeapTuple *rows,
 	sample.cxt = CurrentMemoryContext;
 
 	/*
-	 * Everything but the sample itself lives in a context of its own,
-	 * deleted at the end (the transport's handles with it).
+	 * Everything but the sample itself lives in a context of its own, deleted
+	 * at the end (the transport's handles with it).
 	 */
 	anl_cxt = AllocSetContextCreate(CurrentMemoryContext,
 									"civis_fdw analyze",

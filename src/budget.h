@@ -117,8 +117,8 @@ typedef struct CivisScanSlot
 	int64		retries;
 	int			waiting_for;	/* CivisWaitingFor */
 	TimestampTz waiting_since;
-	int			unmonitored;	/* first row of a backend only: its scans
-								 * that found no free row */
+	int			unmonitored;	/* first row of a backend only: its scans that
+								 * found no free row */
 } CivisScanSlot;
 
 extern CivisScanSlot *civis_budget_scan_slots(int *nslots, int *mine);

@@ -223,8 +223,8 @@ extern void civis_http_config_from_table(CivisHttpConfig *cfg,
  * http_error.c
  * -------------------------------------------------------------------- */
 CIVIS_NORETURN extern void civis_raise_http_error(const CivisResponse *resp,
-												 const char *shown,
-												 const char *relname);
+												  const char *shown,
+												  const char *relname);
 extern char *civis_message_text(const char *text, size_t len, int maxchars);
 extern int	civis_bidi_control_len(const char *s, size_t len);
 
@@ -232,7 +232,7 @@ extern int	civis_bidi_control_len(const char *s, size_t len);
  * json_page.c: a response body -> a page of JSON items;
  * decode.c: the only file that turns JSON into Datums
  * -------------------------------------------------------------------- */
-typedef struct CivisPage CivisPage;		/* a parsed page of items */
+typedef struct CivisPage CivisPage; /* a parsed page of items */
 typedef struct CivisDecoder CivisDecoder;
 
 extern CivisDecoder *civis_decoder_create(const CivisTableInfo *info,

@@ -19,7 +19,8 @@
 /* What a condition is to the API (set by plan.c, carried in the plan). */
 typedef enum CivisArgKind
 {
-	CIVIS_ARG_PATH,				/* fills {placeholder}: decides which rows exist */
+	CIVIS_ARG_PATH,				/* fills {placeholder}: decides which rows
+								 * exist */
 	CIVIS_ARG_PARAM_ONLY,		/* query parameter with no response field */
 	CIVIS_ARG_SCOPE,			/* real field with a scope default (archived) */
 	CIVIS_ARG_FILTER,			/* filter on a real field: an optimisation */

@@ -632,7 +632,7 @@ jsonb_push(CivisDecoder *dec, JsonbParseState **ps, const cJSON *v,
 				key = civis_camel_to_snake(key);
 			jv.type = jbvString;
 			jv.val.string.val = unconstify(char *,
-											to_server(dec->db_utf8, key, &len));
+										   to_server(dec->db_utf8, key, &len));
 			jv.val.string.len = len;
 			pushJsonbValue(ps, WJB_KEY, &jv);
 			jsonb_push(dec, ps, c, WJB_VALUE,
@@ -888,8 +888,8 @@ civis_decoder_set_constant(CivisDecoder *dec, AttrNumber attnum,
 
 	/*
 	 * Converted once, into the decoder's (per-scan) context.  A previous
-	 * constant is not freed: a tuple returned before a rescan may still
-	 * point at it, and it is small.
+	 * constant is not freed: a tuple returned before a rescan may still point
+	 * at it, and it is small.
 	 */
 	old = MemoryContextSwitchTo(dec->cxt);
 	col->const_value = call_input(&col->infunc, text_value, col->ioparam,

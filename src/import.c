@@ -382,6 +382,7 @@ set_param_options(ImportColumn *c, const char *pname, const char *list,
 	c->exact = exact && evidence != NULL;
 	c->evidence = c->exact ? evidence : NULL;
 	c->secret = is_secret_name(pname);
+
 	/*
 	 * A parameter whose documented values include "all" is a scope: the
 	 * listing leaves rows out unless it is sent, so a table sends "all"

@@ -24,7 +24,7 @@
  * itself does not count: 2^53 + 1 parses to the same double, so a value of
  * exactly 2^53 may be a rounded larger one.
  */
-#define JSON_EXACT_INT_LIMIT 9007199254740992.0	/* 2^53 */
+#define JSON_EXACT_INT_LIMIT 9007199254740992.0 /* 2^53 */
 
 /* Longest text of a formatted number: shortest form or an int64. */
 #define NUMBER_BUF_LEN 32
@@ -85,8 +85,8 @@ extern void civis_json_budget_init(CivisJsonBudget *budget, Size limit);
 extern cJSON *civis_json_parse(const char *text, size_t len,
 							   const char **parse_end, CivisJsonBudget *budget);
 CIVIS_NORETURN extern void civis_json_budget_error(const CivisJsonBudget *budget,
-												  size_t len,
-												  const char *shown);
+												   size_t len,
+												   const char *shown);
 extern const cJSON *civis_json_step(const cJSON *v, const char *name, size_t len);
 extern const cJSON *civis_json_member(const cJSON *obj, const char *name,
 									  size_t len);

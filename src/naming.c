@@ -201,6 +201,7 @@ static const struct
 	const char *plural;
 	const char *singular;
 }			irregular_plurals[] =
+
 {
 	{"aliases", "alias"},
 	{"analyses", "analysis"},

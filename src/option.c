@@ -211,8 +211,8 @@ CivisOptionCeiling civis_option_ceilings[] = {
 	/*
 	 * The shared budget (budget.c): a key used with two windows keeps the
 	 * longer one for every session using it, so a longer rate_window slows
-	 * other people's queries on that key.  (rate_reserve only holds back
-	 * the bulk work of its own server's scans: no ceiling.)
+	 * other people's queries on that key.  (rate_reserve only holds back the
+	 * bulk work of its own server's scans: no ceiling.)
 	 */
 	{"rate_window", "civis_fdw.rate_window_limit",
 		"The most a server not owned by a superuser may set rate_window to.",
@@ -390,12 +390,14 @@ static const char *const paging_markers[][2] = {
 	{"offset", NULL},			/* offset (/search/) */
 	{NULL, NULL}				/* none */
 };
+
 StaticAssertDecl(lengthof(paging_names) == CIVIS_PAGING_NONE + 1,
 				 "paging_names must match CivisPagingKind");
 StaticAssertDecl(lengthof(paging_markers) == CIVIS_PAGING_NONE + 1,
 				 "paging_markers must match CivisPagingKind");
 
 static const char *const list_style_names[] = {"none", "csv", "array"};
+
 StaticAssertDecl(lengthof(list_style_names) == CIVIS_LIST_ARRAY + 1,
 				 "list_style_names must match CivisListStyle");
 
@@ -795,7 +797,7 @@ host_is_private_literal(const char *host)
 		if (inet_pton(AF_INET6, buf, a) != 1)
 			return false;
 		if (memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0)
-			memmove(a, a + 12, 4); /* IPv4-mapped: as IPv4 below */
+			memmove(a, a + 12, 4);	/* IPv4-mapped: as IPv4 below */
 		else
 		{
 			static const unsigned char loop[16] = {[15] = 1};

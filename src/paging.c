@@ -65,7 +65,7 @@ stable_order(const CivisTableInfo *info)
 
 List *
 civis_paging_parts(const CivisRequestPlan *plan, const CivisTableInfo *info,
-		   const CivisPaging *ps)
+				   const CivisPaging *ps)
 {
 	List	   *parts = NIL;
 	int			size = ps->page_size;
@@ -140,12 +140,12 @@ civis_paging_init(CivisPaging *ps, const CivisRequestPlan *plan,
 	}
 
 	/*
-	 * The read hint (the rows the query will likely consume) sizes the
-	 * first page; if more rows turn out to be needed, the next request
-	 * uses the full size (civis_paging_advance).  Not for window paging:
-	 * it moves on by timestamp, so a page must be wider than a run of
-	 * entries at one instant, which a small page need not be (the fuzzer,
-	 * seed 2519584257: LIMIT 3 over three entries of one timestamp).
+	 * The read hint (the rows the query will likely consume) sizes the first
+	 * page; if more rows turn out to be needed, the next request uses the
+	 * full size (civis_paging_advance).  Not for window paging: it moves on
+	 * by timestamp, so a page must be wider than a run of entries at one
+	 * instant, which a small page need not be (the fuzzer, seed 2519584257:
+	 * LIMIT 3 over three entries of one timestamp).
 	 */
 	if (plan->read_hint > 0 && plan->page_size > 0 &&
 		plan->read_hint < plan->page_size &&
@@ -257,7 +257,7 @@ plan_limit_pages(CivisPaging *ps, int max_size, int64 offset, int64 count,
  */
 void
 civis_paging_limit(CivisPaging *ps, const CivisRequestPlan *plan, int64 count,
-			 int64 offset, int64 *skip)
+				   int64 offset, int64 *skip)
 {
 	int			max_size = plan->page_size;
 
@@ -288,6 +288,7 @@ civis_paging_limit(CivisPaging *ps, const CivisRequestPlan *plan, int64 count,
 								   : offset + count);
 			break;
 		case CIVIS_PAGING_WINDOW:
+
 			/*
 			 * Full pages: a window moves on by timestamp, and a page of
 			 * offset + count entries may all be at one instant (see
@@ -350,7 +351,12 @@ read_digits(const char **s, int n, int *out)
 static bool
 parse_instant(const char *s, int64 *us)
 {
-	int			y, mo, d, h, mi, se;
+	int			y,
+				mo,
+				d,
+				h,
+				mi,
+				se;
 	int64		frac = 0;
 	int			zone = 0;
 
@@ -382,7 +388,8 @@ parse_instant(const char *s, int64 *us)
 	else if (*s == '+' || *s == '-')
 	{
 		int			sign = *s++ == '-' ? -1 : 1;
-		int			zh, zm = 0;
+		int			zh,
+					zm = 0;
 
 		if (!read_digits(&s, 2, &zh))
 			return false;
@@ -695,4 +702,3 @@ civis_paging_advance(CivisPaging *ps, const CivisRequestPlan *plan,
 	if (ps->small && !ps->done)
 		leave_small_pages(ps, plan);
 }
-

@@ -36,8 +36,8 @@ typedef struct CivisArg
 	int32		coltypmod;
 	char	   *colname;		/* for messages */
 	bool		cursor_inclusive;	/* id >= n rather than id > n */
-	int			recheck_index;	/* clause in fdw_recheck_quals evaluated
-								 * when the value is not EXACT, or -1 */
+	int			recheck_index;	/* clause in fdw_recheck_quals evaluated when
+								 * the value is not EXACT, or -1 */
 } CivisArg;
 
 typedef enum CivisPlanKind
@@ -58,18 +58,17 @@ typedef struct CivisRequestPlan
 	AttrNumber	order_attnum;	/* column checked to arrive in that order */
 	int			limit_expr;		/* index into fdw_exprs, or -1 */
 	int			offset_expr;	/* index into fdw_exprs, or -1 */
-	char	   *hidden_key;		/* get-by-id: drop objects whose field of
-								 * this name is true, as the listing does */
+	char	   *hidden_key;		/* get-by-id: drop objects whose field of this
+								 * name is true, as the listing does */
 
 	/*
 	 * Request economy (a hint from planning; never changes a result): the
-	 * rows the query will consume at most (0: unknown, -1: all), the size
-	 * of the first page when every condition is applied exactly by the API
-	 * (the bound; 0 otherwise: a full page), the rows the scan expects to
-	 * read for the bound when conditions stay local (0 when none does:
-	 * read-ahead then waits until the rows requested have not sufficed),
-	 * and the clause of fdw_recheck_quals that ends a sorted stream when
-	 * false.
+	 * rows the query will consume at most (0: unknown, -1: all), the size of
+	 * the first page when every condition is applied exactly by the API (the
+	 * bound; 0 otherwise: a full page), the rows the scan expects to read for
+	 * the bound when conditions stay local (0 when none does: read-ahead then
+	 * waits until the rows requested have not sufficed), and the clause of
+	 * fdw_recheck_quals that ends a sorted stream when false.
 	 */
 	int			bound;
 	int			read_hint;

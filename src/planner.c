@@ -166,8 +166,8 @@ civisGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntablei
 												 fpinfo->optimise);
 
 	/*
-	 * Size of the whole listing: ANALYZE's count when there is one,
-	 * otherwise the default_rows option.
+	 * Size of the whole listing: ANALYZE's count when there is one, otherwise
+	 * the default_rows option.
 	 */
 	fpinfo->tuples = baserel->tuples > 0 ? baserel->tuples : info->default_rows;
 	fpinfo->listing_rows = baserel->tuples > 0 ? baserel->tuples : -1;
@@ -529,8 +529,8 @@ civisGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	/*
 	 * Without a value for every path parameter the plain path cannot run:
 	 * keep it (so that the executor can say which condition is missing when
-	 * nothing better exists) but disable it.  A LATERAL reference makes
-	 * even the plain path parameterized.
+	 * nothing better exists) but disable it.  A LATERAL reference makes even
+	 * the plain path parameterized.
 	 */
 	add_path(baserel, (Path *) make_path(root, baserel, baserel->rows,
 										 base->missing_path_params != NIL,
@@ -833,6 +833,7 @@ scan_bound(PlannerInfo *root, Path *path)
 	if (path->param_info != NULL ||
 		bms_membership(root->all_baserels) != BMS_SINGLETON)
 		return 0;
+
 	/*
 	 * No LIMIT, and the planner expects every row to be fetched.  OFFSET 0
 	 * (the usual fence of a subquery) and LIMIT ALL skip nothing and stop
@@ -1020,13 +1021,13 @@ plan_economy(PlannerInfo *root, RelOptInfo *base, Path *path,
 	 * The bound sizes the first page only when nothing stays in the Filter:
 	 * every row the API answers is then a row the query consumes, and
 	 * "limit=bound" is exactly what it needs.  With a condition checked
-	 * locally the number of rows that pass is a guess from a selectivity
-	 * that the API's data need not follow (ILIKE '%a%' estimated at 3 in
-	 * 4), and a guessed small page that falls short costs page 1 again at
-	 * the full size and often the page after it: the first page is a full
-	 * page, which costs the same one request (the rate limit counts
-	 * requests, not rows), and read-ahead waits until the rows requested
-	 * have not sufficed (ahead_allowed in scan.c).
+	 * locally the number of rows that pass is a guess from a selectivity that
+	 * the API's data need not follow (ILIKE '%a%' estimated at 3 in 4), and a
+	 * guessed small page that falls short costs page 1 again at the full size
+	 * and often the page after it: the first page is a full page, which costs
+	 * the same one request (the rate limit counts requests, not rows), and
+	 * read-ahead waits until the rows requested have not sufficed
+	 * (ahead_allowed in scan.c).
 	 */
 	if (has_filter && plan->bound > 0)
 	{
@@ -1383,11 +1384,12 @@ check_local_clause(CivisTableInfo *info, CivisPlanResult *res, Node *clause,
 		foreach(lc, res->plan->args)
 			if (((CivisArg *) lfirst(lc))->echo_attnum == col->attnum)
 				sent = true;
+
 		/*
 		 * IS [NOT] NULL: the column reads NULL wherever the query does not
-		 * constrain it (README, "Scope exceptions"), but that NULL is not
-		 * the API's answer to a question, so the test is refused like any
-		 * other; the HINT says what to write instead.
+		 * constrain it (README, "Scope exceptions"), but that NULL is not the
+		 * API's answer to a question, so the test is refused like any other;
+		 * the HINT says what to write instead.
 		 */
 		if (!sent && IsA(clause, NullTest))
 			ereport(ERROR,
@@ -1558,9 +1560,9 @@ civisGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 
 	/*
 	 * An id that changes from rescan to rescan (a join, a LATERAL or a
-	 * correlated subquery): the listing of the other conditions, with the
-	 * id condition in the Filter, and get-by-id beside it for the scan to
-	 * take rescan by rescan while it is cheaper (add_detail_alternative).
+	 * correlated subquery): the listing of the other conditions, with the id
+	 * condition in the Filter, and get-by-id beside it for the scan to take
+	 * rescan by rescan while it is cheaper (add_detail_alternative).
 	 */
 	adaptive = (res = adaptive_listing(fpinfo, conds,
 									   rescan_clauses(root, conds))) != NULL;
@@ -1569,8 +1571,8 @@ civisGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 
 	/*
 	 * Conditions the API applies exactly leave the local filter; all the
-	 * others are rechecked, because the API's filters are looser than
-	 * SQL's (substrings, case-insensitivity, inclusive bounds).
+	 * others are rechecked, because the API's filters are looser than SQL's
+	 * (substrings, case-insensitivity, inclusive bounds).
 	 */
 	local = split_clauses(fpinfo->info, res, scan_clauses, baserel->relid,
 						  &recheck);

@@ -27,9 +27,9 @@ enum CivisFdwScanPrivateIndex
 								 * start instead of the listing, or NIL */
 	CivisPrivateDetailMax,		/* ... when it has at most this many ids */
 	CivisPrivateAdaptive		/* 1: a parameterized scan that counts its
-								 * get-by-id requests across rescans and,
-								 * past DetailMax, reads the listing once
-								 * and answers the rescans from it */
+								 * get-by-id requests across rescans and, past
+								 * DetailMax, reads the listing once and
+								 * answers the rescans from it */
 };
 
 extern void civis_planner_routines(FdwRoutine *routine);

@@ -75,17 +75,24 @@ static const CivisTypeQuirk type_quirks[] = {
 	{"/workflows", "fileId", "bigint"},
 	/* spec x-examples of GET /jobs/{id}/workflows: same as above */
 	{"/jobs/{}/workflows", "fileId", "bigint"},
+
 	/*
 	 * Spec x-examples of the GET /clusters/... endpoints: organizationId and
 	 * userId are declared strings but arrive as numbers.
 	 */
 	{"/clusters/*", "organizationId", "bigint"},
 	{"/clusters/*", "userId", "bigint"},
-	/* spec x-examples (cluster usage): diskSpace declared integer, has fractions */
-	{NULL, "diskSpace", "double precision"},
+
 	/*
-	 * Spec x-examples of the GET .../runs/{run_id}/outputs endpoints: "value" is declared a
-	 * string but holds the output object (a JSON value, a file, a table...).
+	 * spec x-examples (cluster usage): diskSpace declared integer, has
+	 * fractions
+	 */
+	{NULL, "diskSpace", "double precision"},
+
+	/*
+	 * Spec x-examples of the GET .../runs/{run_id}/outputs endpoints: "value"
+	 * is declared a string but holds the output object (a JSON value, a file,
+	 * a table...).
 	 */
 	{"*/runs/{}/outputs", "value", "jsonb"},
 	/* spec x-examples: transformationMetadata declared string, is an object */
@@ -107,13 +114,13 @@ static const CivisFilterQuirk filter_quirks[] = {
 	{"/workflows", "state", NULL, false, NULL, NULL, NULL, "last_run_state"},
 
 	/*
-	 * GET /queries/ items carry the database and credential ids in
-	 * "database" and "credential" (integers), not databaseId/credentialId.
-	 * Spec x-examples: GET /queries/?databaseId=563 (spelled databaseId,
-	 * not database_id) answers the query whose "database" is 563;
-	 * credential_id has no example at all.  No evidence for either
-	 * mapping, so not exact: the condition is sent and rechecked (an API
-	 * that ignores the parameter still gives the right rows).
+	 * GET /queries/ items carry the database and credential ids in "database"
+	 * and "credential" (integers), not databaseId/credentialId. Spec
+	 * x-examples: GET /queries/?databaseId=563 (spelled databaseId, not
+	 * database_id) answers the query whose "database" is 563; credential_id
+	 * has no example at all.  No evidence for either mapping, so not exact:
+	 * the condition is sent and rechecked (an API that ignores the parameter
+	 * still gives the right rows).
 	 */
 	{"/queries", "database_id", "integer", false, NULL, NULL, NULL, "database"},
 	{"/queries", "credential_id", "integer", false, NULL, NULL, NULL, "credential"},
@@ -134,24 +141,23 @@ static const CivisFilterQuirk filter_quirks[] = {
 	 * the spec x-examples send them as single ids (GET /queries/?authorId=,
 	 * ?databaseId=, /tables/?database_id=, /predictions/?modelId=) and the
 	 * rows returned carry that id.  Treated as SQL equality where the
-	 * parameter filters the field of its own name (the spec's naming);
-	 * a parameter that lands on a differently named column is rechecked.
+	 * parameter filters the field of its own name (the spec's naming); a
+	 * parameter that lands on a differently named column is rechecked.
 	 */
 	{NULL, "id", "integer", true, CIVIS_EVIDENCE_SAME_NAME, NULL, NULL, NULL},
 	{NULL, "*_id", "integer", true, CIVIS_EVIDENCE_SAME_NAME, NULL, NULL, NULL},
 
 	/*
 	 * The rule: a row is exact only with evidence written in it, either
-	 * CIVIS_EVIDENCE_SAME_NAME or the spec x-example that shows the
-	 * mapping (scripts/quirks_check.py fails CI on an exact row without
-	 * it).  Every other mapping is sent and rechecked, which costs no
-	 * request.
+	 * CIVIS_EVIDENCE_SAME_NAME or the spec x-example that shows the mapping
+	 * (scripts/quirks_check.py fails CI on an exact row without it).  Every
+	 * other mapping is sent and rechecked, which costs no request.
 	 *
 	 * Not exact: "state", "status", "type" compare case-insensitively (seen
 	 * in the mock API, assumed of the real one); "name", "q", "query",
 	 * "schema", "search" and the like match substrings (spec descriptions:
-	 * "Substring matching is supported").  These need no row: inexact is
-	 * the default.
+	 * "Substring matching is supported").  These need no row: inexact is the
+	 * default.
 	 */
 };
 

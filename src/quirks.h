@@ -30,17 +30,17 @@ typedef struct CivisFilterQuirk
 	const char *param;			/* parameter name; "*_id" matches a suffix */
 	const char *param_type;		/* only for this declared type, or NULL */
 	bool		exact;			/* the API filter is exactly SQL equality */
-	const char *evidence;		/* why exact: CIVIS_EVIDENCE_SAME_NAME or
-								 * the spec x-example that shows it; an
-								 * exact row without it is refused by
+	const char *evidence;		/* why exact: CIVIS_EVIDENCE_SAME_NAME or the
+								 * spec x-example that shows it; an exact row
+								 * without it is refused by
 								 * scripts/quirks_check.py */
 	const char *scope_default;	/* value to send when unconstrained */
 	const char *values;			/* accepted values the spec does not list */
-	const char *column;			/* non-NULL: the parameter filters the
-								 * field of this (snake) name rather than
-								 * the same-named one: a scalar field of
-								 * this name gets the parameter, otherwise
-								 * a parameter-only column of this name */
+	const char *column;			/* non-NULL: the parameter filters the field
+								 * of this (snake) name rather than the
+								 * same-named one: a scalar field of this name
+								 * gets the parameter, otherwise a
+								 * parameter-only column of this name */
 } CivisFilterQuirk;
 
 /* A column the spec has no property for (e.g. author_id from author.id). */
@@ -86,9 +86,9 @@ extern const CivisSyntheticQuirk *civis_quirk_synthetic(const char *param,
  * (and spec.c: the parameters that hide rows); each value is defined in
  * quirks.c with where it was seen.
  */
-extern const char *const quirk_id_key;			/* the id field */
-extern const char *const quirk_window_key;		/* window paging's field */
-extern const char *const quirk_order_param;		/* sort parameter */
+extern const char *const quirk_id_key;	/* the id field */
+extern const char *const quirk_window_key;	/* window paging's field */
+extern const char *const quirk_order_param; /* sort parameter */
 extern const char *const quirk_order_dir_param; /* its direction */
 extern bool civis_quirk_param_hides_rows(const char *param);
 extern bool civis_quirk_status_means_no_rows(long status);

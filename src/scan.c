@@ -212,7 +212,7 @@ scan_create(Relation rel, CivisRequestPlan *plan, List *retrieved_attrs,
 		fmgr_info_cxt(tce->cmp_proc, &fsstate->order_cmp, scan_cxt);
 		fsstate->order_collation = att->attcollation;
 		fsstate->order_cxt = AllocSetContextCreate(scan_cxt, "civis_fdw order",
-											  ALLOCSET_SMALL_SIZES);
+												   ALLOCSET_SMALL_SIZES);
 		fsstate->sorted_ties =
 			strcmp(fsstate->info->columns[plan->order_attnum - 1].key, quirk_id_key) != 0;
 	}
@@ -232,16 +232,16 @@ scan_create(Relation rel, CivisRequestPlan *plan, List *retrieved_attrs,
 		civis_http_set_monitor(fsstate->http, fsstate->monitor);
 	}
 	fsstate->decoder = civis_decoder_create(fsstate->info, RelationGetDescr(rel),
-									   fsstate->retrieved_attrs);
+											fsstate->retrieved_attrs);
 
 	fsstate->rescan_cxt = AllocSetContextCreate(scan_cxt, "civis_fdw streams",
-										   ALLOCSET_SMALL_SIZES);
+												ALLOCSET_SMALL_SIZES);
 	fsstate->page_cxt = AllocSetContextCreate(scan_cxt, "civis_fdw page",
-										 ALLOCSET_DEFAULT_SIZES);
+											  ALLOCSET_DEFAULT_SIZES);
 	fsstate->url_cxt = AllocSetContextCreate(scan_cxt, "civis_fdw url",
-										ALLOCSET_SMALL_SIZES);
+											 ALLOCSET_SMALL_SIZES);
 	fsstate->row_cxt = AllocSetContextCreate(scan_cxt, "civis_fdw row",
-										ALLOCSET_DEFAULT_SIZES);
+											 ALLOCSET_DEFAULT_SIZES);
 	/* the backend-wide memory budget counts this scan while it is open */
 	fsstate->memory_cb.func = scan_memory_release;
 	fsstate->memory_cb.arg = fsstate;
@@ -310,8 +310,8 @@ civisBeginForeignScan(ForeignScanState *node, int eflags)
 	 * A LIMIT/OFFSET the scan counts itself is right only if nothing above
 	 * the scan drops rows: the planner pushes one only when no condition
 	 * stays in the Filter (planner.c, upper_pushable).  Checked here, with
-	 * the planner's own count, because a violation would silently return
-	 * too few rows.
+	 * the planner's own count, because a violation would silently return too
+	 * few rows.
 	 */
 	if ((plan->limit_expr >= 0 || plan->offset_expr >= 0) &&
 		intVal(list_nth(fsplan->fdw_private, CivisPrivateLocalConds)) != 0)
@@ -319,7 +319,7 @@ civisBeginForeignScan(ForeignScanState *node, int eflags)
 			 intVal(list_nth(fsplan->fdw_private, CivisPrivateLocalConds)));
 
 	fsstate = scan_create(rel, plan, retrieved_attrs, fsplan->fdw_exprs,
-					 scan_user(node, rtindex), estate->es_query_cxt);
+						  scan_user(node, rtindex), estate->es_query_cxt);
 	fsstate->upper = (fsplan->scan.scanrelid == 0);
 	old = MemoryContextSwitchTo(fsstate->scan_cxt);
 	read_private_extras(fsstate, fsplan->fdw_private);
@@ -335,7 +335,7 @@ civisBeginForeignScan(ForeignScanState *node, int eflags)
 		fsstate->recheck_states = palloc(sizeof(ExprState *) * fsstate->nrecheck);
 		foreach(lc, fsplan->fdw_recheck_quals)
 			fsstate->recheck_states[i++] = ExecInitQual(list_make1(lfirst(lc)),
-												   (PlanState *) node);
+														(PlanState *) node);
 		if (plan->stop_index >= 0 && plan->stop_index < fsstate->nrecheck)
 		{
 			fsstate->stop_state = fsstate->recheck_states[plan->stop_index];
@@ -421,8 +421,8 @@ choose_detail(CivisScanState *fsstate, CivisValue *values)
 
 	/*
 	 * A scan that delivers a pushed sort (no Sort above it) fetches objects
-	 * by id only when the sort is by id: the streams are then put in id
-	 * order (start_streams).  Any other sort keeps the listing.
+	 * by id only when the sort is by id: the streams are then put in id order
+	 * (start_streams).  Any other sort keeps the listing.
 	 */
 	if (fsstate->planned->order_attnum > 0 &&
 		strcmp(fsstate->info->columns[fsstate->planned->order_attnum - 1].key,
@@ -516,8 +516,8 @@ civis_start_streams(CivisScanState *fsstate, ExprContext *econtext)
 
 		/*
 		 * The listing's conditions that left the Filter are not sent to a
-		 * detail endpoint: evaluate them here (its path parameters are
-		 * sent there too).
+		 * detail endpoint: evaluate them here (its path parameters are sent
+		 * there too).
 		 */
 		foreach(lc, fsstate->planned->args)
 		{
@@ -618,10 +618,11 @@ ahead_allowed(CivisScanState *fsstate, const CivisPaging *ps)
 		return false;
 	if (ps->last_page > 0)
 		return true;
+
 	/*
 	 * A stream that may stop at any row: the next page is needed (the last
-	 * row passed the stop, see last_row_stops), the ones after it only
-	 * one page later than the ramp.
+	 * row passed the stop, see last_row_stops), the ones after it only one
+	 * page later than the ramp.
 	 */
 	if (fsstate->stop_state != NULL)
 		return ps->next_submit <= ps->next_page || ps->nahead < ps->pages - 1;
@@ -784,8 +785,8 @@ fill_ahead(CivisScanState *fsstate)
 
 		/*
 		 * Only pages known to exist are fetched ahead: a pushed LIMIT may
-		 * stop earlier, but before the first page says how many there are,
-		 * a LIMIT alone (LIMIT 9223372036854775807) proves nothing.
+		 * stop earlier, but before the first page says how many there are, a
+		 * LIMIT alone (LIMIT 9223372036854775807) proves nothing.
 		 */
 		if (ps->last_page > 0 && last >= 0 && ps->last_page < last)
 			last = ps->last_page;
@@ -949,9 +950,9 @@ take_ticket(CivisScanState *fsstate, CivisPaging *ps)
 		if (ps->restart_pending)
 		{
 			/*
-			 * Page 1 again, full size: the rows of the small page are
-			 * skipped by id as rows seen on the previous page, or by
-			 * position where items have no id.
+			 * Page 1 again, full size: the rows of the small page are skipped
+			 * by id as rows seen on the previous page, or by position where
+			 * items have no id.
 			 */
 			ps->restart_pending = false;
 			fsstate->restart_skip = (fsstate->ncur < fsstate->nitems) ? fsstate->nitems : 0;
@@ -1121,7 +1122,7 @@ load_next_page(CivisScanState *fsstate)
 		}
 
 		fsstate->page = civis_page_parse(resp.body, resp.body_len, shown,
-									fsstate->info->relname);
+										 fsstate->info->relname);
 		fsstate->nitems = civis_page_count(fsstate->page);
 		/* the tree holds what the rows need: the body can go */
 		pfree(resp.body);
@@ -1226,7 +1227,7 @@ check_order(CivisScanState *fsstate, Datum value, bool isnull)
  */
 bool
 civis_next_page_row(CivisScanState *fsstate, Datum *dvalues, bool *dnulls,
-			  int64 *id, bool *has_id)
+					int64 *id, bool *has_id)
 {
 	for (;;)
 	{
@@ -1239,11 +1240,11 @@ civis_next_page_row(CivisScanState *fsstate, Datum *dvalues, bool *dnulls,
 		}
 
 		/*
-		 * A row that slid here from the previous page was returned there.
-		 * In a stream sorted on a key with ties, its key is the boundary's
-		 * (it belongs to both pages), so a run of ties straddles the
-		 * boundary and another row of that run may be on neither page:
-		 * next_row sorts locally.
+		 * A row that slid here from the previous page was returned there. In
+		 * a stream sorted on a key with ties, its key is the boundary's (it
+		 * belongs to both pages), so a run of ties straddles the boundary and
+		 * another row of that run may be on neither page: next_row sorts
+		 * locally.
 		 */
 		if (fsstate->seen_before[fsstate->item])
 		{
@@ -1588,7 +1589,7 @@ civis_scan_open(Relation rel, CivisRequestPlan *plan, List *retrieved_attrs,
 				Oid userid, int64 max_pages)
 {
 	CivisScanState *fsstate = scan_create(rel, plan, retrieved_attrs, NIL, userid,
-									 CurrentMemoryContext);
+										  CurrentMemoryContext);
 
 	fsstate->page_cap = max_pages;
 	civis_start_streams(fsstate, NULL);

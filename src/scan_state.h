@@ -81,7 +81,7 @@ struct CivisScanState
 	int			nrecheck;
 	ExprState **recheck_states;
 	List	   *active_rechecks;	/* integer list of indexes */
-	int64		rows_removed;		/* by those rechecks */
+	int64		rows_removed;	/* by those rechecks */
 
 	/* a scan of an upper relation decodes into the table's width first */
 	bool		upper;
@@ -103,10 +103,10 @@ struct CivisScanState
 	const char *count_source;	/* what the last execution did, for EXPLAIN */
 
 	/*
-	 * Get-by-id decided at scan start: "planned" is the plan as planned
-	 * (the listing), alt_plan the get-by-id plan taken instead when the
-	 * ids are at most alt_max; alt_ids is how many the last start saw
-	 * (-1: not decided yet), alt_chosen whether it took alt_plan.
+	 * Get-by-id decided at scan start: "planned" is the plan as planned (the
+	 * listing), alt_plan the get-by-id plan taken instead when the ids are at
+	 * most alt_max; alt_ids is how many the last start saw (-1: not decided
+	 * yet), alt_chosen whether it took alt_plan.
 	 */
 	CivisRequestPlan *planned;
 	CivisRequestPlan *alt_plan;
@@ -115,12 +115,12 @@ struct CivisScanState
 	bool		alt_chosen;
 
 	/*
-	 * An adaptive parameterized scan (a join on the id): get-by-id while
-	 * the requests of all rescans (detail_spent) stay within alt_max; then
-	 * the listing is read once into "store" (rows before the rechecks,
-	 * with their ids sorted in store_ids; rows without an id in
-	 * store_noid) and every later rescan is answered from it
-	 * (local_pos: the positions of this rescan's candidates).
+	 * An adaptive parameterized scan (a join on the id): get-by-id while the
+	 * requests of all rescans (detail_spent) stay within alt_max; then the
+	 * listing is read once into "store" (rows before the rechecks, with their
+	 * ids sorted in store_ids; rows without an id in store_noid) and every
+	 * later rescan is answered from it (local_pos: the positions of this
+	 * rescan's candidates).
 	 */
 	bool		adaptive;
 	int64		detail_spent;
@@ -140,12 +140,12 @@ struct CivisScanState
 	List	   *probe_texts;	/* this rescan's ids, as decide gave them */
 
 	/*
-	 * Request economy.  req_plan is what the paging sends: the plan, or
-	 * the plan without its sort once the scan sorts locally.  A pushed
-	 * sort on a key that is not unique (sorted_ties) is trusted for one
-	 * page, or page after page while no tie straddles a page boundary when
-	 * a condition stops the stream early (stop_state); the ids of the rows
-	 * decoded meanwhile are kept so that the local sort skips them.
+	 * Request economy.  req_plan is what the paging sends: the plan, or the
+	 * plan without its sort once the scan sorts locally.  A pushed sort on a
+	 * key that is not unique (sorted_ties) is trusted for one page, or page
+	 * after page while no tie straddles a page boundary when a condition
+	 * stops the stream early (stop_state); the ids of the rows decoded
+	 * meanwhile are kept so that the local sort skips them.
 	 */
 	CivisRequestPlan *req_plan;
 	bool		sorted_ties;
@@ -175,8 +175,8 @@ struct CivisScanState
 	int64		expected_before;	/* pages expected by earlier rescans */
 
 	/* the backend-wide memory budget (scan.c, CIVIS_BACKEND_MEMORY_BUDGET) */
-	int64		page_bytes;		/* page_cxt after the latest parse, twice
-								 * (the rows decoded from it as much again) */
+	int64		page_bytes;		/* page_cxt after the latest parse, twice (the
+								 * rows decoded from it as much again) */
 	MemoryContextCallback memory_cb;
 	dlist_node	open_node;		/* in scan.c's list of open scans */
 };

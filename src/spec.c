@@ -65,8 +65,8 @@ typedef struct SwaggerDoc
 	cJSON	   *paths;
 	cJSON	   *defs;
 	HTAB	   *def_index;		/* StrEntry: definition name -> cJSON * */
-	HTAB	   *detail_index;	/* StrEntry: parent path -> List of path
-								 * items "<parent>/{x}" */
+	HTAB	   *detail_index;	/* StrEntry: parent path -> List of path items
+								 * "<parent>/{x}" */
 	HTAB	   *compared;		/* PairEntry: schema_equal's memo */
 	CivisJsonBudget budget;		/* the spec's tree and its examples' */
 } SwaggerDoc;

@@ -38,9 +38,8 @@ typedef struct CivisSpecProperty
 	const char *name;			/* JSON member, as the spec spells it */
 	const char *sql_type;		/* column type of the declared schema */
 	bool		scalar;			/* declared as a scalar type */
-	bool		object;			/* declared as an object (not a map of
-								 * scalars only: one with properties, or
-								 * type object) */
+	bool		object;			/* declared as an object (not a map of scalars
+								 * only: one with properties, or type object) */
 	List	   *members;		/* char *: an object's declared properties
 								 * (NIL: none declared) */
 	const char *example_type;	/* the column type every non-null x-example
@@ -53,8 +52,7 @@ typedef struct CivisSpecEndpoint
 	const char *path;
 	bool		deprecated;		/* flagged, or "deprecated" in its summary */
 	List	   *params;			/* CivisSpecParam *: the operation's, then
-								 * those of the path item it does not
-								 * override */
+								 * those of the path item it does not override */
 	List	   *properties;		/* CivisSpecProperty *, in spec order */
 	int			page_size;		/* from the "limit" description; 0: none */
 	char	   *order_default;	/* "Defaults to X" of "order", or NULL */

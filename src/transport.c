@@ -987,6 +987,7 @@ start_request(CivisRequest *req)
 	SETOPT(CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
 	SETOPT(CURLOPT_REDIR_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
+
 	/*
 	 * The URL goes out byte for byte as EXPLAIN shows it.  libcurl's own
 	 * dot-segment removal would not confine the path to api_url's prefix
@@ -1009,6 +1010,7 @@ start_request(CivisRequest *req)
 	SETOPT(CURLOPT_HTTPHEADER, backend_headers);
 	SETOPT(CURLOPT_ACCEPT_ENCODING, "");
 	SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
+
 	/*
 	 * Over TLS, ALPN tells early whether HTTP/2 is available, so waiting for
 	 * it lets a burst of requests share one multiplexed connection.  Plain
@@ -1359,10 +1361,10 @@ finish_attempt(CivisRequest *req, CURLcode code)
 	{
 		/*
 		 * The key is over its limit for every backend: hold it for the
-		 * Retry-After (or a backoff when there is none) and queue the
-		 * request for admission again.  This counts against neither
-		 * max_retries nor retry_max_time; a Retry-After longer than
-		 * civis_fdw.max_budget_wait fails the request at once.
+		 * Retry-After (or a backoff when there is none) and queue the request
+		 * for admission again.  This counts against neither max_retries nor
+		 * retry_max_time; a Retry-After longer than civis_fdw.max_budget_wait
+		 * fails the request at once.
 		 */
 		double		ra = retry_after_ms(req->retry_after);
 
@@ -1728,8 +1730,8 @@ raise_request_failure(CivisHttp *h, CivisRequest *req)
 
 			/*
 			 * Nothing was sent: the key's budget, shared by every session
-			 * using it, stayed exhausted (or on hold after a 429) longer
-			 * than this request may wait; planning never waits.
+			 * using it, stayed exhausted (or on hold after a 429) longer than
+			 * this request may wait; planning never waits.
 			 */
 			ereport(ERROR,
 					(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),

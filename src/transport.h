@@ -60,8 +60,8 @@ typedef struct CivisHttpConfig
 	int			max_in_flight;
 
 	/*
-	 * Where requests may go.  A host in civis_fdw.allowed_hosts (trusted)
-	 * is connected to whatever its address; so is any host of a server with
+	 * Where requests may go.  A host in civis_fdw.allowed_hosts (trusted) is
+	 * connected to whatever its address; so is any host of a server with
 	 * allow_private_addresses or a proxy (both superuser-only).  Otherwise
 	 * loopback, private, link-local and other non-public addresses are
 	 * refused before any packet is sent.  Bodies of non-2xx responses are
@@ -75,10 +75,10 @@ typedef struct CivisHttpConfig
 
 	/*
 	 * The budget shared by every backend (budget.c): the API's origin,
-	 * normalized ("https://host:443"), which with the key identifies it;
-	 * the window and the share kept for short queries (server options
-	 * rate_window and rate_reserve).  Planning sets no_budget_wait: a
-	 * request that would have to wait for budget fails at once instead.
+	 * normalized ("https://host:443"), which with the key identifies it; the
+	 * window and the share kept for short queries (server options rate_window
+	 * and rate_reserve).  Planning sets no_budget_wait: a request that would
+	 * have to wait for budget fails at once instead.
 	 */
 	const char *origin;			/* NULL: per session only */
 	int			rate_window_s;
