@@ -105,3 +105,21 @@ stop_mock() {
   [ -n "${MOCK_PID:-}" ] && kill "$MOCK_PID" 2>/dev/null || true
   MOCK_PID=
 }
+
+# For the scripts that import a spec given by path (real_spec_report.sh,
+# exact_pairs.sh): SPEC, absolute and exported, from $1 or the real spec
+# beside the repository; exits unless it is readable and civis_fdw is
+# installed in PostgreSQL $PG_VERSION.
+spec_script_setup() {
+  SPEC=${1:-$CIVIS_ROOT/../shared/civis-api/civis_api_spec.json}
+  if [ ! -r "$SPEC" ]; then
+    echo "cannot read the spec: $SPEC" >&2
+    exit 1
+  fi
+  SPEC=$(cd "$(dirname "$SPEC")" && pwd)/$(basename "$SPEC")
+  export SPEC
+  if [ ! -f "$($PG_CONFIG --sharedir)/extension/civis_fdw.control" ]; then
+    echo "civis_fdw is not installed in PostgreSQL $PG_VERSION: run 'sudo bash scripts/test.sh' (or make install) first" >&2
+    exit 1
+  fi
+}

@@ -186,6 +186,16 @@ def _repeated(unit, megabytes):
     return _HOSTILE_CACHE[key]
 
 
+def _endless_headers(resp, per_page):
+    """Paging headers that claim 999999999 pages of per_page items."""
+    resp.headers = [(h, v) for h, v in resp.headers
+                    if not h.lower().startswith("x-pagination-")]
+    resp.headers += [("X-Pagination-Total-Pages", "999999999"),
+                     ("X-Pagination-Total-Entries", str(999999999 * per_page)),
+                     ("X-Pagination-Per-Page", str(per_page)),
+                     ("X-Pagination-Current-Page", "1")]
+
+
 def hostile_body(kind, opts, resp):
     """The body of a hostile kind; may change resp's headers."""
     mb = float(opts.get("huge_mb", 62))
@@ -198,12 +208,7 @@ def hostile_body(kind, opts, resp):
         if key not in _HOSTILE_CACHE:
             _HOSTILE_CACHE.clear()
             _HOSTILE_CACHE[key] = huge_body(resp.payload, mb)
-        resp.headers = [(h, v) for h, v in resp.headers
-                        if not h.lower().startswith("x-pagination-")]
-        resp.headers += [("X-Pagination-Total-Pages", "999999999"),
-                         ("X-Pagination-Total-Entries", "999999999000"),
-                         ("X-Pagination-Per-Page", "1000"),
-                         ("X-Pagination-Current-Page", "1")]
+        _endless_headers(resp, 1000)
         # each page differs from the last (its first item), as real pages do
         with _HOSTILE_LOCK:
             _HOSTILE_SERIAL[0] += 1
@@ -218,12 +223,7 @@ def hostile_body(kind, opts, resp):
             _HOSTILE_SERIAL[0] += 1
             serial = _HOSTILE_SERIAL[0]
             text = _HOSTILE_CACHE[key]
-        resp.headers = [(h, v) for h, v in resp.headers
-                        if not h.lower().startswith("x-pagination-")]
-        resp.headers += [("X-Pagination-Total-Pages", "999999999"),
-                         ("X-Pagination-Total-Entries", "999999999"),
-                         ("X-Pagination-Per-Page", "1"),
-                         ("X-Pagination-Current-Page", "1")]
+        _endless_headers(resp, 1)
         return b'[{"id":%d,"name":"' % serial + text + b'"}]'
     if kind == "raw":
         resp.status = int(opts.get("status", 200))
