@@ -77,7 +77,7 @@ kind_is_semantic(CivisArgKind kind)
 
 /* A value the API cannot take: what that means for this kind. */
 static void
-unsendable(const CivisArg *arg, const char *text, const char *why,
+unsendable(const CivisArg *arg, const char *text, CivisRefusal why,
 		   CivisDecision *d)
 {
 	d->texts = NIL;
@@ -88,21 +88,11 @@ unsendable(const CivisArg *arg, const char *text, const char *why,
 		return;
 	}
 	d->outcome = CIVIS_ERROR;
+	d->refusal = why;
+	d->refused_text = text ? pstrdup(text) : NULL;
 	if (arg->in_path && arg->kind == CIVIS_ARG_PATH && text &&
 		(text[0] == '\0' || strcmp(text, ".") == 0 || strcmp(text, "..") == 0))
-	{
-		d->error = psprintf("invalid value \"%s\" for path parameter \"%s\"",
-							text, arg->param);
-		d->hint = pstrdup("Path parameters cannot be empty, \".\" or \"..\".");
-		return;
-	}
-	d->error = text
-		? psprintf("value \"%s\" of column \"%s\" cannot be sent as parameter \"%s\"",
-				   text, arg->colname ? arg->colname : arg->param, arg->param)
-		: psprintf("the value of column \"%s\" cannot be sent as parameter \"%s\"",
-				   arg->colname ? arg->colname : arg->param, arg->param);
-	d->hint = psprintf("%s; the API decides which rows this column's condition selects, so it cannot be evaluated locally.",
-					   why);
+		d->refusal = CIVIS_REFUSED_PATH_DOTS;
 }
 
 static int64
@@ -170,18 +160,18 @@ texts_sendable(const CivisArg *arg, List *texts, CivisDecision *d)
 
 		if (arg->allowed && !civis_list_contains(arg->allowed, t))
 		{
-			unsendable(arg, t, psprintf("The API accepts only %s", arg->allowed), d);
+			unsendable(arg, t, CIVIS_REFUSED_NOT_ALLOWED, d);
 			return false;
 		}
 		if (arg->list == CIVIS_LIST_CSV && strchr(t, ',') != NULL)
 		{
-			unsendable(arg, t, "The API splits this parameter's values at commas", d);
+			unsendable(arg, t, CIVIS_REFUSED_COMMA, d);
 			return false;
 		}
 		if (arg->in_path &&
 			(t[0] == '\0' || strcmp(t, ".") == 0 || strcmp(t, "..") == 0))
 		{
-			unsendable(arg, t, "A path segment cannot be empty, \".\" or \"..\"", d);
+			unsendable(arg, t, CIVIS_REFUSED_SEGMENT, d);
 			return false;
 		}
 		len += strlen(t) + 1;
@@ -189,7 +179,7 @@ texts_sendable(const CivisArg *arg, List *texts, CivisDecision *d)
 	/* a list longer than a URL can carry is left to the local filter */
 	if (!arg->fanout && list_length(texts) > 1 && len > CIVIS_MAX_LIST_TEXT)
 	{
-		unsendable(arg, NULL, "The list is too long for a URL", d);
+		unsendable(arg, NULL, CIVIS_REFUSED_TOO_LONG, d);
 		return false;
 	}
 	return true;
@@ -234,7 +224,7 @@ civis_decide(const CivisArg *arg, const CivisValue *v, CivisDecision *d)
 								OidIsValid(get_element_type(v->typid))
 								? get_element_type(v->typid) : v->typid))
 	{
-		unsendable(arg, NULL, "The API compares values of this type differently", d);
+		unsendable(arg, NULL, CIVIS_REFUSED_COMPARISON, d);
 		return;
 	}
 	if (v->unknown)
@@ -268,17 +258,17 @@ civis_decide(const CivisArg *arg, const CivisValue *v, CivisDecision *d)
 	}
 	if (enc.unsendable)
 	{
-		unsendable(arg, NULL, "The value has no form the API accepts (infinity or NaN)", d);
+		unsendable(arg, NULL, CIVIS_REFUSED_NO_FORM, d);
 		return;
 	}
 	if (enc.lossy && kind_is_semantic(arg->kind))
 	{
-		unsendable(arg, NULL, "The API keeps only milliseconds", d);
+		unsendable(arg, NULL, CIVIS_REFUSED_MILLISECONDS, d);
 		return;
 	}
 	if (list_length(enc.texts) > 1 && !arg->fanout && arg->list == CIVIS_LIST_NONE)
 	{
-		unsendable(arg, NULL, "The parameter takes one value", d);
+		unsendable(arg, NULL, CIVIS_REFUSED_ONE_VALUE, d);
 		return;
 	}
 	if (!texts_sendable(arg, enc.texts, d))
@@ -288,13 +278,70 @@ civis_decide(const CivisArg *arg, const CivisValue *v, CivisDecision *d)
 	d->outcome = sent_outcome(arg, enc.lossy);
 }
 
+/*
+ * The HINT of a refusal: why the value cannot be sent, and that the API,
+ * not PostgreSQL, decides which rows such a condition selects.  Whole
+ * sentences, one per reason, for the translators.
+ */
+static void
+refusal_hint(const CivisArg *arg, CivisRefusal why)
+{
+	switch (why)
+	{
+		case CIVIS_REFUSED_NOT_ALLOWED:
+			errhint("The API accepts only %s; the API decides which rows this column's condition selects, so it cannot be evaluated locally.",
+					arg->allowed);
+			break;
+		case CIVIS_REFUSED_COMMA:
+			errhint("The API splits this parameter's values at commas; the API decides which rows this column's condition selects, so it cannot be evaluated locally.");
+			break;
+		case CIVIS_REFUSED_SEGMENT:
+			errhint("A path segment cannot be empty, \".\" or \"..\"; the API decides which rows this column's condition selects, so it cannot be evaluated locally.");
+			break;
+		case CIVIS_REFUSED_TOO_LONG:
+			errhint("The list is too long for a URL; the API decides which rows this column's condition selects, so it cannot be evaluated locally.");
+			break;
+		case CIVIS_REFUSED_COMPARISON:
+			errhint("The API compares values of this type differently; the API decides which rows this column's condition selects, so it cannot be evaluated locally.");
+			break;
+		case CIVIS_REFUSED_NO_FORM:
+			errhint("The value has no form the API accepts (infinity or NaN); the API decides which rows this column's condition selects, so it cannot be evaluated locally.");
+			break;
+		case CIVIS_REFUSED_MILLISECONDS:
+			errhint("The API keeps only milliseconds; the API decides which rows this column's condition selects, so it cannot be evaluated locally.");
+			break;
+		case CIVIS_REFUSED_ONE_VALUE:
+			errhint("The parameter takes one value; the API decides which rows this column's condition selects, so it cannot be evaluated locally.");
+			break;
+		case CIVIS_REFUSED_PATH_DOTS:
+		case CIVIS_REFUSED_NONE:
+			break;
+	}
+}
+
 /* Raise the ERROR of a decision, naming the table. */
 void
 civis_raise_decision(const CivisArg *arg, const CivisDecision *d,
 					 const char *relname)
 {
+	const char *col = arg->colname ? arg->colname : arg->param;
+
+	Assert(d->outcome == CIVIS_ERROR && d->refusal != CIVIS_REFUSED_NONE);
+	if (d->refusal == CIVIS_REFUSED_PATH_DOTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value \"%s\" for path parameter \"%s\" of foreign table \"%s\"",
+						d->refused_text, arg->param, relname),
+				 errhint("Path parameters cannot be empty, \".\" or \"..\".")));
+	if (d->refused_text != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("value \"%s\" of column \"%s\" cannot be sent as parameter \"%s\" of foreign table \"%s\"",
+						d->refused_text, col, arg->param, relname),
+				 refusal_hint(arg, d->refusal)));
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("%s of foreign table \"%s\"", d->error, relname),
-			 d->hint ? errhint("%s", d->hint) : 0));
+			 errmsg("the value of column \"%s\" cannot be sent as parameter \"%s\" of foreign table \"%s\"",
+					col, arg->param, relname),
+			 refusal_hint(arg, d->refusal)));
 }

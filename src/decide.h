@@ -54,12 +54,30 @@ typedef struct CivisValue
 	char	   *shown;
 } CivisValue;
 
+/*
+ * Why a value cannot be sent (CIVIS_ERROR, or CIVIS_NOT_SENT for an
+ * optimisation): civis_raise_decision picks a whole message for each.
+ */
+typedef enum CivisRefusal
+{
+	CIVIS_REFUSED_NONE,
+	CIVIS_REFUSED_PATH_DOTS,	/* a path parameter empty, "." or ".." */
+	CIVIS_REFUSED_NOT_ALLOWED,	/* not one of the values the API accepts */
+	CIVIS_REFUSED_COMMA,		/* the API splits the values at commas */
+	CIVIS_REFUSED_SEGMENT,		/* a path segment empty, "." or ".." */
+	CIVIS_REFUSED_TOO_LONG,		/* the list is too long for a URL */
+	CIVIS_REFUSED_COMPARISON,	/* the API compares this type differently */
+	CIVIS_REFUSED_NO_FORM,		/* infinity or NaN */
+	CIVIS_REFUSED_MILLISECONDS, /* finer than the API keeps */
+	CIVIS_REFUSED_ONE_VALUE		/* several values for a one-value parameter */
+} CivisRefusal;
+
 typedef struct CivisDecision
 {
 	CivisOutcome outcome;
 	List	   *texts;			/* API texts (char *) to send, NULLs dropped */
-	char	   *error;			/* message for CIVIS_ERROR */
-	char	   *hint;
+	CivisRefusal refusal;		/* for CIVIS_ERROR */
+	char	   *refused_text;	/* the value refused, or NULL */
 } CivisDecision;
 
 struct CivisArg;

@@ -243,7 +243,7 @@ fetch_total(const CivisTableInfo *info, Oid userid, const char *api_key,
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
 			edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY)
 			ReThrowError(edata);
-		elog(DEBUG1, "civis_fdw: no remote estimate for \"%s\" (GET %s): %s",
+		elog(DEBUG1, "no remote estimate for \"%s\" (GET %s): %s",
 			 info->relname, shown, edata->message);
 		FreeErrorData(edata);
 		return FETCH_UNKNOWN;
@@ -267,7 +267,7 @@ fetch_total(const CivisTableInfo *info, Oid userid, const char *api_key,
 	else if (resp->status == 401 || resp->status == 403)
 		result = FETCH_RAISE;
 	else
-		elog(DEBUG1, "civis_fdw: no remote estimate for \"%s\" (GET %s): status %ld%s",
+		elog(DEBUG1, "no remote estimate for \"%s\" (GET %s): status %ld%s",
 			 info->relname, shown, resp->status,
 			 resp->status == 200 ? ", no X-Pagination-Total-Entries" : "");
 	return result;

@@ -301,7 +301,7 @@ build_field_columns(ImportTable *t)
 		ImportColumn *c;
 
 		if (prop->example_type != NULL)
-			elog(DEBUG1, "civis_fdw: %s: field \"%s\" declared %s, examples show %s%s",
+			elog(DEBUG1, "%s: field \"%s\" declared %s, examples show %s%s",
 				 t->ep->path, prop->name, prop->sql_type, prop->example_type,
 				 type == NULL ? "" : strcmp(type, prop->example_type) == 0 ?
 				 " (as quirks.c says)" : " (quirks.c says otherwise)");

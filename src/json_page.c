@@ -594,13 +594,13 @@ report_parse_error(const char *body, size_t len, const char *errptr,
 				 errmsg("invalid JSON in the response to %s", shown),
 				 errdetail("The body ends after %zu bytes, before the JSON value is complete (near \"%s\").",
 						   len, body_excerpt(body, len, len > 20 ? len - 20 : 0)),
-				 errhint("The Civis API returned something that is not JSON (an HTML error page or a truncated body?)")));
+				 errhint("Retry the query; if it fails again, check the api_url option of the foreign server (an HTML error page or a truncated body is not JSON).")));
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_JSON_TEXT),
 			 errmsg("invalid JSON in the response to %s", shown),
 			 errdetail("Parsing failed at byte %zu of %zu, near \"%s\".",
 					   errpos, len, body_excerpt(body, len, errpos)),
-			 errhint("The Civis API returned something that is not JSON (an HTML error page or a truncated body?)")));
+			 errhint("Retry the query; if it fails again, check the api_url option of the foreign server (an HTML error page or a truncated body is not JSON).")));
 }
 
 static inline bool
@@ -626,7 +626,7 @@ body_start_check(const char *body, size_t len, const char *shown)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_JSON_TEXT),
 				 errmsg("the response to %s is empty", shown),
-				 errhint("The Civis API returned something that is not JSON (an HTML error page or a truncated body?)")));
+				 errhint("Retry the query; if it fails again, check the api_url option of the foreign server (an HTML error page or a truncated body is not JSON).")));
 	if (body[start] == '<')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_JSON_TEXT),
@@ -653,7 +653,7 @@ refuse_trailing_data(const char *body, size_t len, const char *parse_end,
 				 errmsg("invalid JSON in the response to %s", shown),
 				 errdetail("Unexpected data after the JSON value at byte %zu, near \"%s\".",
 						   (size_t) (p - body), body_excerpt(body, len, p - body)),
-				 errhint("The Civis API returned something that is not JSON (an HTML error page or a truncated body?)")));
+				 errhint("Retry the query; if it fails again, check the api_url option of the foreign server (an HTML error page or a truncated body is not JSON).")));
 }
 
 /*

@@ -208,7 +208,8 @@ civis_limit_value(CivisValue *values, int index, bool is_offset)
 		ereport(ERROR,
 				(errcode(is_offset ? ERRCODE_INVALID_ROW_COUNT_IN_RESULT_OFFSET_CLAUSE
 						 : ERRCODE_INVALID_ROW_COUNT_IN_LIMIT_CLAUSE),
-				 errmsg("%s must not be negative", is_offset ? "OFFSET" : "LIMIT")));
+				 is_offset ? errmsg("OFFSET must not be negative") :
+				 errmsg("LIMIT must not be negative")));
 	return v;
 }
 

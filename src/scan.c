@@ -315,7 +315,7 @@ civisBeginForeignScan(ForeignScanState *node, int eflags)
 	 */
 	if ((plan->limit_expr >= 0 || plan->offset_expr >= 0) &&
 		intVal(list_nth(fsplan->fdw_private, CivisPrivateLocalConds)) != 0)
-		elog(ERROR, "civis_fdw: a pushed LIMIT with %d conditions left in the Filter",
+		elog(ERROR, "a pushed LIMIT with %d conditions left in the Filter",
 			 intVal(list_nth(fsplan->fdw_private, CivisPrivateLocalConds)));
 
 	fsstate = scan_create(rel, plan, retrieved_attrs, fsplan->fdw_exprs,

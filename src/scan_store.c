@@ -188,10 +188,10 @@ civis_next_local_row(CivisScanState *fsstate, Datum *dvalues, bool *dnulls)
 	}
 	if (pos > fsstate->store_read &&
 		!tuplestore_skiptuples(fsstate->store, pos - fsstate->store_read, true))
-		elog(ERROR, "civis_fdw: row %lld of the kept listing is missing",
+		elog(ERROR, "row %lld of the kept listing is missing",
 			 (long long) pos);
 	if (!tuplestore_gettupleslot(fsstate->store, true, false, slot))
-		elog(ERROR, "civis_fdw: row %lld of the kept listing is missing",
+		elog(ERROR, "row %lld of the kept listing is missing",
 			 (long long) pos);
 	fsstate->store_read = pos + 1;
 	slot_getallattrs(slot);

@@ -1381,7 +1381,7 @@ finish_attempt(CivisRequest *req, CURLcode code)
 			req->retry_clock_ms = 0;
 			h->stats.retries++;
 			free_body(req);
-			elog(DEBUG1, "civis_fdw: GET %s -> 429, %zu bytes, %.1f ms; the key is on hold for %.0f ms (attempt %d)",
+			elog(DEBUG1, "GET %s -> 429, %zu bytes, %.1f ms; the key is on hold for %.0f ms (attempt %d)",
 				 req->shown, bytes, ms, ra, req->attempts + 1);
 			return;
 		}
@@ -1435,7 +1435,7 @@ finish_attempt(CivisRequest *req, CURLcode code)
 			snprintf(note, sizeof(note), "; %s", curl_easy_strerror(code));
 	}
 
-	elog(DEBUG1, "civis_fdw: GET %s -> %ld, %zu bytes, %.1f ms%s",
+	elog(DEBUG1, "GET %s -> %ld, %zu bytes, %.1f ms%s",
 		 req->shown, status, bytes, ms, note);
 }
 
@@ -1852,7 +1852,7 @@ civis_http_wait(CivisHttp *h, int ticket, CivisResponse *resp)
 
 	req = find_request(h, ticket);
 	if (req == NULL)
-		elog(ERROR, "civis_fdw: unknown request ticket %d", ticket);
+		elog(ERROR, "unknown request ticket %d", ticket);
 
 	while (req->state != REQ_DONE)
 	{
