@@ -115,8 +115,8 @@ static bool
 is_paging_param(const char *name)
 {
 	return civis_is_paging_param(name) ||
-		strcmp(name, quirk_order_param) == 0 ||
-		strcmp(name, quirk_order_dir_param) == 0;
+		strcmp(name, civis_quirk_order_param) == 0 ||
+		strcmp(name, civis_quirk_order_dir_param) == 0;
 }
 
 static char *

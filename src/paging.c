@@ -57,8 +57,8 @@ stable_order(const CivisTableInfo *info)
 	{
 		CivisColumn *col = &info->columns[i];
 
-		if (!col->dropped && col->order_by && strcmp(col->order_by, quirk_id_key) == 0)
-			return quirk_id_key;
+		if (!col->dropped && col->order_by && strcmp(col->order_by, civis_quirk_id_key) == 0)
+			return civis_quirk_id_key;
 	}
 	return NULL;
 }
@@ -72,13 +72,13 @@ civis_paging_parts(const CivisRequestPlan *plan, const CivisTableInfo *info,
 
 	if (plan->order_by)
 	{
-		add_part(&parts, quirk_order_param, plan->order_by);
-		add_part(&parts, quirk_order_dir_param, plan->order_desc ? "desc" : "asc");
+		add_part(&parts, civis_quirk_order_param, plan->order_by);
+		add_part(&parts, civis_quirk_order_dir_param, plan->order_desc ? "desc" : "asc");
 	}
 	else if (plan->paging == CIVIS_PAGING_PAGES && stable_order(info))
 	{
-		add_part(&parts, quirk_order_param, stable_order(info));
-		add_part(&parts, quirk_order_dir_param, "asc");
+		add_part(&parts, civis_quirk_order_param, stable_order(info));
+		add_part(&parts, civis_quirk_order_dir_param, "asc");
 	}
 
 	switch (plan->paging)
@@ -412,14 +412,14 @@ static int64
 entry_instant(const CivisPage *page, int i, const CivisTableInfo *info,
 			  const char *shown)
 {
-	char	   *at = civis_page_item_text(page, i, quirk_window_key);
+	char	   *at = civis_page_item_text(page, i, civis_quirk_window_key);
 	int64		us;
 
 	if (!parse_instant(at, &us))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 				 errmsg("cannot page through foreign table \"%s\": an entry's \"%s\" is not a timestamp",
-						info->relname, quirk_window_key),
+						info->relname, civis_quirk_window_key),
 				 errdetail("Value: %s", at ? at : "null"),
 				 errcontext("Civis API request: GET %s", shown)));
 	return us;
@@ -447,7 +447,7 @@ civis_paging_mark_repeats(CivisPaging *ps, const CivisRequestPlan *plan,
 	used = palloc0(sizeof(bool) * ps->window_nseen);
 	for (i = 0; i < count; i++)
 	{
-		char	   *at = civis_page_item_text(page, i, quirk_window_key);
+		char	   *at = civis_page_item_text(page, i, civis_quirk_window_key);
 		int64		us;
 		char	   *item;
 		char	  **hit;
@@ -506,7 +506,7 @@ check_window_page(CivisPaging *ps, const CivisTableInfo *info,
 							info->relname),
 					 errdetail("The window starting at %s holds an entry of an earlier instant (%s).",
 							   ps->window_start,
-							   civis_page_item_text(page, i, quirk_window_key)),
+							   civis_page_item_text(page, i, civis_quirk_window_key)),
 					 errcontext("Civis API request: GET %s", shown),
 					 errhint("The API did not honour start_at; the result would repeat rows.")));
 	}
@@ -568,7 +568,7 @@ advance_window(CivisPaging *ps, const CivisTableInfo *info,
 											   ALLOCSET_SMALL_SIZES);
 	MemoryContextReset(ps->window_cxt);
 	old = MemoryContextSwitchTo(ps->window_cxt);
-	ps->window_start = civis_page_item_text(page, count - 1, quirk_window_key);
+	ps->window_start = civis_page_item_text(page, count - 1, civis_quirk_window_key);
 	ps->window_start_us = last;
 	ps->window_nseen = count - first;
 	ps->window_seen = palloc(sizeof(char *) * ps->window_nseen);

@@ -232,7 +232,7 @@ plan_cursor(PlanBuilder *b, CivisCond *cond)
 static bool
 is_id_column(const CivisColumn *col)
 {
-	return col->key && strcmp(col->key, quirk_id_key) == 0 && !col->param_only;
+	return col->key && strcmp(col->key, civis_quirk_id_key) == 0 && !col->param_only;
 }
 
 /*

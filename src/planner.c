@@ -225,7 +225,7 @@ column_takes_parameter(const CivisRelInfo *fpinfo, const CivisColumn *col)
 	if (col->param && !col->scope_default)
 		return true;
 	return fpinfo->info->detail_endpoint != NULL &&
-		col->key && strcmp(col->key, quirk_id_key) == 0;
+		col->key && strcmp(col->key, civis_quirk_id_key) == 0;
 }
 
 typedef struct EcMatchArg
@@ -707,7 +707,7 @@ pathkey_column(RelOptInfo *base, PathKey *pk, bool *desc)
 static bool
 unique_sort_column(const CivisColumn *col)
 {
-	return col->key && strcmp(col->key, quirk_id_key) == 0;
+	return col->key && strcmp(col->key, civis_quirk_id_key) == 0;
 }
 
 /*

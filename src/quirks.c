@@ -363,17 +363,17 @@ civis_quirk_synthetic(const char *param, int index)
  * (GET /jobs/{id}/runs/{run_id}/logs, civis-api-resources "last_id") and
  * the detail endpoints take it (GET /jobs/{id}).
  */
-const char *const quirk_id_key = "id";
+const char *const civis_quirk_id_key = "id";
 
 /*
  * Window paging (deployment logs) moves start_at to the last entry's
  * "createdAt"; start_at is inclusive, so entries at that instant repeat.
  */
-const char *const quirk_window_key = "createdAt";
+const char *const civis_quirk_window_key = "createdAt";
 
 /* Sorting is "order" plus "order_dir" (asc/desc) on every listing. */
-const char *const quirk_order_param = "order";
-const char *const quirk_order_dir_param = "order_dir";
+const char *const civis_quirk_order_param = "order";
+const char *const civis_quirk_order_dir_param = "order_dir";
 
 /*
  * "hidden": "when true, list hidden items instead of visible ones"

@@ -214,7 +214,7 @@ scan_create(Relation rel, CivisRequestPlan *plan, List *retrieved_attrs,
 		fsstate->order_cxt = AllocSetContextCreate(scan_cxt, "civis_fdw order",
 												   ALLOCSET_SMALL_SIZES);
 		fsstate->sorted_ties =
-			strcmp(fsstate->info->columns[plan->order_attnum - 1].key, quirk_id_key) != 0;
+			strcmp(fsstate->info->columns[plan->order_attnum - 1].key, civis_quirk_id_key) != 0;
 	}
 
 
@@ -426,7 +426,7 @@ choose_detail(CivisScanState *fsstate, CivisValue *values)
 	 */
 	if (fsstate->planned->order_attnum > 0 &&
 		strcmp(fsstate->info->columns[fsstate->planned->order_attnum - 1].key,
-			   quirk_id_key) != 0)
+			   civis_quirk_id_key) != 0)
 		return;
 	foreach(lc, fsstate->alt_plan->args)
 	{
@@ -1466,7 +1466,7 @@ civisReScanForeignScan(ForeignScanState *node)
 	fsstate->count_done = false;
 	fsstate->req_plan = fsstate->plan;
 	fsstate->sorted_ties = fsstate->plan->order_attnum > 0 &&
-		strcmp(fsstate->info->columns[fsstate->plan->order_attnum - 1].key, quirk_id_key) != 0;
+		strcmp(fsstate->info->columns[fsstate->plan->order_attnum - 1].key, civis_quirk_id_key) != 0;
 	fsstate->ids_incomplete = false;
 	fsstate->stopped = false;
 	fsstate->check_straddle = false;

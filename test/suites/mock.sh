@@ -38,6 +38,11 @@ layout=$(bash scripts/layout_check.sh) || rc=1
 echo "$layout" | sed -n 's/^\(PASS\|FAIL\) /\1 mock:/p' | tee -a "$RESULTS"
 layout=$(bash scripts/layout_check.sh --self-test) || rc=1
 echo "$layout" | sed -n 's/^\(PASS\|FAIL\) /\1 mock:/p' | tee -a "$RESULTS"
+# exported symbols carry the civis_ prefix (the library scripts/test.sh built)
+for arg in "" --self-test; do
+  symbols=$(bash scripts/symbols_check.sh $arg) || rc=1
+  echo "$symbols" | sed -n 's/^\(PASS\|FAIL\) /\1 mock:/p' | tee -a "$RESULTS"
+done
 
 if grep -q '^12\.' /etc/debian_version 2>/dev/null && [ "${CIVIS_IN_ROOT:-0}" != 1 ]; then
   if fmt=$(bash scripts/format_check.sh 2>&1); then
