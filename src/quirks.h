@@ -88,8 +88,8 @@ extern const CivisSyntheticQuirk *civis_quirk_synthetic(const char *param,
  */
 extern const char *const civis_quirk_id_key;	/* the id field */
 extern const char *const civis_quirk_window_key;	/* window paging's field */
-extern const char *const civis_quirk_order_param; /* sort parameter */
-extern const char *const civis_quirk_order_dir_param; /* its direction */
+extern const char *const civis_quirk_order_param;	/* sort parameter */
+extern const char *const civis_quirk_order_dir_param;	/* its direction */
 extern bool civis_quirk_param_hides_rows(const char *param);
 extern bool civis_quirk_status_means_no_rows(long status);
 extern bool civis_quirk_user_defined_keys(const char *member);
