@@ -462,6 +462,8 @@ charge(BudgetKey *k, TimestampTz now, int n)
 	int64		cur = bucket_epoch(k, now);
 	int			slot = (int) (cur % RING);
 
+	Assert(LWLockHeldByMeInMode(budget_lock, LW_EXCLUSIVE));
+	Assert(n > 0 && k->in_use && k->bucket_us > 0);
 	if (k->ring_epoch[slot] != cur)
 	{
 		k->ring_epoch[slot] = cur;

@@ -152,6 +152,7 @@ civis_monitor_page(CivisScanSlot *slot, int64 pages_expected,
 {
 	if (slot == NULL)
 		return;
+	Assert(slot->in_use && slot->pid == MyProcPid); /* only the owner writes */
 	slot->pages_read++;
 	slot->pages_expected = pages_expected;
 	slot->rows_returned = rows_returned;
