@@ -21,8 +21,10 @@
 #           ...) on a line of its own becomes "while (macro(...))", so that
 #           a body without braces is indented as a loop body (pg_bsd_indent
 #           knows no loop macros);
-#   after   it is put back, and a return type's "*" follows one space
-#           ("char *" above a function's name, not "char\t   *").
+#   after   it is put back, a return type's "*" follows one space
+#           ("char *" above a function's name, not "char\t   *"), and a
+#           designated initializer after a comma gets its space back
+#           ("{.path = "/x", .param = "y"}", not ",.param").
 # and it warns (stderr) where a declaration's initializer continues at the
 # block's margin, which parentheses around the initializer avoid.
 set -uo pipefail
@@ -79,7 +81,8 @@ for f in "$work"/b/src/*; do
     exit 1
   }
   perl -p -e 's/^([ \t]+)while \(('"$loops"')\((.*)\)\)[ \t]*$/$1$2($3)/;
-    s/^([A-Za-z_]\S*)[ \t]+\*$/$1 */' "$f.out" >"$f" || exit 1
+    s/^([A-Za-z_]\S*)[ \t]+\*$/$1 */;
+    s/,\.([a-z_]+) = /, .$1 = /g' "$f.out" >"$f" || exit 1
   rm -f "$f.out"
 done
 

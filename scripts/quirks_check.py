@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """An exact quirk row carries its evidence (README, "Exact only with
 evidence"; issue 18): every row of src/quirks.c's filter_quirks and
-synthetic_quirks whose `exact` is true must name its evidence (the field
-after `exact`: CIVIS_EVIDENCE_SAME_NAME or the spec x-example that shows the
-mapping).  Prints one PASS/FAIL line; exits non-zero on a failure.
+synthetic_quirks whose `.exact` is true must name its `.evidence`
+(CIVIS_EVIDENCE_SAME_NAME or the spec x-example that shows the mapping).
+The rows are designated initializers; an initializer without field names
+is refused too (it could not be read by name).  Prints one PASS/FAIL line;
+exits non-zero on a failure.
 
     python3 scripts/quirks_check.py [src/quirks.c]
 """
@@ -11,8 +13,7 @@ import os
 import re
 import sys
 
-# array name -> position of "exact" in its rows (evidence follows it)
-ARRAYS = {"filter_quirks": 3, "synthetic_quirks": 7}
+ARRAYS = ("filter_quirks", "synthetic_quirks")
 
 
 def fields(row):
@@ -49,19 +50,31 @@ def rows_of(text, name):
     return [fields(r) for r in re.findall(r"\{([^{}]*)\}", body)]
 
 
+def named(row):
+    """{field: value} of a designated initializer's fields, or None."""
+    out = {}
+    for f in row:
+        m = re.match(r"\.([a-z_]+)\s*=\s*(.*)$", f, re.S)
+        if not m:
+            return None
+        out[m.group(1)] = m.group(2).strip()
+    return out
+
+
 def main():
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
     path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "src", "quirks.c")
     text = open(path, encoding="utf-8").read()
     bad, exact = [], 0
-    for name, pos in ARRAYS.items():
+    for name in ARRAYS:
         for row in rows_of(text, name):
-            if len(row) <= pos + 1:
-                bad.append("%s: a row without an evidence field: {%s}" % (name, ", ".join(row)))
+            fieldmap = named(row)
+            if fieldmap is None:
+                bad.append("%s: a row without field names: {%s}" % (name, ", ".join(row)))
                 continue
-            if row[pos] == "true":
+            if fieldmap.get("exact") == "true":
                 exact += 1
-                if row[pos + 1] in ("NULL", '""'):
+                if fieldmap.get("evidence", "NULL") in ("NULL", '""'):
                     bad.append("%s: exact without evidence: {%s}" % (name, ", ".join(row)))
     if bad:
         print("FAIL quirks_exact_rows_have_evidence: " + "; ".join(bad))

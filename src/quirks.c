@@ -70,33 +70,33 @@ static const CivisTypeQuirk type_quirks[] = {
 	 * /models/, /workflows/, /imports/, /enhancements/, /reports/ and more:
 	 * "archived" is declared a string but arrives as JSON true/false.
 	 */
-	{NULL, "archived", "boolean"},
+	{.field = "archived", .sql_type = "boolean"},
 	/* spec x-examples of GET /workflows/: fileId declared string, is a number */
-	{"/workflows", "fileId", "bigint"},
+	{.path_pattern = "/workflows", .field = "fileId", .sql_type = "bigint"},
 	/* spec x-examples of GET /jobs/{id}/workflows: same as above */
-	{"/jobs/{}/workflows", "fileId", "bigint"},
+	{.path_pattern = "/jobs/{}/workflows", .field = "fileId", .sql_type = "bigint"},
 
 	/*
 	 * Spec x-examples of the GET /clusters/... endpoints: organizationId and
 	 * userId are declared strings but arrive as numbers.
 	 */
-	{"/clusters/*", "organizationId", "bigint"},
-	{"/clusters/*", "userId", "bigint"},
+	{.path_pattern = "/clusters/*", .field = "organizationId", .sql_type = "bigint"},
+	{.path_pattern = "/clusters/*", .field = "userId", .sql_type = "bigint"},
 
 	/*
 	 * spec x-examples (cluster usage): diskSpace declared integer, has
 	 * fractions
 	 */
-	{NULL, "diskSpace", "double precision"},
+	{.field = "diskSpace", .sql_type = "double precision"},
 
 	/*
 	 * Spec x-examples of the GET .../runs/{run_id}/outputs endpoints: "value"
 	 * is declared a string but holds the output object (a JSON value, a file,
 	 * a table...).
 	 */
-	{"*/runs/{}/outputs", "value", "jsonb"},
+	{.path_pattern = "*/runs/{}/outputs", .field = "value", .sql_type = "jsonb"},
 	/* spec x-examples: transformationMetadata declared string, is an object */
-	{NULL, "transformationMetadata", "jsonb"},
+	{.field = "transformationMetadata", .sql_type = "jsonb"},
 };
 
 /*
@@ -110,8 +110,8 @@ static const CivisFilterQuirk filter_quirks[] = {
 	 * the last run's state, not the row's own "state" field, so it must not
 	 * be pushed as a condition on that column.
 	 */
-	{"/queries", "state", NULL, false, NULL, NULL, NULL, "last_run_state"},
-	{"/workflows", "state", NULL, false, NULL, NULL, NULL, "last_run_state"},
+	{.path_pattern = "/queries", .param = "state", .column = "last_run_state"},
+	{.path_pattern = "/workflows", .param = "state", .column = "last_run_state"},
 
 	/*
 	 * GET /queries/ items carry the database and credential ids in "database"
@@ -122,8 +122,10 @@ static const CivisFilterQuirk filter_quirks[] = {
 	 * the condition is sent and rechecked (an API that ignores the parameter
 	 * still gives the right rows).
 	 */
-	{"/queries", "database_id", "integer", false, NULL, NULL, NULL, "database"},
-	{"/queries", "credential_id", "integer", false, NULL, NULL, NULL, "credential"},
+	{.path_pattern = "/queries", .param = "database_id", .param_type = "integer",
+	.column = "database"},
+	{.path_pattern = "/queries", .param = "credential_id", .param_type = "integer",
+	.column = "credential"},
 
 	/*
 	 * "archived": the field arrives boolean (see type_quirks) and the
@@ -134,7 +136,8 @@ static const CivisFilterQuirk filter_quirks[] = {
 	 * sends archived=all unless the query asks otherwise: SELECT * FROM jobs
 	 * includes archived jobs, as a table should.
 	 */
-	{NULL, "archived", NULL, true, CIVIS_EVIDENCE_SAME_NAME, "all", "true,false,all", NULL},
+	{.param = "archived", .exact = true, .evidence = CIVIS_EVIDENCE_SAME_NAME,
+	.scope_default = "all", .values = "true,false,all"},
 
 	/*
 	 * Integer id filters (id, database_id, credential_id, author_id, ...):
@@ -144,8 +147,10 @@ static const CivisFilterQuirk filter_quirks[] = {
 	 * parameter filters the field of its own name (the spec's naming); a
 	 * parameter that lands on a differently named column is rechecked.
 	 */
-	{NULL, "id", "integer", true, CIVIS_EVIDENCE_SAME_NAME, NULL, NULL, NULL},
-	{NULL, "*_id", "integer", true, CIVIS_EVIDENCE_SAME_NAME, NULL, NULL, NULL},
+	{.param = "id", .param_type = "integer", .exact = true,
+	.evidence = CIVIS_EVIDENCE_SAME_NAME},
+	{.param = "*_id", .param_type = "integer", .exact = true,
+	.evidence = CIVIS_EVIDENCE_SAME_NAME},
 
 	/*
 	 * The rule: a row is exact only with evidence written in it, either
@@ -179,10 +184,12 @@ static const CivisFilterQuirk filter_quirks[] = {
  * must be an object (in /users/me/activity "user" is a string: no column).
  */
 static const CivisSyntheticQuirk synthetic_quirks[] = {
-	{"author", "author", NULL, "author_id", "bigint", "author.id", "csv", true,
-	"x-examples GET /projects/?author=2826,2797 and GET /scripts/?author=2239"},
-	{"author", "user", "author", "author_id", "bigint", "user.id", "csv", false,
-	NULL},
+	{.param = "author", .needs_field = "author", .column = "author_id",
+		.sql_type = "bigint", .key = "author.id", .list = "csv", .exact = true,
+	.evidence = "x-examples GET /projects/?author=2826,2797 and GET /scripts/?author=2239"},
+	{.param = "author", .needs_field = "user", .unless_field = "author",
+		.column = "author_id", .sql_type = "bigint", .key = "user.id",
+	.list = "csv"},
 };
 
 /* --------------------------------------------------------------------
