@@ -13,10 +13,7 @@
 
 #include "utils/plancache.h"
 
-#include "access/genam.h"
 #include "access/htup_details.h"
-#include "access/reloptions.h"
-#include "access/table.h"
 #include "catalog/pg_user_mapping.h"
 #include "commands/defrem.h"
 #include "fmgr.h"
@@ -28,7 +25,6 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
-#include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
@@ -340,65 +336,6 @@ budget_mapping_row(ReturnSetInfo *rsinfo, ForeignServer *server, Oid umid,
 	}
 }
 
-/*
- * Call fn for each user mapping of a civis_fdw server that the current
- * user may see, with its budget hash: a non-superuser sees the mapping
- * their queries would use on each server (their own, else PUBLIC's); a
- * superuser sees all.  Mappings whose key cannot be hashed here are
- * skipped (civis_mapping_budget_hash).
- */
-static void
-for_each_usable_mapping(void (*fn) (ForeignServer *server, Oid umid,
-									const char *user_name, const uint8 *hash,
-									void *arg),
-						void *arg)
-{
-	bool		is_super = superuser();
-	Oid			fdwid = GetForeignDataWrapperByName("civis_fdw", false)->fdwid;
-	Relation	rel;
-	SysScanDesc scan;
-	HeapTuple	tup;
-
-	rel = table_open(UserMappingRelationId, AccessShareLock);
-	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		Form_pg_user_mapping um = (Form_pg_user_mapping) GETSTRUCT(tup);
-		ForeignServer *server;
-		Datum		datum;
-		bool		isnull;
-		List	   *umoptions = NIL;
-		uint8		hash[CIVIS_BUDGET_HASH_LEN];
-		const char *user_name;
-
-		CHECK_FOR_INTERRUPTS();
-		server = GetForeignServerExtended(um->umserver, FSV_MISSING_OK);
-		if (server == NULL || server->fdwid != fdwid)
-			continue;
-		if (!is_super &&
-			!(um->umuser == GetUserId() ||
-			  (!OidIsValid(um->umuser) &&
-			   !SearchSysCacheExists2(USERMAPPINGUSERSERVER,
-									  ObjectIdGetDatum(GetUserId()),
-									  ObjectIdGetDatum(um->umserver)))))
-			continue;
-		datum = heap_getattr(tup, Anum_pg_user_mapping_umoptions,
-							 RelationGetDescr(rel), &isnull);
-		if (!isnull)
-			umoptions = untransformRelOptions(datum);
-		if (!civis_mapping_budget_hash(server, umoptions, hash))
-			continue;
-		if (!OidIsValid(um->umuser))
-			user_name = "PUBLIC";
-		else if ((user_name = GetUserNameFromId(um->umuser, true)) == NULL)
-			continue;
-		fn(server, um->oid, user_name, hash, arg);
-		explicit_bzero(hash, sizeof(hash));
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-}
-
 typedef struct BudgetListing
 {
 	ReturnSetInfo *rsinfo;
@@ -441,7 +378,7 @@ civis_fdw_budget(PG_FUNCTION_ARGS)
 	bl.nrows = civis_budget_rows(bl.rows, CIVIS_BUDGET_KEYS);
 	bl.can_share = civis_shared_budget && civis_budget_is_shared() &&
 		bl.nrows < CIVIS_BUDGET_KEYS;
-	for_each_usable_mapping(budget_listing_row, &bl);
+	civis_for_each_usable_mapping(budget_listing_row, &bl);
 
 	/* a superuser also sees the budgets of keys unknown here */
 	if (superuser())
@@ -449,28 +386,6 @@ civis_fdw_budget(PG_FUNCTION_ARGS)
 			if (!matched[i])
 				budget_put_row(bl.rsinfo, NULL, NULL, true, &bl.rows[i], 0, -1, -1);
 	return (Datum) 0;
-}
-
-static void
-collect_hash(ForeignServer *server, Oid umid, const char *user_name,
-			 const uint8 *hash, void *arg)
-{
-	List	  **out = (List **) arg;
-
-	uint8	   *copy = palloc(CIVIS_BUDGET_HASH_LEN);
-
-	memcpy(copy, hash, CIVIS_BUDGET_HASH_LEN);
-	*out = lappend(*out, copy);
-}
-
-/* The budget hashes of the mappings the current user may use. */
-List *
-civis_usable_mapping_hashes(void)
-{
-	List	   *out = NIL;
-
-	for_each_usable_mapping(collect_hash, &out);
-	return out;
 }
 
 #ifdef CIVIS_TEST_BUILD

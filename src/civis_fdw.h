@@ -157,6 +157,12 @@ extern char *civis_get_api_key(Oid serverid, Oid userid);
 extern bool civis_mapping_budget_hash(ForeignServer *server, List *umoptions,
 									  uint8 *hash);
 extern List *civis_usable_mapping_hashes(void);
+extern void civis_for_each_usable_mapping(void (*fn) (ForeignServer *server,
+													  Oid umid,
+													  const char *user_name,
+													  const uint8 *hash,
+													  void *arg),
+										  void *arg);
 extern CivisPagingKind civis_parse_paging(const char *value);
 extern const char *civis_paging_name(CivisPagingKind kind);
 extern CivisPagingKind civis_paging_detect(bool (*has_param) (const void *arg,

@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <math.h>
 
+#include "access/genam.h"
 #include "access/reloptions.h"
 #include "access/table.h"
 #include "catalog/pg_foreign_server.h"
@@ -1614,4 +1615,85 @@ civis_http_config_from_table(CivisHttpConfig *cfg, const CivisTableInfo *info,
 	cfg->origin = info->origin;
 	cfg->rate_window_s = info->rate_window_s;
 	cfg->rate_reserve_pct = info->rate_reserve_pct;
+}
+
+/*
+ * Call fn for each user mapping of a civis_fdw server that the current
+ * user may see, with its budget hash: a non-superuser sees the mapping
+ * their queries would use on each server (their own, else PUBLIC's); a
+ * superuser sees all.  Mappings whose key cannot be hashed here are
+ * skipped (civis_mapping_budget_hash).
+ */
+void
+civis_for_each_usable_mapping(void (*fn) (ForeignServer *server, Oid umid,
+										  const char *user_name, const uint8 *hash,
+										  void *arg),
+							  void *arg)
+{
+	bool		is_super = superuser();
+	Oid			fdwid = GetForeignDataWrapperByName("civis_fdw", false)->fdwid;
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	rel = table_open(UserMappingRelationId, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_user_mapping um = (Form_pg_user_mapping) GETSTRUCT(tup);
+		ForeignServer *server;
+		Datum		datum;
+		bool		isnull;
+		List	   *umoptions = NIL;
+		uint8		hash[CIVIS_BUDGET_HASH_LEN];
+		const char *user_name;
+
+		CHECK_FOR_INTERRUPTS();
+		server = GetForeignServerExtended(um->umserver, FSV_MISSING_OK);
+		if (server == NULL || server->fdwid != fdwid)
+			continue;
+		if (!is_super &&
+			!(um->umuser == GetUserId() ||
+			  (!OidIsValid(um->umuser) &&
+			   !SearchSysCacheExists2(USERMAPPINGUSERSERVER,
+									  ObjectIdGetDatum(GetUserId()),
+									  ObjectIdGetDatum(um->umserver)))))
+			continue;
+		datum = heap_getattr(tup, Anum_pg_user_mapping_umoptions,
+							 RelationGetDescr(rel), &isnull);
+		if (!isnull)
+			umoptions = untransformRelOptions(datum);
+		if (!civis_mapping_budget_hash(server, umoptions, hash))
+			continue;
+		if (!OidIsValid(um->umuser))
+			user_name = "PUBLIC";
+		else if ((user_name = GetUserNameFromId(um->umuser, true)) == NULL)
+			continue;
+		fn(server, um->oid, user_name, hash, arg);
+		explicit_bzero(hash, sizeof(hash));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+static void
+collect_hash(ForeignServer *server, Oid umid, const char *user_name,
+			 const uint8 *hash, void *arg)
+{
+	List	  **out = (List **) arg;
+
+	uint8	   *copy = palloc(CIVIS_BUDGET_HASH_LEN);
+
+	memcpy(copy, hash, CIVIS_BUDGET_HASH_LEN);
+	*out = lappend(*out, copy);
+}
+
+/* The budget hashes of the mappings the current user may use. */
+List *
+civis_usable_mapping_hashes(void)
+{
+	List	   *out = NIL;
+
+	civis_for_each_usable_mapping(collect_hash, &out);
+	return out;
 }
