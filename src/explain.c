@@ -20,7 +20,6 @@
 
 #include "civis_fdw.h"
 #include "request.h"
-#include "planner.h"
 #include "paging.h"
 #include "explain.h"
 #include "scan.h"

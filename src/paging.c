@@ -23,7 +23,6 @@
 #include "civis_fdw.h"
 #include "paging.h"
 #include "quirks.h"
-#include "scan.h"
 
 /* ------------------------------------------------------------------
  * Paging parameters

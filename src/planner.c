@@ -54,7 +54,6 @@
 #include "estimate.h"
 #include "planner.h"
 #include "quirks.h"
-#include "scan.h"
 
 /* Planner state of one foreign relation (baserel->fdw_private). */
 typedef struct CivisRelInfo
