@@ -162,8 +162,15 @@ def spec_version_2(spec):
         paths[path]["get"]["responses"]["200"]["schema"]["items"]["$ref"] = "#/definitions/" + new
         return defs[new]["properties"]
 
+    # the detail /jobs/{id} gets the field too: a detail endpoint must carry
+    # every field of the listing
     jobs = own_definition("/jobs/", "JobSummary")
     jobs["priority"] = {"type": "integer", "description": "Scheduling priority."}
+    detail = paths["/jobs/{id}"]["get"]["responses"]["200"]["schema"]
+    detail_name = detail["$ref"].split("/")[-1]
+    defs[detail_name + "V2"] = copy.deepcopy(defs[detail_name])
+    defs[detail_name + "V2"]["properties"]["priority"] = dict(jobs["priority"])
+    detail["$ref"] = "#/definitions/" + detail_name + "V2"
     params = paths["/jobs/"]["get"]["parameters"]
     at = [p["name"] for p in params].index("limit")
     params.insert(at, {"name": "priority", "in": "query", "required": False,
