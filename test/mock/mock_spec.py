@@ -143,7 +143,8 @@ def spec_version_2(spec):
     """The fixture spec as the API might answer after it moved (issue 23;
     POST /_mock/config {"spec_version": 2} serves it on GET /endpoints; the
     data stays the first version's).  Exactly these changes:
-      /jobs/            a field added (priority) and its filter parameter
+      /jobs/            a field added (priority), a new filter parameter
+                        (name, on the existing field name)
       /groups/          a field removed (organizationName), one retyped
                         (memberCount: integer -> string)
       /codes/           a field whose name needs quoting (isn'tShared)
@@ -173,8 +174,8 @@ def spec_version_2(spec):
     detail["$ref"] = "#/definitions/" + detail_name + "V2"
     params = paths["/jobs/"]["get"]["parameters"]
     at = [p["name"] for p in params].index("limit")
-    params.insert(at, {"name": "priority", "in": "query", "required": False,
-                       "type": "integer", "description": "Filter on priority."})
+    params.insert(at, {"name": "name", "in": "query", "required": False,
+                       "type": "string", "description": "Filter on name."})
 
     groups = own_definition("/groups/", "GroupSummary")
     del groups["organizationName"]
