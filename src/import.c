@@ -21,6 +21,7 @@
 #include "postgres.h"
 
 #include "civis_fdw.h"
+#include "compat.h"
 #include "import.h"
 #include "quirks.h"
 #include "spec.h"
@@ -633,11 +634,7 @@ canonical_type(const char *type)
 	Oid			typid;
 	int32		typmod;
 
-#if PG_VERSION_NUM >= 160000
-	parseTypeString(type, &typid, &typmod, NULL);
-#else
-	parseTypeString(type, &typid, &typmod, false);
-#endif
+	civis_parse_type_string(type, &typid, &typmod);
 	return format_type_with_typemod(typid, typmod);
 }
 

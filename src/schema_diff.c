@@ -143,32 +143,6 @@ typedef struct DiffArgs
 
 
 /* --------------------------------------------------------------------
- * Version differences
- * -------------------------------------------------------------------- */
-
-static bool
-has_privilege(Oid classid, Oid objid, AclMode mode)
-{
-#if PG_VERSION_NUM >= 160000
-	return object_aclcheck(classid, objid, GetUserId(), mode) == ACLCHECK_OK;
-#else
-	if (classid == ForeignServerRelationId)
-		return pg_foreign_server_aclcheck(objid, GetUserId(), mode) == ACLCHECK_OK;
-	return pg_namespace_aclcheck(objid, GetUserId(), mode) == ACLCHECK_OK;
-#endif
-}
-
-static bool
-owns_table(Oid relid)
-{
-#if PG_VERSION_NUM >= 160000
-	return object_ownercheck(RelationRelationId, relid, GetUserId());
-#else
-	return pg_class_ownercheck(relid, GetUserId());
-#endif
-}
-
-/* --------------------------------------------------------------------
  * Small helpers
  * -------------------------------------------------------------------- */
 
@@ -519,17 +493,14 @@ free_table_name(const DiffArgs *a, const char *name, List *planned)
 	}
 }
 
-/* One existing table against the table import would write for it. */
+/* table options: paging kind, page size, ... */
 static void
-compare_table(const DiffArgs *a, LocalTable *t, CivisImportTableDef *def,
-			  List **diffs)
+compare_table_options(const DiffArgs *a, LocalTable *t,
+					  CivisImportTableDef *def, List **diffs)
 {
-	char	   *rel = qualified(a, t->name);
 	DiffOrigin	table_origin;
 	StringInfoData detail;
 	char	   *change;
-	List	   *planned = NIL;
-	ListCell   *lc;
 
 	if (!t->has_record)
 		table_origin = ORIGIN_UNKNOWN;
@@ -538,7 +509,6 @@ compare_table(const DiffArgs *a, LocalTable *t, CivisImportTableDef *def,
 	else
 		table_origin = ORIGIN_HAND;
 
-	/* table options: paging kind, page size, ... */
 	initStringInfo(&detail);
 	change = options_change(t->options, def->options,
 							civis_import_table_option_names, &detail);
@@ -547,59 +517,86 @@ compare_table(const DiffArgs *a, LocalTable *t, CivisImportTableDef *def,
 		Diff	   *d = add_diff(diffs, DIFF_TABLE_OPTIONS, table_origin, t, t->name);
 
 		d->detail = detail.data;
-		d->statement = psprintf("ALTER FOREIGN TABLE %s %s", rel, change);
+		d->statement = psprintf("ALTER FOREIGN TABLE %s %s",
+								qualified(a, t->name), change);
 		d->new_hash = civis_import_table_hash(def->options);
 	}
+}
+
+/* The existing column a column of the spec is, by key or param, or NULL. */
+static LocalColumn *
+match_column(LocalTable *t, CivisImportColumnDef *dc)
+{
+	char	   *identity = column_identity(dc->options, dc->name);
+	ListCell   *lc;
+
+	foreach(lc, t->columns)
+	{
+		LocalColumn *c = lfirst(lc);
+
+		if (!c->used && strcmp(c->identity, identity) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+/* A column of the spec that the table lacks: added, under a free name. */
+static void
+column_added(const DiffArgs *a, LocalTable *t, CivisImportColumnDef *dc,
+			 List **planned, List **diffs)
+{
+	uint32		new_hash = civis_import_column_hash(dc->type, dc->options);
+	char	   *name = free_column_name(t, dc->name, *planned);
+	bool		dropped_by_hand = false;
+	Diff	   *d;
+	ListCell   *lc;
+
+	/* written by the import, gone from the table: dropped by hand */
+	if (t->has_record && hash_listed(t->column_hashes, new_hash))
+	{
+		dropped_by_hand = true;
+		foreach(lc, t->columns)
+			if (((LocalColumn *) lfirst(lc))->hash == new_hash)
+				dropped_by_hand = false;
+	}
+	*planned = lappend(*planned, name);
+	d = add_diff(diffs, DIFF_COLUMN_ADDED,
+				 dropped_by_hand ? ORIGIN_HAND :
+				 t->has_record ? ORIGIN_API : ORIGIN_UNKNOWN,
+				 t, t->name);
+	d->detail = psprintf("column %s %s %s", quote_identifier(name), dc->type,
+						 options_text(dc->options,
+									  civis_import_column_option_names));
+	d->statement = psprintf("ALTER FOREIGN TABLE %s ADD COLUMN %s %s%s",
+							qualified(a, t->name), quote_identifier(name),
+							dc->type, civis_import_options_text(dc->options));
+	d->new_hash = new_hash;
+}
+
+/* One existing table against the table import would write for it. */
+static void
+compare_table(const DiffArgs *a, LocalTable *t, CivisImportTableDef *def,
+			  List **diffs)
+{
+	char	   *rel = qualified(a, t->name);
+	char	   *change;
+	List	   *planned = NIL;
+	ListCell   *lc;
+
+	compare_table_options(a, t, def, diffs);
 
 	/* the spec's columns, in import's order */
 	foreach(lc, def->columns)
 	{
 		CivisImportColumnDef *dc = lfirst(lc);
-		char	   *identity = column_identity(dc->options, dc->name);
 		uint32		new_hash = civis_import_column_hash(dc->type, dc->options);
-		LocalColumn *c = NULL;
-		ListCell   *lc2;
+		LocalColumn *c = match_column(t, dc);
 		DiffOrigin	origin;
 
 		CHECK_FOR_INTERRUPTS();
-		foreach(lc2, t->columns)
-		{
-			LocalColumn *lcol = lfirst(lc2);
-
-			if (!lcol->used && strcmp(lcol->identity, identity) == 0)
-			{
-				c = lcol;
-				break;
-			}
-		}
-
 		if (c == NULL)
 		{
-			char	   *name = free_column_name(t, dc->name, planned);
-			bool		dropped_by_hand = false;
-			Diff	   *d;
-
-			/* written by the import, gone from the table: dropped by hand */
-			if (t->has_record && hash_listed(t->column_hashes, new_hash))
-			{
-				dropped_by_hand = true;
-				foreach(lc2, t->columns)
-					if (((LocalColumn *) lfirst(lc2))->hash == new_hash)
-						dropped_by_hand = false;
-			}
-			planned = lappend(planned, name);
-			d = add_diff(diffs, DIFF_COLUMN_ADDED,
-						 dropped_by_hand ? ORIGIN_HAND :
-						 t->has_record ? ORIGIN_API : ORIGIN_UNKNOWN,
-						 t, t->name);
-			d->detail = psprintf("column %s %s %s", quote_identifier(name),
-								 dc->type,
-								 options_text(dc->options,
-											  civis_import_column_option_names));
-			d->statement = psprintf("ALTER FOREIGN TABLE %s ADD COLUMN %s %s%s",
-									rel, quote_identifier(name), dc->type,
-									civis_import_options_text(dc->options));
-			d->new_hash = new_hash;
+			column_added(a, t, dc, &planned, diffs);
 			continue;
 		}
 
@@ -661,6 +658,47 @@ compare_table(const DiffArgs *a, LocalTable *t, CivisImportTableDef *def,
 }
 
 /*
+ * An endpoint import would make no table for (deprecated and left out, or
+ * without columns): its tables are removed.
+ */
+static void
+no_table(const DiffArgs *a, CivisImportTableDef *def, List *locals,
+		 List **diffs)
+{
+	ListCell   *lc;
+
+	foreach(lc, locals)
+	{
+		LocalTable *t = lfirst(lc);
+		Diff	   *d;
+
+		if (strcmp(t->endpoint, def->endpoint) != 0 ||
+			!wanted(a, def->name, t->name))
+			continue;
+		d = add_diff(diffs, DIFF_TABLE_REMOVED,
+					 t->has_record ? ORIGIN_API : ORIGIN_UNKNOWN, t, t->name);
+		d->detail = psprintf("endpoint %s: an import would not create a table for it (deprecated, or without fields)",
+							 def->endpoint);
+		d->statement = psprintf("DROP FOREIGN TABLE %s", qualified(a, t->name));
+	}
+}
+
+/* A new endpoint: its table, under import's name unless that is taken. */
+static void
+table_added(const DiffArgs *a, CivisImportTableDef *def, List **planned,
+			List **diffs)
+{
+	char	   *name = free_table_name(a, def->name, *planned);
+	Diff	   *d;
+
+	*planned = lappend(*planned, name);
+	d = add_diff(diffs, DIFF_TABLE_ADDED, ORIGIN_API, NULL, name);
+	d->detail = psprintf("endpoint %s: %d columns", def->endpoint,
+						 list_length(def->columns));
+	d->statement = civis_import_statement(def, a->schema, name, a->servername);
+}
+
+/*
  * Every difference between the spec (one request) and the schema, in
  * spec order, then the tables whose endpoint is gone.
  */
@@ -711,47 +749,18 @@ schema_diff(const DiffArgs *a)
 			first ? first->include_deprecated : true;
 
 		if (!civis_import_define(def, whole_item, include_deprecated))
-		{
-			/* deprecated and left out, or no columns: nothing to import */
+			no_table(a, def, locals, &diffs);
+		else if (first == NULL)
+			table_added(a, def, &planned, &diffs);
+		else
 			foreach(lc2, locals)
 			{
 				LocalTable *t = lfirst(lc2);
-				Diff	   *d;
 
-				if (strcmp(t->endpoint, def->endpoint) != 0 ||
-					!wanted(a, def->name, t->name))
-					continue;
-				d = add_diff(&diffs, DIFF_TABLE_REMOVED,
-							 t->has_record ? ORIGIN_API : ORIGIN_UNKNOWN, t, t->name);
-				d->detail = psprintf("endpoint %s: an import would not create a table for it (deprecated, or without fields)",
-									 def->endpoint);
-				d->statement = psprintf("DROP FOREIGN TABLE %s", qualified(a, t->name));
+				if (strcmp(t->endpoint, def->endpoint) == 0 &&
+					wanted(a, def->name, t->name))
+					compare_table(a, t, def, &diffs);
 			}
-			continue;
-		}
-
-		if (first == NULL)
-		{
-			char	   *name = free_table_name(a, def->name, planned);
-			Diff	   *d;
-
-			planned = lappend(planned, name);
-			d = add_diff(&diffs, DIFF_TABLE_ADDED, ORIGIN_API, NULL, name);
-			d->detail = psprintf("endpoint %s: %d columns", def->endpoint,
-								 list_length(def->columns));
-			d->statement = civis_import_statement(def, a->schema, name,
-												  a->servername);
-			continue;
-		}
-
-		foreach(lc2, locals)
-		{
-			LocalTable *t = lfirst(lc2);
-
-			if (strcmp(t->endpoint, def->endpoint) == 0 &&
-				wanted(a, def->name, t->name))
-				compare_table(a, t, def, &diffs);
-		}
 	}
 
 	foreach(lc, locals)
@@ -818,13 +827,13 @@ read_args(FunctionCallInfo fcinfo, const char *function, DiffArgs *a)
 	 * What IMPORT FOREIGN SCHEMA needs, the diff needs too: it shows what
 	 * an import would create, and apply creates it.
 	 */
-	if (!has_privilege(ForeignServerRelationId, a->serverid, ACL_USAGE))
+	if (!civis_has_server_privilege(a->serverid, ACL_USAGE))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for foreign server %s", a->servername),
 				 errhint("%s needs what IMPORT FOREIGN SCHEMA needs: ask the server's owner to GRANT USAGE ON FOREIGN SERVER %s.",
 						 function, quote_identifier(a->servername))));
-	if (!has_privilege(NamespaceRelationId, a->nspid, ACL_CREATE))
+	if (!civis_has_schema_privilege(a->nspid, ACL_CREATE))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for schema %s", a->schema),
@@ -995,7 +1004,7 @@ refusal(Diff *d, bool update_options, bool drop_removed, bool change_types)
 {
 	if (d->origin == ORIGIN_HAND)
 		return "skipped: changed by hand";
-	if (d->local != NULL && !owns_table(d->local->relid))
+	if (d->local != NULL && !civis_owns_relation(d->local->relid))
 		return psprintf("skipped: not owned by %s",
 						GetUserNameFromId(GetUserId(), false));
 	switch (d->kind)
