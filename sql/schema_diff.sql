@@ -13,6 +13,12 @@ SELECT regexp_replace(option_value, '[0-9a-f]{8}', 'X', 'g') AS record
   FROM pg_options_to_table((SELECT ftoptions FROM pg_foreign_table
                              WHERE ftrelid = 'sd.announcements'::regclass))
  WHERE option_name = 'import';
+-- whole_item 'true', recorded; and a 1.1.0 table without record, whose
+-- whole_item is inferred from its column (diffed below)
+CREATE SCHEMA sd_whole;
+IMPORT FOREIGN SCHEMA civis LIMIT TO (groups, announcements) FROM SERVER civis
+  INTO sd_whole OPTIONS (whole_item 'true');
+ALTER FOREIGN TABLE sd_whole.announcements OPTIONS (DROP import);
 -- the same spec: no difference, in one request
 \set _ `python3 test/mock/mockctl.py mark`
 SELECT count(*) AS differences FROM civis_fdw_schema_diff('civis', 'sd');
@@ -125,12 +131,14 @@ RESET ROLE;
 -- other errors
 SELECT count(*) FROM civis_fdw_schema_diff('civis', 'no_such_schema');
 SELECT count(*) FROM civis_fdw_schema_diff('no_such_server', 'sd');
+-- whole_item: kept as imported, no difference of its own
+SELECT foreign_table, change, detail, origin FROM civis_fdw_schema_diff('civis', 'sd_whole');
 --
 -- clean up
 --
 \set _ `python3 test/mock/mockctl.py config '{"spec_version": 1}'`
 SET client_min_messages = warning;
-DROP SCHEMA sd, sd_roles CASCADE;
+DROP SCHEMA sd, sd_roles, sd_whole CASCADE;
 DROP USER MAPPING FOR regress_sd_a SERVER civis;
 DROP USER MAPPING FOR regress_sd_b SERVER civis;
 DROP USER MAPPING FOR regress_sd_c SERVER civis;

@@ -340,7 +340,7 @@ read_local_table(Oid relid)
 		c->identity = column_identity(c->options, c->name);
 		c->hash = civis_import_column_hash(c->type, c->options);
 		/* 1.1.0: whole_item 'true' is known by its column */
-		if (strcmp(option_value(c->options, "key") ? option_value(c->options, "key") : "", ".") == 0)
+		if (strcmp(c->identity, "key:.") == 0)
 			t->whole_item = true;
 		t->columns = lappend(t->columns, c);
 	}
