@@ -135,6 +135,20 @@ SELECT count(*) FROM civis_fdw_schema_diff('no_such_server', 'sd');
 -- gets it too (the schema's tables have it)
 SELECT foreign_table, change, detail, origin
   FROM civis_fdw_schema_diff('civis', 'sd_whole', limit_to => '{groups,announcements,widgets}');
+-- a statement that fails is rolled back alone and the rest goes on, as one
+-- that hits lock_timeout behind a running refresh would
+CREATE FUNCTION sd_refuse() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
+CREATE EVENT TRIGGER sd_refuse_alter ON ddl_command_start
+  WHEN TAG IN ('ALTER FOREIGN TABLE') EXECUTE FUNCTION sd_refuse();
+SELECT foreign_table, change, result
+  FROM civis_fdw_schema_apply('civis', 'sd_whole', limit_to => '{groups,announcements,widgets}',
+                              update_options => true);
+DROP EVENT TRIGGER sd_refuse_alter;
+DROP FUNCTION sd_refuse();
+SELECT to_regclass('sd_whole.widgets') IS NOT NULL AS widgets_created,
+       (SELECT option_value FROM pg_options_to_table((SELECT ftoptions FROM pg_foreign_table
+          WHERE ftrelid = 'sd_whole.announcements'::regclass)) WHERE option_name = 'page_size') AS page_size;
 --
 -- clean up
 --
