@@ -26,7 +26,8 @@ OBJS = \
 	src/decode.o \
 	src/explain.o \
 	src/estimate.o \
-	src/analyze.o
+	src/analyze.o \
+	src/schema_diff.o
 
 EXTENSION = civis_fdw
 DATA = civis_fdw--1.0.0.sql civis_fdw--1.0.0--1.1.0.sql civis_fdw--1.1.0--1.2.0.sql

@@ -45,3 +45,43 @@ CREATE FUNCTION civis_fdw_scans(
 RETURNS SETOF record
 AS 'MODULE_PATHNAME'
 LANGUAGE C STRICT VOLATILE;
+
+-- Following the API as it changes (issue 23): what a new IMPORT FOREIGN
+-- SCHEMA would change in local_schema, one row per difference (one request
+-- to the API), and the safe part of it applied in place.  Both run with the
+-- caller's rights (no SECURITY DEFINER) and in the caller's transaction.
+CREATE FUNCTION civis_fdw_schema_diff(
+    server name,
+    local_schema name,
+    limit_to text[] DEFAULT NULL,
+    except_tables text[] DEFAULT NULL,
+    include_deprecated boolean DEFAULT NULL,
+    whole_item boolean DEFAULT NULL,
+    OUT foreign_table text,
+    OUT change text,
+    OUT detail text,
+    OUT statement text,
+    OUT origin text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION civis_fdw_schema_apply(
+    server name,
+    local_schema name,
+    limit_to text[] DEFAULT NULL,
+    except_tables text[] DEFAULT NULL,
+    include_deprecated boolean DEFAULT NULL,
+    whole_item boolean DEFAULT NULL,
+    update_options boolean DEFAULT false,
+    drop_removed boolean DEFAULT false,
+    change_types boolean DEFAULT false,
+    OUT foreign_table text,
+    OUT change text,
+    OUT detail text,
+    OUT statement text,
+    OUT origin text,
+    OUT result text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME'
+LANGUAGE C VOLATILE;

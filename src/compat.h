@@ -262,4 +262,29 @@ civis_materialized_srf(FunctionCallInfo fcinfo)
 #define civis_lwlock_register_tranche(id, name) LWLockRegisterTranche((id), (name))
 #endif
 
+/*
+ * civis_fdw_schema_diff / _apply and import (issue 23): 16 replaced the
+ * per-class ACL and owner checks with object_aclcheck/object_ownercheck,
+ * and gave parseTypeString a soft-error context in place of missing_ok.
+ * Include utils/acl.h and parser/parse_type.h first.
+ */
+#if PG_VERSION_NUM >= 160000
+#define civis_parse_type_string(str, typid, typmod) \
+	parseTypeString((str), (typid), (typmod), NULL)
+#define civis_has_server_privilege(oid, mode) \
+	(object_aclcheck(ForeignServerRelationId, (oid), GetUserId(), (mode)) == ACLCHECK_OK)
+#define civis_has_schema_privilege(oid, mode) \
+	(object_aclcheck(NamespaceRelationId, (oid), GetUserId(), (mode)) == ACLCHECK_OK)
+#define civis_owns_relation(relid) \
+	object_ownercheck(RelationRelationId, (relid), GetUserId())
+#else
+#define civis_parse_type_string(str, typid, typmod) \
+	parseTypeString((str), (typid), (typmod), false)
+#define civis_has_server_privilege(oid, mode) \
+	(pg_foreign_server_aclcheck((oid), GetUserId(), (mode)) == ACLCHECK_OK)
+#define civis_has_schema_privilege(oid, mode) \
+	(pg_namespace_aclcheck((oid), GetUserId(), (mode)) == ACLCHECK_OK)
+#define civis_owns_relation(relid) pg_class_ownercheck((relid), GetUserId())
+#endif
+
 #endif							/* CIVIS_COMPAT_H */

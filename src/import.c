@@ -21,6 +21,8 @@
 #include "postgres.h"
 
 #include "civis_fdw.h"
+#include "compat.h"
+#include "import.h"
 #include "quirks.h"
 #include "spec.h"
 
@@ -31,8 +33,10 @@
 #include "foreign/foreign.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "storage/lock.h"
+#include "parser/parse_type.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
@@ -576,64 +580,226 @@ paging_kind(const CivisSpecEndpoint *ep)
  * Statement text
  * -------------------------------------------------------------------- */
 
+/*
+ * The options import writes, in the order it writes them.  schema_diff.c
+ * compares these and only these: any other option (max_in_flight, ...)
+ * is the user's.
+ */
+const char *const civis_import_table_option_names[] = {
+	"endpoint", "paging", "page_size", "detail_endpoint", "order_default",
+	"response", NULL
+};
+const char *const civis_import_column_option_names[] = {
+	"key", "param", "param_only", "exact", "evidence", "list", "values",
+	"after", "before", "scope_default", "order_by", "secret", NULL
+};
+
 static void
-append_option(StringInfo buf, bool *first, const char *name, const char *value)
+add_option(List **options, const char *name, const char *value)
 {
-	if (value == NULL)
-		return;
-	appendStringInfoString(buf, *first ? " OPTIONS (" : ", ");
-	appendStringInfo(buf, "%s %s", name, quote_literal_cstr(value));
-	*first = false;
+	if (value != NULL)
+		*options = lappend(*options, makeDefElem(pstrdup(name),
+												 (Node *) makeString(pstrdup(value)),
+												 -1));
 }
 
+static List *
+column_options(ImportColumn *c)
+{
+	List	   *o = NIL;
+
+	add_option(&o, "key", c->key);
+	add_option(&o, "param", c->param);
+	add_option(&o, "param_only", c->param_only ? "true" : NULL);
+	add_option(&o, "exact", c->exact ? "true" : NULL);
+	add_option(&o, "evidence", c->exact ? c->evidence : NULL);
+	add_option(&o, "list", c->list);
+	add_option(&o, "values", c->values);
+	add_option(&o, "after", c->after);
+	add_option(&o, "before", c->before);
+	add_option(&o, "scope_default", c->scope_default);
+	add_option(&o, "order_by", c->order_by);
+	add_option(&o, "secret", c->secret ? "true" : NULL);
+	return o;
+}
+
+static List *
+table_options(ImportTable *t)
+{
+	List	   *o = NIL;
+
+	add_option(&o, "endpoint", t->ep->path);
+	add_option(&o, "paging", paging_kind(t->ep));
+	if (t->ep->page_size > 0)
+		add_option(&o, "page_size", psprintf("%d", t->ep->page_size));
+	add_option(&o, "detail_endpoint", t->ep->detail_endpoint);
+	add_option(&o, "order_default", t->ep->order_default);
+	add_option(&o, "response",
+			   civis_quirk_object_response(t->ep->path) ? "object" : NULL);
+	return o;
+}
+
+/*
+ * A type as the catalog shows it (format_type): the hash of a column must
+ * come out the same from import's "timestamptz" and from pg_attribute.
+ */
 static char *
-table_statement(ImportTable *t, const char *schema, const char *server)
+canonical_type(const char *type)
+{
+	Oid			typid;
+	int32		typmod;
+
+	civis_parse_type_string(type, &typid, &typmod);
+	return format_type_with_typemod(typid, typmod);
+}
+
+/* The value of an option of the list, or NULL. */
+static const char *
+option_value(List *options, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = lfirst(lc);
+
+		if (strcmp(def->defname, name) == 0)
+			return defGetString(def);
+	}
+	return NULL;
+}
+
+/*
+ * FNV-1a, 32 bits: the same on every platform and version (hash_bytes()
+ * differs between byte orders), and a record is only ever compared with
+ * itself.
+ */
+static uint32
+fnv_text(uint32 h, const char *s)
+{
+	for (; *s; s++)
+	{
+		h ^= (unsigned char) *s;
+		h *= 16777619u;
+	}
+	h ^= 0xff;					/* a separator no text contains */
+	h *= 16777619u;
+	return h;
+}
+
+static uint32
+options_hash(uint32 h, List *options, const char *const *names)
+{
+	for (int i = 0; names[i] != NULL; i++)
+	{
+		const char *v = option_value(options, names[i]);
+
+		if (v != NULL)
+			h = fnv_text(fnv_text(h, names[i]), v);
+	}
+	return h;
+}
+
+/*
+ * The hash of a column as import wrote it: its type and the options import
+ * writes, not its name (a renamed column is no difference).
+ */
+uint32
+civis_import_column_hash(const char *type, List *options)
+{
+	return options_hash(fnv_text(2166136261u, type), options,
+						civis_import_column_option_names);
+}
+
+uint32
+civis_import_table_hash(List *options)
+{
+	return options_hash(2166136261u, options, civis_import_table_option_names);
+}
+
+/* " OPTIONS (a 'x', b 'y')", or "" */
+char *
+civis_import_options_text(List *options)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, options)
+	{
+		DefElem    *def = lfirst(lc);
+
+		/* names are import's own, plain words ("values" is a ColLabel) */
+		appendStringInfo(&buf, "%s%s %s", buf.len == 0 ? " OPTIONS (" : ", ",
+						 def->defname,
+						 quote_literal_cstr(defGetString(def)));
+	}
+	if (buf.len > 0)
+		appendStringInfoChar(&buf, ')');
+	return buf.data;
+}
+
+/*
+ * The import record (table option "import"): the options the import ran
+ * with, so that civis_fdw_schema_diff uses the same, and a hash of the
+ * table's options and of each column, so that it tells a column changed by
+ * hand from one an older import wrote.
+ */
+static char *
+import_record(CivisImportTableDef *def, bool whole_item,
+			  bool include_deprecated)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+	bool		first = true;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "version=1.2.0 include_deprecated=%s whole_item=%s table=%08x columns=",
+					 include_deprecated ? "true" : "false",
+					 whole_item ? "true" : "false",
+					 civis_import_table_hash(def->options));
+	foreach(lc, def->columns)
+	{
+		CivisImportColumnDef *c = lfirst(lc);
+
+		appendStringInfo(&buf, "%s%08x", first ? "" : ",",
+						 civis_import_column_hash(c->type, c->options));
+		first = false;
+	}
+	return buf.data;
+}
+
+/*
+ * CREATE FOREIGN TABLE schema.table for a defined table (its own name
+ * when table is NULL), with the import record.
+ */
+char *
+civis_import_statement(CivisImportTableDef *def, const char *schema,
+					   const char *table, const char *server)
 {
 	StringInfoData buf;
 	ListCell   *lc;
 	bool		first_col = true;
-	bool		first;
+	List	   *options;
 
+	Assert(def->defined);
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "CREATE FOREIGN TABLE %s.%s (",
-					 quote_identifier(schema), quote_identifier(t->name));
-
-	foreach(lc, t->columns)
+					 quote_identifier(schema),
+					 quote_identifier(table ? table : def->name));
+	foreach(lc, def->columns)
 	{
-		ImportColumn *c = lfirst(lc);
+		CivisImportColumnDef *c = lfirst(lc);
 
-		appendStringInfo(&buf, "%s\n  %s %s", first_col ? "" : ",",
-						 quote_identifier(c->name), c->type);
+		appendStringInfo(&buf, "%s\n  %s %s%s", first_col ? "" : ",",
+						 quote_identifier(c->name), c->type,
+						 civis_import_options_text(c->options));
 		first_col = false;
-		first = true;
-		append_option(&buf, &first, "key", c->key);
-		append_option(&buf, &first, "param", c->param);
-		append_option(&buf, &first, "param_only", c->param_only ? "true" : NULL);
-		append_option(&buf, &first, "exact", c->exact ? "true" : NULL);
-		append_option(&buf, &first, "evidence", c->exact ? c->evidence : NULL);
-		append_option(&buf, &first, "list", c->list);
-		append_option(&buf, &first, "values", c->values);
-		append_option(&buf, &first, "after", c->after);
-		append_option(&buf, &first, "before", c->before);
-		append_option(&buf, &first, "scope_default", c->scope_default);
-		append_option(&buf, &first, "order_by", c->order_by);
-		append_option(&buf, &first, "secret", c->secret ? "true" : NULL);
-		if (!first)
-			appendStringInfoChar(&buf, ')');
 	}
-
-	appendStringInfo(&buf, "\n) SERVER %s", quote_identifier(server));
-	first = true;
-	append_option(&buf, &first, "endpoint", t->ep->path);
-	append_option(&buf, &first, "paging", paging_kind(t->ep));
-	if (t->ep->page_size > 0)
-		append_option(&buf, &first, "page_size", psprintf("%d", t->ep->page_size));
-	append_option(&buf, &first, "detail_endpoint", t->ep->detail_endpoint);
-	append_option(&buf, &first, "order_default", t->ep->order_default);
-	append_option(&buf, &first, "response",
-				  civis_quirk_object_response(t->ep->path) ? "object" : NULL);
-	if (!first)
-		appendStringInfoChar(&buf, ')');
+	options = list_copy(def->options);
+	add_option(&options, CIVIS_IMPORT_RECORD_OPTION, def->record);
+	appendStringInfo(&buf, "\n) SERVER %s%s", quote_identifier(server),
+					 civis_import_options_text(options));
 	return buf.data;
 }
 
@@ -839,8 +1005,8 @@ build_columns(ImportTable *t, bool whole_item)
  * Refuse an import of more tables than the lock table can hold (see
  * CIVIS_IMPORT_MAX_TABLES), before any statement is returned.
  */
-static void
-check_table_count(int ntables)
+void
+civis_import_check_table_count(int ntables)
 {
 	int64		locks = ((int64) max_locks_per_xact *
 						 ((int64) MaxBackends + max_prepared_xacts) / 2);
@@ -859,6 +1025,75 @@ check_table_count(int ntables)
 				 errhint("Import fewer tables with LIMIT TO (...) or EXCEPT (...), in several imports; or raise max_locks_per_transaction.")));
 }
 
+/*
+ * Pass 2 for one table, as data: its columns and options, and the import
+ * record.  False (and nothing defined) for a deprecated endpoint left out,
+ * a table without columns or with too many.
+ */
+bool
+civis_import_define(CivisImportTableDef *def, bool whole_item,
+					bool include_deprecated)
+{
+	ImportTable *t = def->priv;
+	ListCell   *lc;
+
+	Assert(!def->defined);
+	if (!include_deprecated && t->ep->deprecated)
+		return false;
+	if (!build_columns(t, whole_item))
+		return false;
+	foreach(lc, t->columns)
+	{
+		ImportColumn *c = lfirst(lc);
+		CivisImportColumnDef *cd = palloc0(sizeof(CivisImportColumnDef));
+
+		CHECK_FOR_INTERRUPTS();
+		cd->name = c->name;
+		cd->type = canonical_type(c->type);
+		cd->options = column_options(c);
+		def->columns = lappend(def->columns, cd);
+	}
+	def->options = table_options(t);
+	def->record = import_record(def, whole_item, include_deprecated);
+	def->defined = true;
+	return true;
+}
+
+/* Pass 1 over the spec: a CivisImportTableDef per list endpoint, named. */
+static List *
+import_tables(List *endpoints, HTAB *table_names)
+{
+	List	   *defs = NIL;
+	ListCell   *lc;
+
+	foreach(lc, name_tables(endpoints, table_names))
+	{
+		ImportTable *t = lfirst(lc);
+		CivisImportTableDef *def = palloc0(sizeof(CivisImportTableDef));
+
+		def->name = t->name;
+		def->endpoint = t->ep->path;
+		def->deprecated = t->ep->deprecated;
+		def->priv = t;
+		defs = lappend(defs, def);
+	}
+	return defs;
+}
+
+/*
+ * The spec's tables, named, not yet defined, in spec order: one request
+ * (GET /endpoints).  For civis_fdw_schema_diff, in the caller's context.
+ */
+List *
+civis_import_fetch(Oid serverOid)
+{
+	List	   *endpoints = fetch_spec(serverOid);
+
+	return import_tables(endpoints,
+						 name_set("civis_fdw import tables",
+								  list_length(endpoints)));
+}
+
 List *
 civisImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 {
@@ -869,7 +1104,7 @@ civisImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 	ListCell   *lc;
 	ForeignServer *server;
 	List	   *endpoints;
-	List	   *tables;
+	List	   *defs;
 	HTAB	   *table_names;
 	List	   *statements = NIL;
 	List	   *result = NIL;
@@ -883,39 +1118,42 @@ civisImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 
 	endpoints = fetch_spec(serverOid);
 	table_names = name_set("civis_fdw import tables", list_length(endpoints));
-	tables = name_tables(endpoints, table_names);
+	defs = import_tables(endpoints, table_names);
 	warn_unmatched_names(stmt, table_names);
 
 	/* the wanted tables, counted before any is built or created */
 	{
 		List	   *wanted = NIL;
 
-		foreach(lc, tables)
+		foreach(lc, defs)
 		{
-			ImportTable *t = lfirst(lc);
+			CivisImportTableDef *def = lfirst(lc);
 
 			CHECK_FOR_INTERRUPTS();
-			if (!include_deprecated && t->ep->deprecated)
+			if (!include_deprecated && def->deprecated)
 				continue;
-			if (!wanted_table(stmt, t->name))
+			if (!wanted_table(stmt, def->name))
 				continue;
-			wanted = lappend(wanted, t);
+			wanted = lappend(wanted, def);
 		}
-		check_table_count(list_length(wanted));
-		tables = wanted;
+		civis_import_check_table_count(list_length(wanted));
+		defs = wanted;
 	}
 
 	/* pass 2: columns and statements of the wanted tables */
-	foreach(lc, tables)
+	foreach(lc, defs)
 	{
-		ImportTable *t = lfirst(lc);
+		CivisImportTableDef *def = lfirst(lc);
 
 		CHECK_FOR_INTERRUPTS();
-		if (!build_columns(t, whole_item))
+		if (!wanted_table(stmt, def->name))
+			continue;
+		if (!civis_import_define(def, whole_item, include_deprecated))
 			continue;
 		statements = lappend(statements,
-							 table_statement(t, stmt->local_schema,
-											 server->servername));
+							 civis_import_statement(def, stmt->local_schema,
+													NULL,
+													server->servername));
 	}
 
 	MemoryContextSwitchTo(old);

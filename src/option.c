@@ -134,6 +134,8 @@ static const CivisOption civis_options[] = {
 	{"row_cost", ForeignTableRelationId, OPT_REAL},
 	{"default_rows", ForeignTableRelationId, OPT_POSINT},
 	{"analyze_max_pages", ForeignTableRelationId, OPT_POSINT},
+	/* the import record (import.c), read by civis_fdw_schema_diff only */
+	{"import", ForeignTableRelationId, OPT_STRING},
 
 	/* column */
 	{"key", AttributeRelationId, OPT_STRING},

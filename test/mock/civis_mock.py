@@ -30,7 +30,7 @@ from mock_data import (ApiError, DataStore, Query, bad_request, configure, ignor
 from mock_faults import (CONNECTION_KINDS, STATUS_KINDS, FaultProfile, dump,  # noqa: E402
                          huge_body, mutate, status_body, transform_payload)
 from mock_faults import HOSTILE_KINDS, hostile_body  # noqa: E402  (hardening suite)
-from mock_spec import Spec  # noqa: E402
+from mock_spec import Spec, spec_version_2  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_SPEC = os.path.join(HERE, "..", "fixture", "civis_spec.json")
@@ -64,6 +64,13 @@ class MockState:
         with open(args.spec, "rb") as f:
             self.spec_bytes = f.read()
         self.spec = Spec(json.loads(self.spec_bytes))
+        # the second version of the spec (issue 23), served on request; the
+        # fixture's only (another spec may lack the paths it changes)
+        try:
+            self.spec_bytes_v2 = json.dumps(spec_version_2(json.loads(self.spec_bytes))).encode()
+        except (KeyError, ValueError, TypeError):
+            self.spec_bytes_v2 = None
+        self.spec_version = 1
         self.settings = {"range_bounds": args.range_bounds, "ties": args.ties, "ignore": ""}
         configure(self.settings)
         self.store = DataStore(self.spec, seed=args.seed, scale=args.scale, profile=args.data)
@@ -86,6 +93,7 @@ class MockState:
             self.keys, self.rate_limit = set(self.cli_keys), self.cli_rate_limit
             self.rate_window = self.cli_rate_window
             self.key_rate_limits = {}
+            self.spec_version = 1
         configure(self.settings)                    # the command line's behaviour again
         self.store.reset()
 
@@ -220,7 +228,8 @@ def window(ep, rows, query):
 
 def api_response(state, path, raw_query, lying=False, seq=None):
     if path.rstrip("/") == "/endpoints":
-        return Response(200, body=state.spec_bytes)
+        return Response(200, body=state.spec_bytes_v2 if state.spec_version == 2
+                        else state.spec_bytes)
     ep, args = route(state, path)
     ignored = ignored_params()
     query = Query([(k, v) for k, v in urllib.parse.parse_qsl(raw_query, keep_blank_values=True)
@@ -520,13 +529,20 @@ def ctl_config(state, params, body):
     "rate_limit" (calls per key per window, for every key; counters kept),
     "rate_window" (the window in seconds, a positive number),
     "rate_limits" ({key: calls}, for the keys named) and "api_keys" (the
-    keys accepted, in place of the command line's).  /_mock/reset puts back
-    the command line's."""
+    keys accepted, in place of the command line's), and "spec_version" (2:
+    GET /endpoints answers mock_spec.spec_version_2 of the fixture, the data
+    stays the first version's).  /_mock/reset puts back the command line's
+    and the first version."""
     changes = json.loads(body or b"{}")
     limit = changes.pop("rate_limit", None)
     window = changes.pop("rate_window", None)
     per_key = changes.pop("rate_limits", None)
     keys = changes.pop("api_keys", None)
+    spec_version = changes.pop("spec_version", None)
+    if spec_version is not None and spec_version not in (1, 2):
+        raise ValueError("spec_version must be 1 or 2")
+    if spec_version == 2 and state.spec_bytes_v2 is None:
+        raise ValueError("spec_version 2 is made from the fixture spec only")
 
     def count(n):
         return isinstance(n, int) and not isinstance(n, bool) and n >= 0
@@ -551,7 +567,11 @@ def ctl_config(state, params, body):
             state.key_rate_limits.update(per_key)
         if keys is not None:
             state.keys = set(keys)
+        if spec_version is not None:
+            state.spec_version = spec_version
         current.update(rate_limit=state.rate_limit, rate_window=state.rate_window)
+        if spec_version is not None:
+            current.update(spec_version=state.spec_version)
     return 200, current
 
 

@@ -137,3 +137,57 @@ class Spec:
         if ref:
             return self.definitions.get(ref.rsplit("/", 1)[-1], {})
         return schema
+
+
+def spec_version_2(spec):
+    """The fixture spec as the API might answer after it moved (issue 23;
+    POST /_mock/config {"spec_version": 2} serves it on GET /endpoints; the
+    data stays the first version's).  Exactly these changes:
+      /jobs/            a field added (priority), a new filter parameter
+                        (name, on the existing field name)
+      /groups/          a field removed (organizationName), one retyped
+                        (memberCount: integer -> string)
+      /codes/           a field whose name needs quoting (isn'tShared)
+      /announcements/   the page maximum 50 -> 200
+      /widgets/         an endpoint added (a copy of /media/dmas)
+      /media/targets    an endpoint removed
+    """
+    import copy
+    s = copy.deepcopy(spec)
+    paths, defs = s["paths"], s["definitions"]
+
+    def own_definition(path, name):
+        # a copy of the item definition for this path alone
+        new = name + "V2"
+        defs[new] = copy.deepcopy(defs[name])
+        paths[path]["get"]["responses"]["200"]["schema"]["items"]["$ref"] = "#/definitions/" + new
+        return defs[new]["properties"]
+
+    # the detail /jobs/{id} gets the field too: a detail endpoint must carry
+    # every field of the listing
+    jobs = own_definition("/jobs/", "JobSummary")
+    jobs["priority"] = {"type": "integer", "description": "Scheduling priority."}
+    detail = paths["/jobs/{id}"]["get"]["responses"]["200"]["schema"]
+    detail_name = detail["$ref"].split("/")[-1]
+    defs[detail_name + "V2"] = copy.deepcopy(defs[detail_name])
+    defs[detail_name + "V2"]["properties"]["priority"] = dict(jobs["priority"])
+    detail["$ref"] = "#/definitions/" + detail_name + "V2"
+    params = paths["/jobs/"]["get"]["parameters"]
+    at = [p["name"] for p in params].index("limit")
+    params.insert(at, {"name": "name", "in": "query", "required": False,
+                       "type": "string", "description": "Filter on name."})
+
+    groups = own_definition("/groups/", "GroupSummary")
+    del groups["organizationName"]
+    groups["memberCount"] = {"type": "string"}
+
+    codes = own_definition("/codes/", "CodeSummary")
+    codes["isn'tShared"] = {"type": "boolean"}
+
+    for p in paths["/announcements/"]["get"]["parameters"]:
+        if p["name"] == "limit":
+            p["description"] = p["description"].replace("Maximum allowed is 50", "Maximum allowed is 200")
+
+    paths["/widgets/"] = copy.deepcopy(paths["/media/dmas"])
+    del paths["/media/targets"]
+    return s

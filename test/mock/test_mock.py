@@ -359,6 +359,22 @@ class Filters(MockCase):
         self.assertTrue(only and all(r["database"] == db for r in only))
         self.assertLess(len(only), len(every))
 
+    def test_spec_version_2(self):
+        """issue 23: the second spec on request, the first after a reset"""
+        _, _, first = self.get("/endpoints")
+        cfg = self.ctl("POST", "/_mock/config", {"spec_version": 2})
+        self.assertEqual(cfg["spec_version"], 2)
+        _, _, second = self.get("/endpoints")
+        self.assertIn("/widgets/", second["paths"])
+        self.assertNotIn("/media/targets", second["paths"])
+        self.assertNotIn("/widgets/", first["paths"])
+        self.ctl("POST", "/_mock/reset")
+        _, _, again = self.get("/endpoints")
+        self.assertEqual(again, first)
+        status, _, _ = self.request("/_mock/config", headers={}, method="POST",
+                                    body=json.dumps({"spec_version": 3}).encode())
+        self.assertNotEqual(status, 200)
+
     def test_queries_state_is_last_run_state(self):
         rows = self.all_pages("/queries/", "state=failed")
         self.assertTrue(rows and all(r["lastRun"]["state"] == "failed" for r in rows))
