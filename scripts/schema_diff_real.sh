@@ -18,17 +18,7 @@ export CIVIS_ROOT
 cd "$CIVIS_ROOT"
 . scripts/lib.sh
 
-SPEC=${1:-$CIVIS_ROOT/../shared/civis-api/civis_api_spec.json}
-if [ ! -r "$SPEC" ]; then
-  echo "cannot read the spec: $SPEC" >&2
-  exit 1
-fi
-SPEC=$(cd "$(dirname "$SPEC")" && pwd)/$(basename "$SPEC")
-export SPEC
-if [ ! -f "$($PG_CONFIG --sharedir)/extension/civis_fdw.control" ]; then
-  echo "civis_fdw is not installed in PostgreSQL $PG_VERSION: run 'sudo bash scripts/test.sh' (or make install) first" >&2
-  exit 1
-fi
+spec_script_setup "${1:-}"
 
 diff_self() {
   set -euo pipefail

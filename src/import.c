@@ -653,9 +653,9 @@ canonical_type(const char *type)
 	return format_type_with_typemod(typid, typmod);
 }
 
-/* The value of an option of the list, or NULL. */
-static const char *
-option_value(List *options, const char *name)
+/* The value of an option of the list, or NULL (also schema_diff.c's). */
+const char *
+civis_import_option_value(List *options, const char *name)
 {
 	ListCell   *lc;
 
@@ -692,7 +692,7 @@ options_hash(uint32 h, List *options, const char *const *names)
 {
 	for (int i = 0; names[i] != NULL; i++)
 	{
-		const char *v = option_value(options, names[i]);
+		const char *v = civis_import_option_value(options, names[i]);
 
 		if (v != NULL)
 			h = fnv_text(fnv_text(h, names[i]), v);

@@ -47,6 +47,7 @@ extern const char *const civis_import_column_option_names[];
 
 extern List *civis_import_fetch(Oid serverOid);
 extern void civis_import_check_table_count(int ntables);
+extern const char *civis_import_option_value(List *options, const char *name);
 extern bool civis_import_define(CivisImportTableDef *def, bool whole_item,
 								bool include_deprecated);
 extern char *civis_import_statement(CivisImportTableDef *def,

@@ -146,21 +146,6 @@ typedef struct DiffArgs
  * Small helpers
  * -------------------------------------------------------------------- */
 
-static const char *
-option_value(List *options, const char *name)
-{
-	ListCell   *lc;
-
-	foreach(lc, options)
-	{
-		DefElem    *def = lfirst(lc);
-
-		if (strcmp(def->defname, name) == 0)
-			return defGetString(def);
-	}
-	return NULL;
-}
-
 /* The options of the list that import writes, in its order. */
 static List *
 import_written(List *options, const char *const *names)
@@ -185,7 +170,7 @@ import_written(List *options, const char *const *names)
 static bool
 true_option(List *options, const char *name)
 {
-	const char *v = option_value(options, name);
+	const char *v = civis_import_option_value(options, name);
 	bool		b;
 
 	return v != NULL && parse_bool(v, &b) && b;
@@ -199,8 +184,8 @@ true_option(List *options, const char *name)
 static char *
 column_identity(List *options, const char *name)
 {
-	const char *key = option_value(options, "key");
-	const char *param = option_value(options, "param");
+	const char *key = civis_import_option_value(options, "key");
+	const char *param = civis_import_option_value(options, "param");
 
 	if (key != NULL)
 		return psprintf("key:%s", key);
@@ -319,7 +304,7 @@ read_local_table(Oid relid)
 	t->relid = relid;
 	t->name = get_rel_name(relid);
 	t->options = ft->options;
-	t->endpoint = option_value(ft->options, "endpoint");
+	t->endpoint = civis_import_option_value(ft->options, "endpoint");
 	t->include_deprecated = true;	/* import's default */
 
 	/* the lock a diff needs: the definition must not change under it */
@@ -346,7 +331,7 @@ read_local_table(Oid relid)
 	}
 	table_close(rel, NoLock);
 
-	record = option_value(ft->options, CIVIS_IMPORT_RECORD_OPTION);
+	record = civis_import_option_value(ft->options, CIVIS_IMPORT_RECORD_OPTION);
 	if (record != NULL)
 	{
 		t->whole_item = false;
@@ -428,8 +413,8 @@ options_change(List *old, List *new, const char *const *names,
 	initStringInfo(&buf);
 	for (int i = 0; names[i] != NULL; i++)
 	{
-		const char *o = option_value(old, names[i]);
-		const char *n = option_value(new, names[i]);
+		const char *o = civis_import_option_value(old, names[i]);
+		const char *n = civis_import_option_value(new, names[i]);
 
 		if (o != NULL && n != NULL && strcmp(o, n) == 0)
 			continue;
