@@ -369,17 +369,37 @@ detail_switch_point(const CivisRelInfo *fpinfo, const CivisRequestPlan *listing)
 }
 
 /*
+ * How many requests an adaptive scan on a column other than the id spends
+ * on filtered listings (one request per page of an outer value's rows)
+ * before it reads the unfiltered listing once instead: the listing's pages
+ * when its size is known (ANALYZE, use_remote_estimate), otherwise
+ * fanout_limit, the id version's budget when the size is unknown.  Counting
+ * requests, not values: a heavy value costs its pages.
+ */
+static int
+list_switch_point(const CivisRelInfo *fpinfo, const CivisRequestPlan *listing)
+{
+	int			max = fpinfo->info->fanout_limit;
+
+	if (fpinfo->listing_rows >= 0 && listing->page_size > 0)
+		max = (int) Max(1, ceil(fpinfo->listing_rows / listing->page_size));
+	return max;
+}
+
+/*
  * The listing an adaptive parameterized scan reads once, or NULL: only a
  * listing whose request is the same for every rescan can be kept.
  */
 static CivisPlanResult *
-adaptive_listing(CivisRelInfo *fpinfo, List *conds, List *param_rinfos)
+adaptive_listing(CivisRelInfo *fpinfo, List *conds, List *param_rinfos,
+				 AttrNumber *key_attnum)
 {
 	CivisPlanResult *res;
 
 	if (!fpinfo->optimise)
 		return NULL;
-	res = civis_build_adaptive_listing(fpinfo->info, conds, param_rinfos);
+	res = civis_build_adaptive_listing(fpinfo->info, conds, param_rinfos,
+									   key_attnum);
 	if (res == NULL || varies_by_rescan_walker((Node *) res->fdw_exprs, NULL))
 		return NULL;			/* conservative: any executor parameter */
 	return res;
@@ -463,7 +483,7 @@ counted_rows(PlannerInfo *root, Index relid)
 static void
 adaptive_costs(PlannerInfo *root, CivisRelInfo *fpinfo, RelOptInfo *baserel,
 			   CivisPlanResult *listing, Relids required_outer, double rows,
-			   Cost *startup, Cost *total)
+			   AttrNumber key_attnum, Cost *startup, Cost *total)
 {
 	CivisTableInfo *info = fpinfo->info;
 	double		loops = 1;
@@ -472,7 +492,8 @@ adaptive_costs(PlannerInfo *root, CivisRelInfo *fpinfo, RelOptInfo *baserel,
 	double		listing_rows = (fpinfo->listing_rows >= 0 ? fpinfo->listing_rows
 								: fpinfo->tuples);
 	double		pages = Max(1, ceil(listing_rows / page));
-	double		k = detail_switch_point(fpinfo, listing->plan);
+	double		k = key_attnum > 0 ? list_switch_point(fpinfo, listing->plan)
+		: detail_switch_point(fpinfo, listing->plan);
 	double		requests;
 	int			relid = -1;
 
@@ -547,6 +568,7 @@ civisGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 		List	   *conds;
 		CivisPlanResult *res;
 		CivisPlanResult *listing;
+		AttrNumber	key_attnum;
 		double		rows;
 
 		required_outer = bms_difference(rinfo->clause_relids, baserel->relids);
@@ -563,10 +585,10 @@ civisGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 		rows = ppi->ppi_rows;
 		if (res->plan->kind == CIVIS_PLAN_DETAIL)
 			rows = Min(rows, 1);
-		listing = adaptive_listing(fpinfo, conds, ppi->ppi_clauses);
+		listing = adaptive_listing(fpinfo, conds, ppi->ppi_clauses, &key_attnum);
 		if (listing)
 			adaptive_costs(root, fpinfo, baserel, listing, required_outer,
-						   rows, &startup, &total);
+						   rows, key_attnum, &startup, &total);
 		else
 			request_costs(fpinfo->info, res->plan, rows, 1, &startup, &total);
 		add_path(baserel, (Path *) make_path(root, baserel, rows,
@@ -1536,6 +1558,42 @@ add_detail_alternative(CivisRelInfo *fpinfo, List *conds, CivisPlanResult *res,
 						   makeInteger(detail_switch_point(fpinfo, res->plan)));
 }
 
+/*
+ * An adaptive scan on a join column other than the id (author_id ->
+ * author=): the plan is the unfiltered listing, with the join condition in
+ * the Filter; the full plan, the listing filtered by the outer value, goes
+ * beside it, taken rescan by rescan while the requests of all rescans stay
+ * below the unfiltered listing's pages (list_switch_point), with the
+ * column by which the kept listing is looked up.  Its values are appended
+ * to the plan's fdw_exprs.
+ */
+static void
+add_filtered_alternative(CivisRelInfo *fpinfo, List *conds, CivisPlanResult *res,
+						 AttrNumber key_attnum, List **fdw_private)
+{
+	CivisPlanResult *alt = civis_build_request_plan(fpinfo->info, conds, true);
+	int			offset = list_length(res->fdw_exprs);
+	ListCell   *lc;
+
+	foreach(lc, alt->plan->args)
+	{
+		CivisArg   *arg = lfirst(lc);
+
+		if (arg->expr_index >= 0)
+			arg->expr_index += offset;
+		arg->recheck_index = -1;	/* the Filter has every condition's
+									 * recheck: the planned listing's are
+									 * added when this plan runs (scan.c) */
+	}
+	res->fdw_exprs = list_concat(res->fdw_exprs, alt->fdw_exprs);
+	*fdw_private = lappend(*fdw_private, makeInteger(0));
+	*fdw_private = lappend(*fdw_private, civis_plan_serialize(alt->plan));
+	*fdw_private = lappend(*fdw_private,
+						   makeInteger(list_switch_point(fpinfo, res->plan)));
+	*fdw_private = lappend(*fdw_private, makeInteger(1));
+	*fdw_private = lappend(*fdw_private, makeInteger(key_attnum));
+}
+
 static ForeignScan *
 civisGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 					ForeignPath *best_path, List *tlist, List *scan_clauses,
@@ -1548,6 +1606,7 @@ civisGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	List	   *recheck;
 	List	   *fdw_private;
 	bool		adaptive;
+	AttrNumber	key_attnum = 0;
 
 	if (baserel->reloptkind == RELOPT_UPPER_REL &&
 		((CivisUpperInfo *) baserel->fdw_private)->count_star)
@@ -1564,8 +1623,8 @@ civisGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	 * condition in the Filter, and get-by-id beside it for the scan to take
 	 * rescan by rescan while it is cheaper (add_detail_alternative).
 	 */
-	adaptive = (res = adaptive_listing(fpinfo, conds,
-									   rescan_clauses(root, conds))) != NULL;
+	adaptive = (res = adaptive_listing(fpinfo, conds, rescan_clauses(root, conds),
+									   &key_attnum)) != NULL;
 	if (!adaptive)
 		res = civis_build_request_plan(fpinfo->info, conds, fpinfo->optimise);
 
@@ -1582,8 +1641,11 @@ civisGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 							 retrieved_attrs(baserel, list_concat_copy(local, recheck),
 											 fpinfo->info->ncolumns),
 							 makeInteger(list_length(local)));
-	add_detail_alternative(fpinfo, conds, res, &fdw_private);
-	if (adaptive && list_length(fdw_private) > CivisPrivateDetailMax)
+	if (adaptive && key_attnum > 0)
+		add_filtered_alternative(fpinfo, conds, res, key_attnum, &fdw_private);
+	else
+		add_detail_alternative(fpinfo, conds, res, &fdw_private);
+	if (adaptive && key_attnum == 0 && list_length(fdw_private) > CivisPrivateDetailMax)
 		fdw_private = lappend(fdw_private, makeInteger(1));
 
 	return make_foreignscan(tlist, local, baserel->relid, res->fdw_exprs,

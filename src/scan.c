@@ -272,6 +272,8 @@ read_private_extras(CivisScanState *fsstate, List *fdw_private)
 	}
 	if (list_length(fdw_private) > CivisPrivateAdaptive)
 		fsstate->adaptive = intVal(list_nth(fdw_private, CivisPrivateAdaptive)) != 0;
+	if (list_length(fdw_private) > CivisPrivateAdaptiveKey)
+		fsstate->adaptive_key = intVal(list_nth(fdw_private, CivisPrivateAdaptiveKey));
 }
 
 static void
@@ -400,6 +402,71 @@ apply_limit(CivisScanState *fsstate, CivisValue *values, int nstreams)
 		civis_paging_limit(&fsstate->paging[0], plan, count, offset, &fsstate->skip);
 }
 
+/* Read the unfiltered listing into the store, or answer from it. */
+static void
+answer_from_store(CivisScanState *fsstate)
+{
+	fsstate->answer_locally = true;
+	if (fsstate->store == NULL)
+	{
+		/* the store keeps every row, whatever bound the plan had */
+		CivisRequestPlan *all = palloc(sizeof(CivisRequestPlan));
+
+		*all = *fsstate->planned;
+		all->bound = -1;
+		all->read_hint = 0;
+		all->local_read = 0;
+		fsstate->plan = fsstate->req_plan = all;
+	}
+}
+
+/*
+ * An adaptive scan on a join column other than the id (planner.c,
+ * add_filtered_alternative): this rescan's value's filtered listing while
+ * the requests of all rescans so far (every one a filtered listing: the
+ * scan sends nothing else before the store) are below alt_max, the
+ * unfiltered listing's pages; then the unfiltered listing is read once
+ * into the store, keyed by the column, and answers this rescan and the
+ * remaining ones.  Either way the rows are the same: the join condition
+ * stays in the Filter, the store keeps every row of the listing of the
+ * other conditions, and its lookup (civis_local_candidates) returns every
+ * row whose key equals the value.  A value the API cannot take exactly
+ * (not an integer written plainly) reads the store too, every row a
+ * candidate.  A NULL value sends nothing (no row equals NULL).
+ */
+static void
+choose_filtered(CivisScanState *fsstate, CivisValue *values)
+{
+	const char *param = fsstate->info->columns[fsstate->adaptive_key - 1].param;
+	ListCell   *lc;
+
+	foreach(lc, fsstate->alt_plan->args)
+	{
+		CivisArg   *arg = lfirst(lc);
+		CivisDecision d;
+
+		if (arg->expr_index < 0 || strcmp(arg->param, param) != 0)
+			continue;
+		civis_decide(arg, &values[arg->expr_index], &d);
+		fsstate->alt_ids = list_length(d.texts);
+		fsstate->probe_texts = d.outcome == CIVIS_EXACT ? d.texts : NIL;
+		if (fsstate->store == NULL)
+			fsstate->detail_spent = fsstate->requests_sent;
+		if (d.outcome == CIVIS_NO_ROWS ||
+			(d.outcome == CIVIS_EXACT && fsstate->store == NULL &&
+			 fsstate->detail_spent < fsstate->alt_max))
+		{
+			fsstate->plan = fsstate->alt_plan;
+			fsstate->req_plan = fsstate->plan;
+			fsstate->alt_chosen = true;
+		}
+		else
+			answer_from_store(fsstate);
+		return;
+	}
+	answer_from_store(fsstate); /* not reached: the plan sends the column */
+}
+
 /*
  * Get-by-id or the listing, now that the ids are known: the ids as the
  * detail plan would send them (NULLs dropped, duplicates removed), at
@@ -428,6 +495,11 @@ choose_detail(CivisScanState *fsstate, CivisValue *values)
 		strcmp(fsstate->info->columns[fsstate->planned->order_attnum - 1].key,
 			   quirk_id_key) != 0)
 		return;
+	if (fsstate->adaptive_key > 0)
+	{
+		choose_filtered(fsstate, values);
+		return;
+	}
 	foreach(lc, fsstate->alt_plan->args)
 	{
 		CivisArg   *arg = lfirst(lc);
@@ -449,20 +521,7 @@ choose_detail(CivisScanState *fsstate, CivisValue *values)
 				fsstate->detail_spent += fsstate->alt_ids;
 		}
 		else if (fsstate->adaptive)
-		{
-			fsstate->answer_locally = true;
-			if (fsstate->store == NULL)
-			{
-				/* the store keeps every row, whatever bound the plan had */
-				CivisRequestPlan *all = palloc(sizeof(CivisRequestPlan));
-
-				*all = *fsstate->planned;
-				all->bound = -1;
-				all->read_hint = 0;
-				all->local_read = 0;
-				fsstate->plan = fsstate->req_plan = all;
-			}
-		}
+			answer_from_store(fsstate);
 		return;
 	}
 }
@@ -570,6 +629,7 @@ submit_page(CivisScanState *fsstate, int s, CivisPaging *ps, int64 page_num)
 	url = civis_build_url(fsstate->info->api_url, stream, parts, false);
 	shown = civis_build_url(NULL, stream, parts, true);
 	ticket = civis_http_submit(fsstate->http, url, shown);
+	fsstate->requests_sent++;
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(fsstate->url_cxt);
 	return ticket;
@@ -1563,12 +1623,12 @@ civis_scan_detail_alternative(ForeignScanState *node, int *max, int *ids,
 
 /*
  * For explain.c: an adaptive parameterized scan, its get-by-id requests so
- * far, the rows of the listing it kept (-1: none) and the rescans answered
- * from them.
+ * far (its requests, when it reads filtered listings: *filtered), the rows
+ * of the listing it kept (-1: none) and the rescans answered from them.
  */
 bool
 civis_scan_adaptive(ForeignScanState *node, int64 *spent, int64 *kept,
-					int64 *answered)
+					int64 *answered, bool *filtered)
 {
 	CivisScanState *fsstate = node->fdw_state;
 
@@ -1577,6 +1637,7 @@ civis_scan_adaptive(ForeignScanState *node, int64 *spent, int64 *kept,
 	*spent = fsstate->detail_spent;
 	*kept = fsstate->store ? fsstate->store_rows : -1;
 	*answered = fsstate->local_rescans;
+	*filtered = fsstate->adaptive_key > 0;
 	return true;
 }
 

@@ -123,6 +123,11 @@ struct CivisScanState
 	 * rescan's candidates).
 	 */
 	bool		adaptive;
+	AttrNumber	adaptive_key;	/* the join column when not the id: rescans
+								 * read its value's filtered listing, the
+								 * store is keyed by it, and detail_spent
+								 * counts requests (scan.c, choose_filtered) */
+	int64		requests_sent;	/* pages requested, over every rescan */
 	int64		detail_spent;
 	bool		answer_locally; /* this rescan reads the store */
 	Tuplestorestate *store;
