@@ -402,6 +402,9 @@ apply_limit(CivisScanState *fsstate, CivisValue *values, int nstreams)
 		civis_paging_limit(&fsstate->paging[0], plan, count, offset, &fsstate->skip);
 }
 
+static void start_plan(CivisScanState *fsstate, CivisValue *values);
+static void set_page_bytes(CivisScanState *fsstate, int64 bytes);
+
 /* Read the unfiltered listing into the store, or answer from it. */
 static void
 answer_from_store(CivisScanState *fsstate)
@@ -440,6 +443,8 @@ choose_filtered(CivisScanState *fsstate, CivisValue *values)
 	const char *param = fsstate->info->columns[fsstate->adaptive_key - 1].param;
 	ListCell   *lc;
 
+	fsstate->filtered_first_page = false;
+	fsstate->switch_pending = false;
 	foreach(lc, fsstate->alt_plan->args)
 	{
 		CivisArg   *arg = lfirst(lc);
@@ -459,6 +464,7 @@ choose_filtered(CivisScanState *fsstate, CivisValue *values)
 			fsstate->plan = fsstate->alt_plan;
 			fsstate->req_plan = fsstate->plan;
 			fsstate->alt_chosen = true;
+			fsstate->filtered_first_page = (d.outcome == CIVIS_EXACT);
 		}
 		else
 			answer_from_store(fsstate);
@@ -550,9 +556,6 @@ civis_start_streams(CivisScanState *fsstate, ExprContext *econtext)
 {
 	MemoryContext old = MemoryContextSwitchTo(fsstate->rescan_cxt);
 	CivisValue *values;
-	CivisExpansion exp;
-	int			n,
-				i;
 
 	/*
 	 * Only a scan that runs needs its path parameters: a gating One-Time
@@ -562,7 +565,23 @@ civis_start_streams(CivisScanState *fsstate, ExprContext *econtext)
 							 fsstate->planned ? fsstate->planned : fsstate->plan);
 	values = econtext ? evaluate_values(fsstate, econtext)
 		: palloc0(sizeof(CivisValue));
+	fsstate->rescan_values = values;
 	choose_detail(fsstate, values);
+	start_plan(fsstate, values);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Expand the plan chosen for this rescan into streams and start them (or
+ * answer from the kept listing).  In rescan_cxt.
+ */
+static void
+start_plan(CivisScanState *fsstate, CivisValue *values)
+{
+	CivisExpansion exp;
+	int			n,
+				i;
+
 	civis_expand(fsstate->plan, values, fsstate->info->relname, true, &exp);
 	fsstate->streams = exp.streams;
 	fsstate->active_rechecks = exp.rechecks;
@@ -607,6 +626,37 @@ civis_start_streams(CivisScanState *fsstate, ExprContext *econtext)
 		fsstate->streams = NIL;
 		civis_local_candidates(fsstate);
 	}
+}
+
+/*
+ * An adaptive scan on a column other than the id whose filtered listing,
+ * at its first page, turns out to need more requests than the budget has
+ * left (load_next_page): none of its rows has been returned yet, so the
+ * rest of it is not requested; the unfiltered listing is read into the
+ * store (once, for every remaining rescan) and answers this rescan.  The
+ * requests of all rescans are then at most twice the unfiltered listing's
+ * pages: fewer than alt_max before this rescan, this one page, and the
+ * listing.
+ */
+static void
+switch_to_store(CivisScanState *fsstate)
+{
+	MemoryContext old = MemoryContextSwitchTo(fsstate->rescan_cxt);
+
+	fsstate->switch_pending = false;
+	fsstate->detail_spent = fsstate->requests_sent;
+	civis_http_discard_all(fsstate->http);
+	MemoryContextReset(fsstate->page_cxt);
+	set_page_bytes(fsstate, 0);
+	fsstate->page = NULL;
+	fsstate->nitems = fsstate->item = 0;
+	fsstate->prev_ids = fsstate->cur_ids = NULL;
+	fsstate->nprev = fsstate->ncur = 0;
+	fsstate->have_prev = false;
+	fsstate->stopped = false;
+	fsstate->alt_chosen = false;
+	answer_from_store(fsstate);
+	start_plan(fsstate, fsstate->rescan_values);
 	MemoryContextSwitchTo(old);
 }
 
@@ -1224,6 +1274,17 @@ load_next_page(CivisScanState *fsstate)
 							 &resp, shown, fsstate->rescan_cxt);
 		fsstate->pages++;
 		monitor_page(fsstate);
+		if (fsstate->filtered_first_page)
+		{
+			/* a filtered listing longer than the budget left: switch_to_store */
+			fsstate->filtered_first_page = false;
+			if (!ps->done && ps->total_pages > 1 &&
+				fsstate->detail_spent + ps->total_pages > fsstate->alt_max)
+			{
+				fsstate->switch_pending = true;
+				return fsstate->item < fsstate->nitems;
+			}
+		}
 		if (!ps->done && last_row_stops(fsstate))
 			ps->done = true;
 		fill_ahead(fsstate);
@@ -1365,8 +1426,16 @@ civis_next_row(CivisScanState *fsstate, Datum *values, bool *isnull)
 	{
 		int64		id;
 		bool		has_id;
+		bool		got = civis_next_page_row(fsstate, dvalues, dnulls, &id, &has_id);
 
-		if (!civis_next_page_row(fsstate, dvalues, dnulls, &id, &has_id))
+		if (fsstate->switch_pending)
+		{
+			/* the row decoded is not returned: the store answers */
+			switch_to_store(fsstate);
+			if (!civis_next_local_row(fsstate, dvalues, dnulls))
+				return false;
+		}
+		else if (!got)
 		{
 			if (!fsstate->need_local_sort && !fsstate->tie_repeated)
 				return false;
@@ -1634,7 +1703,8 @@ civis_scan_adaptive(ForeignScanState *node, int64 *spent, int64 *kept,
 
 	if (fsstate == NULL || !fsstate->adaptive)
 		return false;
-	*spent = fsstate->detail_spent;
+	*spent = fsstate->adaptive_key > 0 && fsstate->store == NULL
+		? fsstate->requests_sent : fsstate->detail_spent;
 	*kept = fsstate->store ? fsstate->store_rows : -1;
 	*answered = fsstate->local_rescans;
 	*filtered = fsstate->adaptive_key > 0;
