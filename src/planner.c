@@ -476,7 +476,9 @@ counted_rows(PlannerInfo *root, Index relid)
 /*
  * Cost of one rescan of an adaptive path, for a join PostgreSQL expects to
  * rescan it "loops" times: the requests of all rescans, min(n, K +
- * listing), spread over the loops.  n is PostgreSQL's estimate of the
+ * listing), spread over the loops; on a column other than the id, n
+ * filtered listings of the pages of a rescan's rows each, at most 2K + 1
+ * (the run-time switch, scan.c).  n is PostgreSQL's estimate of the
  * outer rows unless the outer side is a never-analyzed table, whose rows
  * are counted (counted_rows).
  */
@@ -492,8 +494,8 @@ adaptive_costs(PlannerInfo *root, CivisRelInfo *fpinfo, RelOptInfo *baserel,
 	double		listing_rows = (fpinfo->listing_rows >= 0 ? fpinfo->listing_rows
 								: fpinfo->tuples);
 	double		pages = Max(1, ceil(listing_rows / page));
-	double		k = key_attnum > 0 ? list_switch_point(fpinfo, listing->plan)
-		: detail_switch_point(fpinfo, listing->plan);
+	double		k = (key_attnum > 0 ? list_switch_point(fpinfo, listing->plan)
+					 : detail_switch_point(fpinfo, listing->plan));
 	double		requests;
 	int			relid = -1;
 
@@ -512,7 +514,15 @@ adaptive_costs(PlannerInfo *root, CivisRelInfo *fpinfo, RelOptInfo *baserel,
 		if (counted >= 0)
 			n = Max(1, counted * (outer->tuples > 0 ? outer->rows / outer->tuples : 1));
 	}
-	requests = n <= k ? n : k + pages;
+	if (key_attnum > 0)
+	{
+		/* a filtered listing per outer row: the pages of its rows */
+		double		per_value = Max(1, ceil(rows / page));
+
+		requests = n * per_value <= k ? n * per_value : Min(n * per_value, 2 * k + 1);
+	}
+	else
+		requests = n <= k ? n : k + pages;
 	*startup = 0;
 	*total = (info->request_cost * requests +
 			  (info->row_cost + cpu_tuple_cost) * rows * loops) / loops;

@@ -33,8 +33,8 @@ enum CivisFdwScanPrivateIndex
 	CivisPrivateAdaptiveKey		/* the adaptive scan's join column when not
 								 * the id: DetailAlt is then the listing
 								 * filtered by its value, DetailMax counts
-								 * requests, and the kept listing is looked
-								 * up by this column */
+								 * requests, and the kept listing is looked up
+								 * by this column */
 };
 
 extern void civis_planner_routines(FdwRoutine *routine);
