@@ -479,9 +479,10 @@ civis_build_detail_alternative(CivisTableInfo *info, List *conds)
  * rows to pay for.
  */
 static bool
-keyable_join_cond(const CivisCond *cond, const CivisRequestPlan *full)
+keyable_join_cond(const CivisCond *cond, const CivisPlanResult *full)
 {
-	ListCell   *lc;
+	ListCell   *lc,
+			   *lr;
 
 	if (cond->op != CIVIS_OP_EQ || cond->col->param == NULL ||
 		cond->col->param_only || cond->col->is_path_param ||
@@ -489,13 +490,15 @@ keyable_join_cond(const CivisCond *cond, const CivisRequestPlan *full)
 		(cond->col->atttypid != INT8OID && cond->col->atttypid != INT4OID &&
 		 cond->col->atttypid != INT2OID))
 		return false;
-	foreach(lc, full->args)
+	/* the argument sent for this very condition (not another on the column) */
+	forboth(lc, full->plan->args, lr, full->arg_rinfos)
 	{
 		CivisArg   *arg = lfirst(lc);
 
-		if (strcmp(arg->param, cond->col->param) == 0)
+		if (lfirst(lr) == cond->rinfo)
 			return arg->kind == CIVIS_ARG_FILTER && arg->exact &&
-				!arg->fanout && arg->expr_index >= 0;
+				!arg->fanout && arg->expr_index >= 0 &&
+				strcmp(arg->param, cond->col->param) == 0;
 	}
 	return false;
 }
@@ -555,7 +558,7 @@ civis_build_adaptive_listing(CivisTableInfo *info, List *conds,
 		CivisCond  *cond = lfirst(lc);
 
 		if (joined == NULL && list_member_ptr(param_rinfos, cond->rinfo) &&
-			keyable_join_cond(cond, full->plan))
+			keyable_join_cond(cond, full))
 			joined = cond;
 		else
 			listing_conds = lappend(listing_conds, cond);

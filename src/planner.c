@@ -1596,6 +1596,16 @@ add_filtered_alternative(CivisRelInfo *fpinfo, List *conds, CivisPlanResult *res
 									 * added when this plan runs (scan.c) */
 	}
 	res->fdw_exprs = list_concat(res->fdw_exprs, alt->fdw_exprs);
+
+	/*
+	 * The rows a rescan consumes are the same whichever listing answers it
+	 * (the inner side of a semi- or anti-join: 1); the listing's first page
+	 * is a full one (the join condition is in its Filter), and so is the
+	 * filtered listing's: the same economy fields.
+	 */
+	alt->plan->bound = res->plan->bound;
+	alt->plan->read_hint = res->plan->read_hint;
+	alt->plan->local_read = res->plan->local_read;
 	*fdw_private = lappend(*fdw_private, makeInteger(0));
 	*fdw_private = lappend(*fdw_private, civis_plan_serialize(alt->plan));
 	*fdw_private = lappend(*fdw_private,

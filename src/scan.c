@@ -464,7 +464,15 @@ choose_filtered(CivisScanState *fsstate, CivisValue *values)
 			fsstate->plan = fsstate->alt_plan;
 			fsstate->req_plan = fsstate->plan;
 			fsstate->alt_chosen = true;
-			fsstate->filtered_first_page = (d.outcome == CIVIS_EXACT);
+
+			/*
+			 * A rescan that may stop early (the inner side of a semi- or
+			 * anti-join, a LIMIT: bound > 0) pays only the pages it reads:
+			 * its first page does not decide the switch, the next rescan
+			 * does.
+			 */
+			fsstate->filtered_first_page = (d.outcome == CIVIS_EXACT &&
+											fsstate->planned->bound <= 0);
 		}
 		else
 			answer_from_store(fsstate);
