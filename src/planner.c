@@ -1578,12 +1578,26 @@ add_detail_alternative(CivisRelInfo *fpinfo, List *conds, CivisPlanResult *res,
  * to the plan's fdw_exprs.
  */
 static void
-add_filtered_alternative(CivisRelInfo *fpinfo, List *conds, CivisPlanResult *res,
+add_filtered_alternative(PlannerInfo *root, RelOptInfo *baserel,
+						 CivisRelInfo *fpinfo, List *conds, CivisPlanResult *res,
 						 AttrNumber key_attnum, List **fdw_private)
 {
 	CivisPlanResult *alt = civis_build_request_plan(fpinfo->info, conds, true);
 	int			offset = list_length(res->fdw_exprs);
+	int			max = list_switch_point(fpinfo, res->plan);
+	double		rows;
 	ListCell   *lc;
+
+	/*
+	 * The switch point is the unfiltered listing's pages: when the table's
+	 * own estimate did not count them (its conditions include the join's, a
+	 * value known only per rescan), use_remote_estimate asks for the
+	 * listing's count once (limit=1), before its values are appended.
+	 */
+	if (fpinfo->listing_rows < 0 && res->plan->page_size > 0 &&
+		civis_remote_estimate(fpinfo->info, res->plan, res->fdw_exprs,
+							  relation_user(root, baserel), &rows))
+		max = (int) Max(1, ceil(rows / res->plan->page_size));
 
 	foreach(lc, alt->plan->args)
 	{
@@ -1608,8 +1622,7 @@ add_filtered_alternative(CivisRelInfo *fpinfo, List *conds, CivisPlanResult *res
 	alt->plan->local_read = res->plan->local_read;
 	*fdw_private = lappend(*fdw_private, makeInteger(0));
 	*fdw_private = lappend(*fdw_private, civis_plan_serialize(alt->plan));
-	*fdw_private = lappend(*fdw_private,
-						   makeInteger(list_switch_point(fpinfo, res->plan)));
+	*fdw_private = lappend(*fdw_private, makeInteger(max));
 	*fdw_private = lappend(*fdw_private, makeInteger(1));
 	*fdw_private = lappend(*fdw_private, makeInteger(key_attnum));
 }
@@ -1662,7 +1675,8 @@ civisGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 											 fpinfo->info->ncolumns),
 							 makeInteger(list_length(local)));
 	if (adaptive && key_attnum > 0)
-		add_filtered_alternative(fpinfo, conds, res, key_attnum, &fdw_private);
+		add_filtered_alternative(root, baserel, fpinfo, conds, res, key_attnum,
+								 &fdw_private);
 	else
 		add_detail_alternative(fpinfo, conds, res, &fdw_private);
 	if (adaptive && key_attnum == 0 && list_length(fdw_private) > CivisPrivateDetailMax)
