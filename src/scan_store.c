@@ -9,7 +9,10 @@
  * is read once into a tuplestore (spilling to disk beyond work_mem) with
  * its ids sorted beside it, and each later rescan is answered from the
  * rows with its ids (scan.c decides which; the id condition stays in the
- * scan's Filter, so a candidate too many is never returned).
+ * scan's Filter, so a candidate too many is never returned).  A join on
+ * another integer column (author_id, sent as author=) reads filtered
+ * listings instead of get-by-id, and its store is keyed by that column
+ * (adaptive_key): one value, several rows, found as a run of equal keys.
  *
  *-------------------------------------------------------------------------
  */
