@@ -165,7 +165,26 @@ def corpus(mock):
             q.append((f"{n} local ids JOIN civis.jobs ({'analyzed' if analyzed else 'not analyzed'})",
                       f"SELECT j.id, j.name FROM {table} w JOIN civis.jobs j ON j.id = w.job_id",
                       min(n, P)))
-    setup = []
+    # joins on author_id (sent as author=, one-to-many) with a never-analyzed
+    # table of authors: one author= listing per author, the pages of its
+    # jobs (A(u) = ceil(jobs of author u / 50)), or the P pages if fewer
+    authors = [3, 5, 8, 13, 21, 34]
+    pages_of = {u: max(1, math.ceil(mock.total(f"/jobs/?archived=all&author={u}&limit=1") / PAGE))
+                for u in authors}
+    few = authors[:2]
+    heavy = max(authors, key=lambda u: pages_of[u])
+    q.append((f"{len(few)} authors JOIN civis.jobs ON author_id (not analyzed)",
+              "SELECT j.id, j.name FROM authors_few w JOIN civis.jobs j ON j.author_id = w.user_id",
+              min(sum(pages_of[u] for u in few), P)))
+    q.append((f"1 author with many jobs ({pages_of[heavy]} pages) JOIN civis.jobs ON author_id (not analyzed)",
+              "SELECT j.id, j.name FROM authors_heavy w JOIN civis.jobs j ON j.author_id = w.user_id",
+              min(pages_of[heavy], P)))
+    setup = [
+        "CREATE TABLE authors_few (user_id bigint) WITH (autovacuum_enabled = false);",
+        "INSERT INTO authors_few VALUES " + ",".join(f"({u})" for u in few) + ";",
+        "CREATE TABLE authors_heavy (user_id bigint) WITH (autovacuum_enabled = false);",
+        f"INSERT INTO authors_heavy VALUES ({heavy});",
+    ]
     for n in (1, 5, 50, 500):
         values = ",".join(f"({i})" for i in spread[:n])
         for analyzed in (False, True):

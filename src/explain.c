@@ -107,12 +107,34 @@ explain_detail_alternative(ForeignScanState *node, CivisValue *values,
 	int64		spent,
 				kept,
 				answered;
+	bool		filtered;
 
 	if (alt == NULL)
 		return;
 	civis_scan_plan(node, &plan, &info);
 	civis_expand(alt, values, info->relname, false, &exp);
-	if (civis_scan_adaptive(node, &spent, &kept, &answered))
+	if (civis_scan_adaptive(node, &spent, &kept, &answered, &filtered) &&
+		filtered)
+	{
+		ExplainPropertyText("Civis Filtered Listing",
+							psprintf("per rescan, while all rescans need fewer than %d requests: %s; then the listing is read once and answers the remaining rescans",
+									 max,
+									 exp.streams != NIL
+									 ? psprintf("GET %s", civis_build_url(NULL, linitial(exp.streams), NIL, true))
+									 : "no request"),
+							es);
+		if (es->analyze)
+		{
+			ExplainPropertyInteger("Civis Filtered Listing Requests", NULL, spent, es);
+			ExplainPropertyText("Civis Listing Kept",
+								kept < 0 ? "no" :
+								psprintf("%lld rows, answered %lld rescans",
+										 (long long) kept, (long long) answered),
+								es);
+		}
+		return;
+	}
+	if (civis_scan_adaptive(node, &spent, &kept, &answered, &filtered))
 	{
 		ExplainPropertyText("Civis Get By Id",
 							psprintf("per rescan, while all rescans need at most %d requests: %s; then the listing is read once and answers the remaining rescans",

@@ -22,6 +22,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/pg_list.h"
@@ -468,38 +469,106 @@ civis_build_detail_alternative(CivisTableInfo *info, List *conds)
 }
 
 /*
- * A parameterized scan whose get-by-id takes its id from the outer side
- * of a join (a condition among param_rinfos): the listing of the other
- * conditions, which the scan reads once, after enough get-by-id rescans,
- * to answer the remaining rescans itself (scan.c).  NULL when the scan
- * would not use get-by-id, when the id does not come from the join, or
- * when the listing needs a path parameter.
+ * A join column other than the id that the adaptive scan may key its kept
+ * listing by: an integer column (its values compare as int64 exactly, so
+ * the store's lookup finds every row equal to the outer value), joined by
+ * "=", that the full plan sends as a filter the API applies exactly.  The
+ * join condition stays in the scan's Filter anyway (the listing kept and
+ * the filtered listings are rechecked per rescan), so a candidate too many
+ * is never returned; exactness only makes the filtered listing the right
+ * rows to pay for.
+ */
+static bool
+keyable_join_cond(const CivisCond *cond, const CivisPlanResult *full)
+{
+	ListCell   *lc,
+			   *lr;
+
+	if (cond->op != CIVIS_OP_EQ || cond->col->param == NULL ||
+		cond->col->param_only || cond->col->is_path_param ||
+		cond->col->scope_default ||
+		(cond->col->atttypid != INT8OID && cond->col->atttypid != INT4OID &&
+		 cond->col->atttypid != INT2OID))
+		return false;
+	/* the argument sent for this very condition (not another on the column) */
+	forboth(lc, full->plan->args, lr, full->arg_rinfos)
+	{
+		CivisArg   *arg = lfirst(lc);
+
+		if (lfirst(lr) == cond->rinfo)
+			return arg->kind == CIVIS_ARG_FILTER && arg->exact &&
+				!arg->fanout && arg->expr_index >= 0 &&
+				strcmp(arg->param, cond->col->param) == 0;
+	}
+	return false;
+}
+
+/*
+ * A parameterized scan whose request takes a value from the outer side of
+ * a join (a condition among param_rinfos): the listing of the other
+ * conditions, which the scan reads once, after enough rescans, to answer
+ * the remaining rescans itself (scan.c).  Two kinds:
+ *
+ *  - the id: each rescan fetches its object by id (get-by-id); *key_attnum
+ *    is set to 0;
+ *  - another column that becomes an exact request filter (author_id ->
+ *    author=): each rescan reads that value's filtered listing, one request
+ *    per page of its rows; *key_attnum is the column, by which the kept
+ *    listing is looked up.
+ *
+ * NULL when the value does not come from the join, or when the listing
+ * needs a path parameter.
  */
 CivisPlanResult *
 civis_build_adaptive_listing(CivisTableInfo *info, List *conds,
-							 List *param_rinfos)
+							 List *param_rinfos, AttrNumber *key_attnum)
 {
 	List	   *listing_conds = NIL;
-	bool		joined_id = false;
+	CivisCond  *joined = NULL;
+	CivisPlanResult *full = civis_build_request_plan(info, conds, true);
 	CivisPlanResult *res;
 	ListCell   *lc;
 
-	if (civis_build_request_plan(info, conds, true)->plan->kind != CIVIS_PLAN_DETAIL)
+	if (full->plan->kind == CIVIS_PLAN_DETAIL)
+	{
+		foreach(lc, conds)
+		{
+			CivisCond  *cond = lfirst(lc);
+
+			if (is_id_column(cond->col) && list_member_ptr(param_rinfos, cond->rinfo))
+				joined = cond;
+			else
+				listing_conds = lappend(listing_conds, cond);
+		}
+		if (joined == NULL)
+			return NULL;
+		*key_attnum = 0;
+		res = civis_build_request_plan(info, listing_conds, true);
+		if (res->plan->kind != CIVIS_PLAN_LIST || res->missing_path_params != NIL ||
+			civis_build_detail_alternative(info, conds) == NULL)
+			return NULL;
+		return res;
+	}
+
+	/* the filtered listing per outer value */
+	if (full->missing_path_params != NIL || civis_plan_fans_out(full->plan))
 		return NULL;
 	foreach(lc, conds)
 	{
 		CivisCond  *cond = lfirst(lc);
 
-		if (is_id_column(cond->col) && list_member_ptr(param_rinfos, cond->rinfo))
-			joined_id = true;
+		if (joined == NULL && list_member_ptr(param_rinfos, cond->rinfo) &&
+			keyable_join_cond(cond, full))
+			joined = cond;
 		else
 			listing_conds = lappend(listing_conds, cond);
 	}
-	if (!joined_id)
+	if (joined == NULL)
 		return NULL;
+	*key_attnum = joined->col->attnum;
 	res = civis_build_request_plan(info, listing_conds, true);
 	if (res->plan->kind != CIVIS_PLAN_LIST || res->missing_path_params != NIL ||
-		civis_build_detail_alternative(info, conds) == NULL)
+		civis_plan_fans_out(res->plan))
 		return NULL;
 	return res;
 }

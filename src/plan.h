@@ -96,6 +96,7 @@ extern CivisPlanResult *civis_build_detail_alternative(CivisTableInfo *info,
 													   List *conds);
 extern CivisPlanResult *civis_build_adaptive_listing(CivisTableInfo *info,
 													 List *conds,
-													 List *param_rinfos);
+													 List *param_rinfos,
+													 AttrNumber *key_attnum);
 
 #endif							/* CIVIS_PLAN_H */

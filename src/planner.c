@@ -368,17 +368,37 @@ detail_switch_point(const CivisRelInfo *fpinfo, const CivisRequestPlan *listing)
 }
 
 /*
+ * How many requests an adaptive scan on a column other than the id spends
+ * on filtered listings (one request per page of an outer value's rows)
+ * before it reads the unfiltered listing once instead: the listing's pages
+ * when its size is known (ANALYZE, use_remote_estimate), otherwise
+ * fanout_limit, the id version's budget when the size is unknown.  Counting
+ * requests, not values: a heavy value costs its pages.
+ */
+static int
+list_switch_point(const CivisRelInfo *fpinfo, const CivisRequestPlan *listing)
+{
+	int			max = fpinfo->info->fanout_limit;
+
+	if (fpinfo->listing_rows >= 0 && listing->page_size > 0)
+		max = (int) Max(1, ceil(fpinfo->listing_rows / listing->page_size));
+	return max;
+}
+
+/*
  * The listing an adaptive parameterized scan reads once, or NULL: only a
  * listing whose request is the same for every rescan can be kept.
  */
 static CivisPlanResult *
-adaptive_listing(CivisRelInfo *fpinfo, List *conds, List *param_rinfos)
+adaptive_listing(CivisRelInfo *fpinfo, List *conds, List *param_rinfos,
+				 AttrNumber *key_attnum)
 {
 	CivisPlanResult *res;
 
 	if (!fpinfo->optimise)
 		return NULL;
-	res = civis_build_adaptive_listing(fpinfo->info, conds, param_rinfos);
+	res = civis_build_adaptive_listing(fpinfo->info, conds, param_rinfos,
+									   key_attnum);
 	if (res == NULL || varies_by_rescan_walker((Node *) res->fdw_exprs, NULL))
 		return NULL;			/* conservative: any executor parameter */
 	return res;
@@ -455,14 +475,16 @@ counted_rows(PlannerInfo *root, Index relid)
 /*
  * Cost of one rescan of an adaptive path, for a join PostgreSQL expects to
  * rescan it "loops" times: the requests of all rescans, min(n, K +
- * listing), spread over the loops.  n is PostgreSQL's estimate of the
+ * listing), spread over the loops; on a column other than the id, n
+ * filtered listings of the pages of a rescan's rows each, at most 2K + 1
+ * (the run-time switch, scan.c).  n is PostgreSQL's estimate of the
  * outer rows unless the outer side is a never-analyzed table, whose rows
  * are counted (counted_rows).
  */
 static void
 adaptive_costs(PlannerInfo *root, CivisRelInfo *fpinfo, RelOptInfo *baserel,
 			   CivisPlanResult *listing, Relids required_outer, double rows,
-			   Cost *startup, Cost *total)
+			   AttrNumber key_attnum, Cost *startup, Cost *total)
 {
 	CivisTableInfo *info = fpinfo->info;
 	double		loops = 1;
@@ -471,7 +493,8 @@ adaptive_costs(PlannerInfo *root, CivisRelInfo *fpinfo, RelOptInfo *baserel,
 	double		listing_rows = (fpinfo->listing_rows >= 0 ? fpinfo->listing_rows
 								: fpinfo->tuples);
 	double		pages = Max(1, ceil(listing_rows / page));
-	double		k = detail_switch_point(fpinfo, listing->plan);
+	double		k = (key_attnum > 0 ? list_switch_point(fpinfo, listing->plan)
+					 : detail_switch_point(fpinfo, listing->plan));
 	double		requests;
 	int			relid = -1;
 
@@ -490,7 +513,15 @@ adaptive_costs(PlannerInfo *root, CivisRelInfo *fpinfo, RelOptInfo *baserel,
 		if (counted >= 0)
 			n = Max(1, counted * (outer->tuples > 0 ? outer->rows / outer->tuples : 1));
 	}
-	requests = n <= k ? n : k + pages;
+	if (key_attnum > 0)
+	{
+		/* a filtered listing per outer row: the pages of its rows */
+		double		per_value = Max(1, ceil(rows / page));
+
+		requests = n * per_value <= k ? n * per_value : Min(n * per_value, 2 * k + 1);
+	}
+	else
+		requests = n <= k ? n : k + pages;
 	*startup = 0;
 	*total = (info->request_cost * requests +
 			  (info->row_cost + cpu_tuple_cost) * rows * loops) / loops;
@@ -546,6 +577,7 @@ civisGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 		List	   *conds;
 		CivisPlanResult *res;
 		CivisPlanResult *listing;
+		AttrNumber	key_attnum;
 		double		rows;
 
 		required_outer = bms_difference(rinfo->clause_relids, baserel->relids);
@@ -562,10 +594,10 @@ civisGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 		rows = ppi->ppi_rows;
 		if (res->plan->kind == CIVIS_PLAN_DETAIL)
 			rows = Min(rows, 1);
-		listing = adaptive_listing(fpinfo, conds, ppi->ppi_clauses);
+		listing = adaptive_listing(fpinfo, conds, ppi->ppi_clauses, &key_attnum);
 		if (listing)
 			adaptive_costs(root, fpinfo, baserel, listing, required_outer,
-						   rows, &startup, &total);
+						   rows, key_attnum, &startup, &total);
 		else
 			request_costs(fpinfo->info, res->plan, rows, 1, &startup, &total);
 		add_path(baserel, (Path *) make_path(root, baserel, rows,
@@ -1535,6 +1567,65 @@ add_detail_alternative(CivisRelInfo *fpinfo, List *conds, CivisPlanResult *res,
 						   makeInteger(detail_switch_point(fpinfo, res->plan)));
 }
 
+/*
+ * An adaptive scan on a join column other than the id (author_id ->
+ * author=): the plan is the unfiltered listing, with the join condition in
+ * the Filter; the full plan, the listing filtered by the outer value, goes
+ * beside it, taken rescan by rescan while the requests of all rescans stay
+ * below the unfiltered listing's pages (list_switch_point), with the
+ * column by which the kept listing is looked up.  Its values are appended
+ * to the plan's fdw_exprs.
+ */
+static void
+add_filtered_alternative(PlannerInfo *root, RelOptInfo *baserel,
+						 CivisRelInfo *fpinfo, List *conds, CivisPlanResult *res,
+						 AttrNumber key_attnum, List **fdw_private)
+{
+	CivisPlanResult *alt = civis_build_request_plan(fpinfo->info, conds, true);
+	int			offset = list_length(res->fdw_exprs);
+	int			max = list_switch_point(fpinfo, res->plan);
+	double		rows;
+	ListCell   *lc;
+
+	/*
+	 * The switch point is the unfiltered listing's pages: when the table's
+	 * own estimate did not count them (its conditions include the join's, a
+	 * value known only per rescan), use_remote_estimate asks for the
+	 * listing's count once (limit=1), before its values are appended.
+	 */
+	if (fpinfo->listing_rows < 0 && res->plan->page_size > 0 &&
+		civis_remote_estimate(fpinfo->info, res->plan, res->fdw_exprs,
+							  relation_user(root, baserel), &rows))
+		max = (int) Max(1, ceil(rows / res->plan->page_size));
+
+	foreach(lc, alt->plan->args)
+	{
+		CivisArg   *arg = lfirst(lc);
+
+		if (arg->expr_index >= 0)
+			arg->expr_index += offset;
+		arg->recheck_index = -1;	/* the Filter has every condition's
+									 * recheck: the planned listing's are
+									 * added when this plan runs (scan.c) */
+	}
+	res->fdw_exprs = list_concat(res->fdw_exprs, alt->fdw_exprs);
+
+	/*
+	 * The rows a rescan consumes are the same whichever listing answers it
+	 * (the inner side of a semi- or anti-join: 1); the listing's first page
+	 * is a full one (the join condition is in its Filter), and so is the
+	 * filtered listing's: the same economy fields.
+	 */
+	alt->plan->bound = res->plan->bound;
+	alt->plan->read_hint = res->plan->read_hint;
+	alt->plan->local_read = res->plan->local_read;
+	*fdw_private = lappend(*fdw_private, makeInteger(0));
+	*fdw_private = lappend(*fdw_private, civis_plan_serialize(alt->plan));
+	*fdw_private = lappend(*fdw_private, makeInteger(max));
+	*fdw_private = lappend(*fdw_private, makeInteger(1));
+	*fdw_private = lappend(*fdw_private, makeInteger(key_attnum));
+}
+
 static ForeignScan *
 civisGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 					ForeignPath *best_path, List *tlist, List *scan_clauses,
@@ -1547,6 +1638,7 @@ civisGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	List	   *recheck;
 	List	   *fdw_private;
 	bool		adaptive;
+	AttrNumber	key_attnum = 0;
 
 	if (baserel->reloptkind == RELOPT_UPPER_REL &&
 		((CivisUpperInfo *) baserel->fdw_private)->count_star)
@@ -1563,8 +1655,8 @@ civisGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	 * condition in the Filter, and get-by-id beside it for the scan to take
 	 * rescan by rescan while it is cheaper (add_detail_alternative).
 	 */
-	adaptive = (res = adaptive_listing(fpinfo, conds,
-									   rescan_clauses(root, conds))) != NULL;
+	adaptive = (res = adaptive_listing(fpinfo, conds, rescan_clauses(root, conds),
+									   &key_attnum)) != NULL;
 	if (!adaptive)
 		res = civis_build_request_plan(fpinfo->info, conds, fpinfo->optimise);
 
@@ -1581,8 +1673,12 @@ civisGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 							 retrieved_attrs(baserel, list_concat_copy(local, recheck),
 											 fpinfo->info->ncolumns),
 							 makeInteger(list_length(local)));
-	add_detail_alternative(fpinfo, conds, res, &fdw_private);
-	if (adaptive && list_length(fdw_private) > CivisPrivateDetailMax)
+	if (adaptive && key_attnum > 0)
+		add_filtered_alternative(root, baserel, fpinfo, conds, res, key_attnum,
+								 &fdw_private);
+	else
+		add_detail_alternative(fpinfo, conds, res, &fdw_private);
+	if (adaptive && key_attnum == 0 && list_length(fdw_private) > CivisPrivateDetailMax)
 		fdw_private = lappend(fdw_private, makeInteger(1));
 
 	return make_foreignscan(tlist, local, baserel->relid, res->fdw_exprs,

@@ -26,10 +26,15 @@ enum CivisFdwScanPrivateIndex
 	CivisPrivateDetailAlt,		/* serialized get-by-id plan chosen at scan
 								 * start instead of the listing, or NIL */
 	CivisPrivateDetailMax,		/* ... when it has at most this many ids */
-	CivisPrivateAdaptive		/* 1: a parameterized scan that counts its
+	CivisPrivateAdaptive,		/* 1: a parameterized scan that counts its
 								 * get-by-id requests across rescans and, past
 								 * DetailMax, reads the listing once and
 								 * answers the rescans from it */
+	CivisPrivateAdaptiveKey		/* the adaptive scan's join column when not
+								 * the id: DetailAlt is then the listing
+								 * filtered by its value, DetailMax counts
+								 * requests, and the kept listing is looked up
+								 * by this column */
 };
 
 extern void civis_planner_routines(FdwRoutine *routine);

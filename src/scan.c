@@ -272,6 +272,8 @@ read_private_extras(CivisScanState *fsstate, List *fdw_private)
 	}
 	if (list_length(fdw_private) > CivisPrivateAdaptive)
 		fsstate->adaptive = intVal(list_nth(fdw_private, CivisPrivateAdaptive)) != 0;
+	if (list_length(fdw_private) > CivisPrivateAdaptiveKey)
+		fsstate->adaptive_key = intVal(list_nth(fdw_private, CivisPrivateAdaptiveKey));
 }
 
 static void
@@ -400,6 +402,85 @@ apply_limit(CivisScanState *fsstate, CivisValue *values, int nstreams)
 		civis_paging_limit(&fsstate->paging[0], plan, count, offset, &fsstate->skip);
 }
 
+static void start_plan(CivisScanState *fsstate, CivisValue *values);
+static void set_page_bytes(CivisScanState *fsstate, int64 bytes);
+
+/* Read the unfiltered listing into the store, or answer from it. */
+static void
+answer_from_store(CivisScanState *fsstate)
+{
+	fsstate->answer_locally = true;
+	if (fsstate->store == NULL)
+	{
+		/* the store keeps every row, whatever bound the plan had */
+		CivisRequestPlan *all = palloc(sizeof(CivisRequestPlan));
+
+		*all = *fsstate->planned;
+		all->bound = -1;
+		all->read_hint = 0;
+		all->local_read = 0;
+		fsstate->plan = fsstate->req_plan = all;
+	}
+}
+
+/*
+ * An adaptive scan on a join column other than the id (planner.c,
+ * add_filtered_alternative): this rescan's value's filtered listing while
+ * the requests of all rescans so far (every one a filtered listing: the
+ * scan sends nothing else before the store) are below alt_max, the
+ * unfiltered listing's pages; then the unfiltered listing is read once
+ * into the store, keyed by the column, and answers this rescan and the
+ * remaining ones.  Either way the rows are the same: the join condition
+ * stays in the Filter, the store keeps every row of the listing of the
+ * other conditions, and its lookup (civis_local_candidates) returns every
+ * row whose key equals the value.  A value the API cannot take exactly
+ * (not an integer written plainly) reads the store too, every row a
+ * candidate.  A NULL value sends nothing (no row equals NULL).
+ */
+static void
+choose_filtered(CivisScanState *fsstate, CivisValue *values)
+{
+	const char *param = fsstate->info->columns[fsstate->adaptive_key - 1].param;
+	ListCell   *lc;
+
+	fsstate->filtered_first_page = false;
+	fsstate->switch_pending = false;
+	foreach(lc, fsstate->alt_plan->args)
+	{
+		CivisArg   *arg = lfirst(lc);
+		CivisDecision d;
+
+		if (arg->expr_index < 0 || strcmp(arg->param, param) != 0)
+			continue;
+		civis_decide(arg, &values[arg->expr_index], &d);
+		fsstate->alt_ids = list_length(d.texts);
+		fsstate->probe_texts = d.outcome == CIVIS_EXACT ? d.texts : NIL;
+		if (fsstate->store == NULL)
+			fsstate->detail_spent = fsstate->requests_sent;
+		if (d.outcome == CIVIS_NO_ROWS ||
+			(d.outcome == CIVIS_EXACT && fsstate->store == NULL &&
+			 fsstate->detail_spent < fsstate->alt_max))
+		{
+			fsstate->plan = fsstate->alt_plan;
+			fsstate->req_plan = fsstate->plan;
+			fsstate->alt_chosen = true;
+
+			/*
+			 * A rescan that may stop early (the inner side of a semi- or
+			 * anti-join, a LIMIT: bound > 0) pays only the pages it reads:
+			 * its first page does not decide the switch, the next rescan
+			 * does.
+			 */
+			fsstate->filtered_first_page = (d.outcome == CIVIS_EXACT &&
+											fsstate->planned->bound <= 0);
+		}
+		else
+			answer_from_store(fsstate);
+		return;
+	}
+	answer_from_store(fsstate); /* not reached: the plan sends the column */
+}
+
 /*
  * Get-by-id or the listing, now that the ids are known: the ids as the
  * detail plan would send them (NULLs dropped, duplicates removed), at
@@ -428,6 +509,11 @@ choose_detail(CivisScanState *fsstate, CivisValue *values)
 		strcmp(fsstate->info->columns[fsstate->planned->order_attnum - 1].key,
 			   civis_quirk_id_key) != 0)
 		return;
+	if (fsstate->adaptive_key > 0)
+	{
+		choose_filtered(fsstate, values);
+		return;
+	}
 	foreach(lc, fsstate->alt_plan->args)
 	{
 		CivisArg   *arg = lfirst(lc);
@@ -449,20 +535,7 @@ choose_detail(CivisScanState *fsstate, CivisValue *values)
 				fsstate->detail_spent += fsstate->alt_ids;
 		}
 		else if (fsstate->adaptive)
-		{
-			fsstate->answer_locally = true;
-			if (fsstate->store == NULL)
-			{
-				/* the store keeps every row, whatever bound the plan had */
-				CivisRequestPlan *all = palloc(sizeof(CivisRequestPlan));
-
-				*all = *fsstate->planned;
-				all->bound = -1;
-				all->read_hint = 0;
-				all->local_read = 0;
-				fsstate->plan = fsstate->req_plan = all;
-			}
-		}
+			answer_from_store(fsstate);
 		return;
 	}
 }
@@ -491,9 +564,6 @@ civis_start_streams(CivisScanState *fsstate, ExprContext *econtext)
 {
 	MemoryContext old = MemoryContextSwitchTo(fsstate->rescan_cxt);
 	CivisValue *values;
-	CivisExpansion exp;
-	int			n,
-				i;
 
 	/*
 	 * Only a scan that runs needs its path parameters: a gating One-Time
@@ -503,7 +573,23 @@ civis_start_streams(CivisScanState *fsstate, ExprContext *econtext)
 							 fsstate->planned ? fsstate->planned : fsstate->plan);
 	values = econtext ? evaluate_values(fsstate, econtext)
 		: palloc0(sizeof(CivisValue));
+	fsstate->rescan_values = values;
 	choose_detail(fsstate, values);
+	start_plan(fsstate, values);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Expand the plan chosen for this rescan into streams and start them (or
+ * answer from the kept listing).  In rescan_cxt.
+ */
+static void
+start_plan(CivisScanState *fsstate, CivisValue *values)
+{
+	CivisExpansion exp;
+	int			n,
+				i;
+
 	civis_expand(fsstate->plan, values, fsstate->info->relname, true, &exp);
 	fsstate->streams = exp.streams;
 	fsstate->active_rechecks = exp.rechecks;
@@ -548,6 +634,37 @@ civis_start_streams(CivisScanState *fsstate, ExprContext *econtext)
 		fsstate->streams = NIL;
 		civis_local_candidates(fsstate);
 	}
+}
+
+/*
+ * An adaptive scan on a column other than the id whose filtered listing,
+ * at its first page, turns out to need more requests than the budget has
+ * left (load_next_page): none of its rows has been returned yet, so the
+ * rest of it is not requested; the unfiltered listing is read into the
+ * store (once, for every remaining rescan) and answers this rescan.  The
+ * requests of all rescans are then at most twice the unfiltered listing's
+ * pages: fewer than alt_max before this rescan, this one page, and the
+ * listing.
+ */
+static void
+switch_to_store(CivisScanState *fsstate)
+{
+	MemoryContext old = MemoryContextSwitchTo(fsstate->rescan_cxt);
+
+	fsstate->switch_pending = false;
+	fsstate->detail_spent = fsstate->requests_sent;
+	civis_http_discard_all(fsstate->http);
+	MemoryContextReset(fsstate->page_cxt);
+	set_page_bytes(fsstate, 0);
+	fsstate->page = NULL;
+	fsstate->nitems = fsstate->item = 0;
+	fsstate->prev_ids = fsstate->cur_ids = NULL;
+	fsstate->nprev = fsstate->ncur = 0;
+	fsstate->have_prev = false;
+	fsstate->stopped = false;
+	fsstate->alt_chosen = false;
+	answer_from_store(fsstate);
+	start_plan(fsstate, fsstate->rescan_values);
 	MemoryContextSwitchTo(old);
 }
 
@@ -570,6 +687,7 @@ submit_page(CivisScanState *fsstate, int s, CivisPaging *ps, int64 page_num)
 	url = civis_build_url(fsstate->info->api_url, stream, parts, false);
 	shown = civis_build_url(NULL, stream, parts, true);
 	ticket = civis_http_submit(fsstate->http, url, shown);
+	fsstate->requests_sent++;
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(fsstate->url_cxt);
 	return ticket;
@@ -1164,6 +1282,17 @@ load_next_page(CivisScanState *fsstate)
 							 &resp, shown, fsstate->rescan_cxt);
 		fsstate->pages++;
 		monitor_page(fsstate);
+		if (fsstate->filtered_first_page)
+		{
+			/* a filtered listing longer than the budget left: switch_to_store */
+			fsstate->filtered_first_page = false;
+			if (!ps->done && ps->total_pages > 1 &&
+				fsstate->detail_spent + ps->total_pages > fsstate->alt_max)
+			{
+				fsstate->switch_pending = true;
+				return fsstate->item < fsstate->nitems;
+			}
+		}
 		if (!ps->done && last_row_stops(fsstate))
 			ps->done = true;
 		fill_ahead(fsstate);
@@ -1305,8 +1434,16 @@ civis_next_row(CivisScanState *fsstate, Datum *values, bool *isnull)
 	{
 		int64		id;
 		bool		has_id;
+		bool		got = civis_next_page_row(fsstate, dvalues, dnulls, &id, &has_id);
 
-		if (!civis_next_page_row(fsstate, dvalues, dnulls, &id, &has_id))
+		if (fsstate->switch_pending)
+		{
+			/* the row decoded is not returned: the store answers */
+			switch_to_store(fsstate);
+			if (!civis_next_local_row(fsstate, dvalues, dnulls))
+				return false;
+		}
+		else if (!got)
 		{
 			if (!fsstate->need_local_sort && !fsstate->tie_repeated)
 				return false;
@@ -1563,20 +1700,22 @@ civis_scan_detail_alternative(ForeignScanState *node, int *max, int *ids,
 
 /*
  * For explain.c: an adaptive parameterized scan, its get-by-id requests so
- * far, the rows of the listing it kept (-1: none) and the rescans answered
- * from them.
+ * far (its requests, when it reads filtered listings: *filtered), the rows
+ * of the listing it kept (-1: none) and the rescans answered from them.
  */
 bool
 civis_scan_adaptive(ForeignScanState *node, int64 *spent, int64 *kept,
-					int64 *answered)
+					int64 *answered, bool *filtered)
 {
 	CivisScanState *fsstate = node->fdw_state;
 
 	if (fsstate == NULL || !fsstate->adaptive)
 		return false;
-	*spent = fsstate->detail_spent;
+	*spent = fsstate->adaptive_key > 0 && fsstate->store == NULL
+		? fsstate->requests_sent : fsstate->detail_spent;
 	*kept = fsstate->store ? fsstate->store_rows : -1;
 	*answered = fsstate->local_rescans;
+	*filtered = fsstate->adaptive_key > 0;
 	return true;
 }
 

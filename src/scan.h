@@ -27,7 +27,7 @@ extern CivisRequestPlan *civis_scan_detail_alternative(ForeignScanState *node,
 													   int *max, int *ids,
 													   bool *chosen);
 extern bool civis_scan_adaptive(ForeignScanState *node, int64 *spent,
-								int64 *kept, int64 *answered);
+								int64 *kept, int64 *answered, bool *filtered);
 extern bool civis_count_uses_headers(const CivisRequestPlan *plan, List *rechecks);
 extern List *civis_count_parts(void);
 extern const char *civis_count_rows_reason(const CivisRequestPlan *plan,

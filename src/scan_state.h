@@ -123,6 +123,16 @@ struct CivisScanState
 	 * rescan's candidates).
 	 */
 	bool		adaptive;
+	AttrNumber	adaptive_key;	/* the join column when not the id: rescans
+								 * read its value's filtered listing, the
+								 * store is keyed by it, and detail_spent
+								 * counts requests (scan.c, choose_filtered) */
+	int64		requests_sent;	/* pages requested, over every rescan */
+	bool		filtered_first_page;	/* this rescan's filtered listing has
+										 * not had its first page yet */
+	bool		switch_pending; /* ... which showed it too long: the store
+								 * answers (scan.c, switch_to_store) */
+	struct CivisValue *rescan_values;	/* this rescan's values */
 	int64		detail_spent;
 	bool		answer_locally; /* this rescan reads the store */
 	Tuplestorestate *store;

@@ -9,7 +9,10 @@
  * is read once into a tuplestore (spilling to disk beyond work_mem) with
  * its ids sorted beside it, and each later rescan is answered from the
  * rows with its ids (scan.c decides which; the id condition stays in the
- * scan's Filter, so a candidate too many is never returned).
+ * scan's Filter, so a candidate too many is never returned).  A join on
+ * another integer column (author_id, sent as author=) reads filtered
+ * listings instead of get-by-id, and its store is keyed by that column
+ * (adaptive_key): one value, several rows, found as a run of equal keys.
  *
  *-------------------------------------------------------------------------
  */
@@ -17,6 +20,7 @@
 
 #include <errno.h>
 
+#include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
@@ -54,6 +58,36 @@ append_elem(void *arr, int64 *n, int64 *cap, size_t size, MemoryContext cxt)
 }
 
 /*
+ * The key of a stored row when the scan joins on a column other than the
+ * id: that column's value, an integer (plan.c, keyable_join_cond: int2,
+ * int4 or int8, so that int64 equality is the column's equality).  A NULL
+ * (or a column the scan does not decode) has no key: such rows are
+ * candidates of every rescan, and the Filter decides.
+ */
+static int64
+stored_key(CivisScanState *fsstate, TupleTableSlot *slot, bool *has_key)
+{
+	int			i = fsstate->adaptive_key - 1;
+	Oid			typid = TupleDescAttr(slot->tts_tupleDescriptor, i)->atttypid;
+
+	*has_key = !slot->tts_isnull[i];
+	if (!*has_key)
+		return 0;
+	switch (typid)
+	{
+		case INT8OID:
+			return DatumGetInt64(slot->tts_values[i]);
+		case INT4OID:
+			return DatumGetInt32(slot->tts_values[i]);
+		case INT2OID:
+			return DatumGetInt16(slot->tts_values[i]);
+		default:
+			*has_key = false;	/* the planner keys integers only */
+			return 0;
+	}
+}
+
+/*
  * An adaptive scan past its get-by-id budget: read the listing (streams
  * already expanded) once into the store, every row as decoded, before any
  * recheck (rechecks run per rescan, with that rescan's values).  The
@@ -86,6 +120,8 @@ civis_fill_store(CivisScanState *fsstate)
 		if (!civis_next_page_row(fsstate, slot->tts_values, slot->tts_isnull, &id, &has_id))
 			break;
 		ExecStoreVirtualTuple(slot);
+		if (fsstate->adaptive_key > 0)
+			id = stored_key(fsstate, slot, &has_id);
 		tuplestore_puttupleslot(fsstate->store, slot);
 		fsstate->store_rows++;
 		if (has_id)

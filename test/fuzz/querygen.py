@@ -687,7 +687,10 @@ class Generator:
             c.join_col = jcol
             c.join_vals = [Val(str(rng.choice(jpool)), "bigint")
                            for _ in range(rng.randint(1, 4))]
-            # fanout_limit 1: the scan switches to the kept listing (issue 10)
+            # fanout_limit 1: the scan switches to the kept listing (issue
+            # 10) after one get-by-id, or, on author_id, after the first
+            # author= request (the listing kept, keyed by author_id: one
+            # author, several rows; issue 21)
             c.fanout1 = rng.random() < 0.5
             if rng.random() < 0.3:
                 c.join_vals.insert(rng.randint(0, len(c.join_vals)), null_of(rng, "bigint"))
