@@ -88,6 +88,41 @@ paging_description(const CivisRequestPlan *plan)
 	return how;
 }
 
+
+/*
+ * An adaptive parameterized scan: per rescan get-by-id (the id) or the
+ * filtered listing (another join column), then the listing kept.
+ */
+static void
+explain_adaptive(ExplainState *es, bool filtered, int max,
+				 const CivisExpansion *exp, int64 spent, int64 kept,
+				 int64 answered)
+{
+	const char *request = exp->streams != NIL
+	? psprintf("GET %s", civis_build_url(NULL, linitial(exp->streams), NIL, true))
+	: "no request";
+
+	if (filtered)
+		ExplainPropertyText("Civis Filtered Listing",
+							psprintf("per rescan, while all rescans need fewer than %d requests: %s; then the listing is read once and answers the remaining rescans",
+									 max, request),
+							es);
+	else
+		ExplainPropertyText("Civis Get By Id",
+							psprintf("per rescan, while all rescans need at most %d requests: %s; then the listing is read once and answers the remaining rescans",
+									 max, request),
+							es);
+	if (!es->analyze)
+		return;
+	ExplainPropertyInteger(filtered ? "Civis Filtered Listing Requests" :
+						   "Civis Get By Id Requests", NULL, spent, es);
+	ExplainPropertyText("Civis Listing Kept",
+						kept < 0 ? "no" :
+						psprintf("%lld rows, answered %lld rescans",
+								 (long long) kept, (long long) answered),
+						es);
+}
+
 /*
  * A get-by-id plan decided at scan start: what it sends, when, and (after
  * a run) what the last start chose.
@@ -113,45 +148,9 @@ explain_detail_alternative(ForeignScanState *node, CivisValue *values,
 		return;
 	civis_scan_plan(node, &plan, &info);
 	civis_expand(alt, values, info->relname, false, &exp);
-	if (civis_scan_adaptive(node, &spent, &kept, &answered, &filtered) &&
-		filtered)
-	{
-		ExplainPropertyText("Civis Filtered Listing",
-							psprintf("per rescan, while all rescans need fewer than %d requests: %s; then the listing is read once and answers the remaining rescans",
-									 max,
-									 exp.streams != NIL
-									 ? psprintf("GET %s", civis_build_url(NULL, linitial(exp.streams), NIL, true))
-									 : "no request"),
-							es);
-		if (es->analyze)
-		{
-			ExplainPropertyInteger("Civis Filtered Listing Requests", NULL, spent, es);
-			ExplainPropertyText("Civis Listing Kept",
-								kept < 0 ? "no" :
-								psprintf("%lld rows, answered %lld rescans",
-										 (long long) kept, (long long) answered),
-								es);
-		}
-		return;
-	}
 	if (civis_scan_adaptive(node, &spent, &kept, &answered, &filtered))
 	{
-		ExplainPropertyText("Civis Get By Id",
-							psprintf("per rescan, while all rescans need at most %d requests: %s; then the listing is read once and answers the remaining rescans",
-									 max,
-									 exp.streams != NIL
-									 ? psprintf("GET %s", civis_build_url(NULL, linitial(exp.streams), NIL, true))
-									 : "no request"),
-							es);
-		if (es->analyze)
-		{
-			ExplainPropertyInteger("Civis Get By Id Requests", NULL, spent, es);
-			ExplainPropertyText("Civis Listing Kept",
-								kept < 0 ? "no" :
-								psprintf("%lld rows, answered %lld rescans",
-										 (long long) kept, (long long) answered),
-								es);
-		}
+		explain_adaptive(es, filtered, max, &exp, spent, kept, answered);
 		return;
 	}
 	ExplainPropertyText("Civis Get By Id",
