@@ -375,6 +375,44 @@ def check_scans_seen_from_another_session(shared):
            "superuser sees %r, the outsider %r %s" % (admin, theirs, err[:200]))
 
 
+def check_waiters_first_come_first_served():
+    """Backends waiting for one key's budget are served in the order they
+    started waiting: three sessions start reading three listings 0.3 s
+    apart while the key has no budget left; when it comes back, their first
+    requests reach the API in that order."""
+    make_server("sfifo", "key-fifo")
+    must("""
+CREATE FOREIGN TABLE scripts_sfifo (id bigint, name text) SERVER sfifo
+  OPTIONS (endpoint '/scripts/', paging 'pages', page_size '5');
+CREATE FOREIGN TABLE queries_sfifo (id bigint, name text) SERVER sfifo
+  OPTIONS (endpoint '/queries/', paging 'pages', page_size '5');""")
+    mock("POST", "/_mock/config", {"rate_limits": {"key-fifo": 4}})
+    psql("SET statement_timeout = '300ms'; " + READ % "sfifo")   # spends it
+    log0 = len(mock_log())
+    results = {}
+    apps = [("fifo_a", "jobs_sfifo", "/jobs/"), ("fifo_b", "scripts_sfifo", "/scripts/"),
+            ("fifo_c", "queries_sfifo", "/queries/")]
+    threads = []
+    for app, table, _ in apps:
+        t = threading.Thread(target=lambda app=app, table=table: results.__setitem__(
+            app, psql("SET statement_timeout = '8s'; SELECT count(name) FROM %s" % table,
+                      env={"PGAPPNAME": app})))
+        t.start()
+        threads.append(t)
+        time.sleep(0.3)
+    end = time.monotonic() + 6
+    first = []
+    while time.monotonic() < end and len(first) < 3:
+        first = [p for k, st, p in mock_log()[log0:] if k == "key-fifo"][:3]
+        time.sleep(0.05)
+    psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+         "WHERE application_name LIKE 'fifo_%'")
+    for t in threads:
+        t.join()
+    report("waiters_served_first_come_first_served",
+           first == [path for _, _, path in apps], "first requests %r" % first)
+
+
 def check_plan_time_estimate_does_not_wait():
     """With the key's budget spent, planning with use_remote_estimate sends
     nothing and does not wait: the estimate falls back."""
@@ -475,7 +513,7 @@ def check_full_key_table():
     keys = ["key-many-%02d" % i for i in range(70)]
     mock("POST", "/_mock/config", {"api_keys": keys + [
         "key-free", "key-four", "key-long", "key-dry", "key-hang", "key-r1", "key-r2",
-        "key-one", "key-exp", "key-wire", "test-key-0123456789"]})
+        "key-one", "key-exp", "key-wire", "key-fifo", "test-key-0123456789"]})
     sql = []
     for i, k in enumerate(keys):
         sql.append("""CREATE SERVER sm%(i)d FOREIGN DATA WRAPPER civis_fdw
@@ -550,7 +588,7 @@ def main():
     pg_major = int(must("SHOW server_version_num")) // 10000
     must("CREATE EXTENSION IF NOT EXISTS civis_fdw")
     keys = ["key-free", "key-four", "key-long", "key-dry", "key-hang", "key-r1",
-            "key-r2", "key-one", "key-exp", "key-wire", "test-key-0123456789"]
+            "key-r2", "key-one", "key-exp", "key-wire", "key-fifo", "test-key-0123456789"]
     mock("POST", "/_mock/config", {"api_keys": keys, "rate_window": WINDOW})
     check_four_bulk_reads(shared)
     check_long_read_and_short_query(shared)
@@ -559,6 +597,7 @@ def main():
     check_wire_count_under_resets()
     if shared:
         check_cancel_and_terminate(pg_major)
+        check_waiters_first_come_first_served()
         check_plan_time_estimate_does_not_wait()
         check_two_keys_one_server_and_two_databases()
         check_explain_count_equals_charge()
