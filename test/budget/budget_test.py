@@ -377,9 +377,10 @@ def check_scans_seen_from_another_session(shared):
 
 def check_waiters_first_come_first_served():
     """Backends waiting for one key's budget are served in the order they
-    started waiting: three sessions start reading three listings 0.3 s
-    apart while the key has no budget left; when it comes back, their first
-    requests reach the API in that order."""
+    started waiting: three sessions start reading three listings one after
+    another (each once the previous one waits) while the key has no budget
+    left; when it comes back, their first requests reach the API in that
+    order."""
     make_server("sfifo", "key-fifo")
     must("""
 CREATE FOREIGN TABLE scripts_sfifo (id bigint, name text) SERVER sfifo
@@ -393,13 +394,21 @@ CREATE FOREIGN TABLE queries_sfifo (id bigint, name text) SERVER sfifo
     apps = [("fifo_a", "jobs_sfifo", "/jobs/"), ("fifo_b", "scripts_sfifo", "/scripts/"),
             ("fifo_c", "queries_sfifo", "/queries/")]
     threads = []
-    for app, table, _ in apps:
+    for n, (app, table, _) in enumerate(apps, 1):
         t = threading.Thread(target=lambda app=app, table=table: results.__setitem__(
             app, psql("SET statement_timeout = '8s'; SELECT count(name) FROM %s" % table,
                       env={"PGAPPNAME": app})))
         t.start()
         threads.append(t)
-        time.sleep(0.3)
+        # the next session starts once this one waits (a backend's start
+        # can take longer than the gap under load: the order is the order
+        # of waiting, not of starting)
+        end = time.monotonic() + 3
+        while time.monotonic() < end:
+            row = budget_row("sfifo")
+            if row and row["waiting"] and int(row["waiting"]) >= n:
+                break
+            time.sleep(0.02)
     end = time.monotonic() + 6
     first = []
     while time.monotonic() < end and len(first) < 3:
