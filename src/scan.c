@@ -404,6 +404,7 @@ apply_limit(CivisScanState *fsstate, CivisValue *values, int nstreams)
 
 static void start_plan(CivisScanState *fsstate, CivisValue *values);
 static void set_page_bytes(CivisScanState *fsstate, int64 bytes);
+static void drop_page(CivisScanState *fsstate);
 
 /* Read the unfiltered listing into the store, or answer from it. */
 static void
@@ -654,12 +655,7 @@ switch_to_store(CivisScanState *fsstate)
 	fsstate->switch_pending = false;
 	fsstate->detail_spent = fsstate->requests_sent;
 	civis_http_discard_all(fsstate->http);
-	MemoryContextReset(fsstate->page_cxt);
-	set_page_bytes(fsstate, 0);
-	fsstate->page = NULL;
-	fsstate->nitems = fsstate->item = 0;
-	fsstate->prev_ids = fsstate->cur_ids = NULL;
-	fsstate->nprev = fsstate->ncur = 0;
+	drop_page(fsstate);
 	fsstate->have_prev = false;
 	fsstate->stopped = false;
 	fsstate->alt_chosen = false;
@@ -878,6 +874,21 @@ set_page_bytes(CivisScanState *fsstate, int64 bytes)
 {
 	backend_page_bytes += bytes - fsstate->page_bytes;
 	fsstate->page_bytes = bytes;
+}
+
+/*
+ * Forget the current page and the ids of it and of the one before (a
+ * rescan, or the adaptive scan's switch to the kept listing).
+ */
+static void
+drop_page(CivisScanState *fsstate)
+{
+	MemoryContextReset(fsstate->page_cxt);
+	set_page_bytes(fsstate, 0);
+	fsstate->page = NULL;
+	fsstate->nitems = fsstate->item = 0;
+	fsstate->prev_ids = fsstate->cur_ids = NULL;
+	fsstate->nprev = fsstate->ncur = 0;
 }
 
 
@@ -1590,13 +1601,8 @@ civisReScanForeignScan(ForeignScanState *node)
 	civis_http_discard_all(fsstate->http);
 	civis_end_local_sort(fsstate);
 	fsstate->expected_before = Max(pages_expected(fsstate), 0);
-	MemoryContextReset(fsstate->page_cxt);
-	set_page_bytes(fsstate, 0);
+	drop_page(fsstate);
 	MemoryContextReset(fsstate->rescan_cxt);
-	fsstate->page = NULL;
-	fsstate->nitems = fsstate->item = 0;
-	fsstate->prev_ids = fsstate->cur_ids = NULL;
-	fsstate->nprev = fsstate->ncur = 0;
 	fsstate->streams = NIL;
 	fsstate->started = false;
 	fsstate->have_prev = false;
